@@ -1,0 +1,52 @@
+// The interface every trainer implements: the fast CPU engine here, and the LibTorch engines
+// (CUDA, the nn architecture) in the plugin. The training loop (fit.h) drives any of them.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "collab/split.h"
+#include "collab/train_options.h"
+#include "collab/weights.h"
+
+namespace collab {
+
+// The optimizer's scheduled values for one step.
+struct StepHyper {
+  float lr;
+  float mom;  // Adam's beta1
+};
+
+class TrainingEngine {
+ public:
+  virtual ~TrainingEngine() = default;
+  // One optimizer step per batch: batch b is training rows order[b*bs, (b+1)*bs) with hyper[b].
+  // Checks `stop` between batches and returns the losses of the batches it ran.
+  virtual std::vector<float> train_batches(const std::int32_t* order, size_t n_batches,
+                                           size_t batch_size, const StepHyper* hyper,
+                                           const std::atomic<bool>* stop) = 0;
+  // Mean squared error over every validation row.
+  virtual double validation_mse() = 0;
+  virtual Weights weights() const = 0;
+  virtual std::string device_name() const = 0;
+};
+
+// What an engine is built from.
+struct EngineSetup {
+  ModelShape shape;
+  const TrainValidSplit* data = nullptr;  // must outlive the engine
+  Weights initial;                        // empty: the engine initialises (nn)
+  TrainOptions options;
+};
+
+// The hand-written CPU engine for dot, dot-range and dot-bias.
+std::unique_ptr<TrainingEngine> make_cpu_engine(const EngineSetup& setup);
+
+// Threads the CPU engine uses when told 0: the cores this process may run on, at most 2 (the
+// update of a MovieLens-sized model gains nothing from more, and idle spinning threads hurt).
+int default_thread_count();
+
+}  // namespace collab

@@ -1,0 +1,66 @@
+// Everything a training run is told, with fastai's defaults named in one place.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace collab {
+
+enum class Arch {
+  dot,        // the seed's DotProduct: user . item
+  dot_range,  // DotProduct2: sigmoid_range(user . item)
+  dot_bias,   // DotProductBias: sigmoid_range(user . item + user_bias + item_bias), the default
+  nn,         // fastai's EmbeddingNN: concatenated embeddings through Linear-ReLU-BatchNorm layers
+};
+
+enum class OptimizerKind {
+  adam,         // fastai's Adam with decoupled weight decay on every parameter, every step
+  sparse_adam,  // Adam and weight decay only on the rows a batch touches
+};
+
+std::string arch_name(Arch a);
+Arch parse_arch(const std::string& name);  // throws a usage error
+std::string optimizer_name(OptimizerKind o);
+OptimizerKind parse_optimizer(const std::string& name);
+
+struct TrainOptions {
+  Arch arch = Arch::dot_bias;
+  int epochs = 5;
+  double lr = 5e-3;            // fit_one_cycle's lr_max
+  double wd = 0.1;
+  int batch_size = 64;
+  int factors = 50;
+  float y_low = 0.0f;          // sigmoid_range(x, y_low, y_high)
+  float y_high = 5.5f;
+  double valid_pct = 0.2;
+  std::uint64_t seed = 0;
+  std::vector<int> layers;     // nn hidden sizes; empty: fastai's default, {factors}
+  OptimizerKind optimizer = OptimizerKind::adam;
+  int threads = 0;             // 0: choose
+  float init_std = 0.01f;      // the seed's create_params: normal(0, 0.01)
+
+  // fastai's Adam
+  double beta2 = 0.99;         // sqr_mom
+  double eps = 1e-5;
+  // fastai's AvgSmoothLoss
+  double smooth_beta = 0.98;
+};
+
+// The number of rows and columns of each table the model learns.
+struct ModelShape {
+  Arch arch = Arch::dot_bias;
+  std::int64_t n_users = 0;    // rows, #na# included
+  std::int64_t n_items = 0;
+  int factors = 50;
+  float y_low = 0.0f;
+  float y_high = 5.5f;
+  std::vector<int> layers;     // nn only
+  bool has_bias() const { return arch == Arch::dot_bias; }
+  bool has_range() const { return arch != Arch::dot; }
+};
+
+// fastai's emb_sz_rule: min(600, round(1.6 * n^0.56)) for a table of n rows.
+int fastai_embedding_size(std::int64_t n_rows);
+
+}  // namespace collab

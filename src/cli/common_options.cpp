@@ -1,0 +1,74 @@
+#include "common_options.h"
+
+#include <cstdio>
+#include <unistd.h>
+
+#include "collab/data_dir.h"
+#include "collab/dataset_install.h"
+#include "collab/error.h"
+#include "collab/model_file.h"
+#include "collab/ratings_loader.h"
+
+namespace collab::cli {
+
+void add_data_options(CLI::App* verb, DataOptions& o) {
+  verb->add_option("--data-dir", o.data_dir,
+                   "Folder of data sets (default: $COLLAB_DATA_DIR, else ./data)");
+  auto* ds = verb->add_option("--dataset", o.dataset,
+                              "GroupLens data set: ml-latest-small, ml-100k, ml-1m, ml-10m, ml-20m, "
+                              "ml-25m, ml-32m, ml-latest; downloaded on first use")
+                 ->capture_default_str();
+  auto* r = verb->add_option("--ratings", o.ratings, "A ratings CSV (userId,movieId,rating,timestamp)")
+                ->check(CLI::ExistingFile);
+  auto* m = verb->add_option("--movies", o.movies, "A movies CSV (movieId,title,genres)")
+                ->check(CLI::ExistingFile);
+  r->needs(m);
+  m->needs(r);
+  r->excludes(ds);
+  m->excludes(ds);
+  verb->add_option("--item-key", o.item_key, "What identifies an item: title (as the seed) or movieId")
+      ->check(CLI::IsMember({"title", "movieId"}))
+      ->capture_default_str();
+}
+
+DatasetInfo chosen_dataset(const DataOptions& o) {
+  if (!o.ratings.empty()) return csv_files_dataset(o.ratings, o.movies);
+  auto known = find_dataset(o.dataset);
+  if (!known)
+    throw usage_error("unknown data set '" + o.dataset + "' (ml-latest-small, ml-100k, ml-1m, "
+                      "ml-10m, ml-20m, ml-25m, ml-32m, ml-latest; or --ratings F --movies F)");
+  return *known;
+}
+
+std::string describe_dataset(const DataOptions& o) {
+  return o.ratings.empty() ? o.dataset : o.ratings + " + " + o.movies;
+}
+
+EncodedRatings load_encoded(const DataOptions& o) {
+  const DatasetInfo d = chosen_dataset(o);
+  std::string folder;
+  if (o.ratings.empty()) folder = ensure_dataset(d, resolve_data_dir(o.data_dir));
+  RawDataset raw = read_dataset_files(d, folder);
+  const std::string ratings_path = raw.ratings_path, movies_path = raw.movies_path;
+  EncodedRatings enc = merge_and_encode(std::move(raw), o.item_key == "title" ? ItemKey::title : ItemKey::movie_id);
+  if (enc.dropped_ratings > 0)
+    std::fprintf(stderr, "collab: warning: %zu ratings in %s have a movieId missing from %s; dropped\n",
+                 enc.dropped_ratings, ratings_path.c_str(), movies_path.c_str());
+  return enc;
+}
+
+void add_format_option(CLI::App* verb, std::string& format, const std::vector<std::string>& choices) {
+  format = choices.front();
+  std::string list;
+  for (const auto& c : choices) list += (list.empty() ? "" : "|") + c;
+  verb->add_option("--format", format, "Output: " + list + " (table for eyes, the others for scripts)")
+      ->check(CLI::IsMember(choices))
+      ->capture_default_str();
+}
+
+void add_model_option(CLI::App* verb, std::string& model_path, const std::string& what) {
+  model_path = default_model_path();
+  verb->add_option("--model", model_path, what)->capture_default_str();
+}
+
+}  // namespace collab::cli

@@ -1,0 +1,34 @@
+// Options several verbs share (data source, format, model path) and the steps that go with them.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <string>
+
+#include "collab/dataset_registry.h"
+#include "collab/encoding.h"
+
+namespace collab::cli {
+
+struct DataOptions {
+  std::string data_dir;                  // --data-dir, else $COLLAB_DATA_DIR, else ./data
+  std::string dataset = "ml-latest-small";
+  std::string ratings;                   // --ratings/--movies: CSV files in the small set's format
+  std::string movies;
+  std::string item_key = "title";
+};
+
+void add_data_options(CLI::App* verb, DataOptions& o);
+
+// Which data set the options name, and a short description of it for model files and messages.
+DatasetInfo chosen_dataset(const DataOptions& o);
+std::string describe_dataset(const DataOptions& o);
+
+// Downloads the data set if needed, parses, merges and encodes it; warns about dropped ratings.
+EncodedRatings load_encoded(const DataOptions& o);
+
+// --format with the given choices; the first is the default.
+void add_format_option(CLI::App* verb, std::string& format, const std::vector<std::string>& choices);
+
+void add_model_option(CLI::App* verb, std::string& model_path, const std::string& what);
+
+}  // namespace collab::cli

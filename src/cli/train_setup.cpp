@@ -1,0 +1,107 @@
+#include "train_setup.h"
+
+#include <cstdio>
+#include <sstream>
+
+#include "collab/engine_factory.h"
+#include "collab/error.h"
+#include "collab/random.h"
+
+namespace collab::cli {
+namespace {
+
+std::vector<float> parse_numbers(const std::string& text, const std::string& option) {
+  std::vector<float> out;
+  std::stringstream in(text);
+  std::string part;
+  while (std::getline(in, part, ',')) {
+    try {
+      size_t used = 0;
+      out.push_back(std::stof(part, &used));
+      if (used != part.size()) throw std::invalid_argument(part);
+    } catch (const std::exception&) {
+      throw usage_error(option + ": '" + text + "' is not a comma-separated list of numbers");
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+void add_training_options(CLI::App* verb, TrainCommand& c) {
+  const TrainOptions d;
+  add_data_options(verb, c.data);
+  verb->add_option("--arch", c.arch, "Model: dot, dot-range, dot-bias (the seed's DotProductBias), nn")
+      ->check(CLI::IsMember({"dot", "dot-range", "dot-bias", "nn"}))->capture_default_str();
+  verb->add_option("--bs", c.train.batch_size, "Batch size")->check(CLI::PositiveNumber)->capture_default_str();
+  verb->add_option("--wd", c.train.wd, "Decoupled weight decay")->check(CLI::NonNegativeNumber)->capture_default_str();
+  verb->add_option("--factors", c.train.factors, "Latent factors per user and item")
+      ->check(CLI::PositiveNumber)->capture_default_str();
+  verb->add_option("--y-range", c.y_range, "LO,HI of sigmoid_range(x, LO, HI)")->capture_default_str();
+  verb->add_option("--layers", c.layers, "nn hidden sizes, e.g. 100,50 (default: fastai's, one layer of --factors)");
+  verb->add_option("--valid-pct", c.train.valid_pct, "Share of ratings held out for validation")
+      ->check(CLI::Range(0.0, 0.99))->capture_default_str();
+  verb->add_option("--seed", c.train.seed, "Seed for split, weights and batches (default: fresh, printed)");
+  verb->add_option("--device", c.device, "auto (CUDA when available), cpu or cuda")
+      ->check(CLI::IsMember({"auto", "cpu", "cuda"}))->capture_default_str();
+  verb->add_option("--optimizer", c.optimizer,
+                   "adam: fastai's Adam + decoupled weight decay on every parameter each step; "
+                   "sparse-adam: only on the rows a batch touches (much faster, see README)")
+      ->check(CLI::IsMember({"adam", "sparse-adam"}))->capture_default_str();
+  verb->add_option("--engine", c.engine,
+                   "auto: the hand-written CPU engine for embedding models on the CPU, LibTorch "
+                   "otherwise; cpu; torch (LibTorch, also on the CPU)")
+      ->check(CLI::IsMember({"auto", "cpu", "torch"}))->capture_default_str();
+  verb->add_option("--threads", c.train.threads, "CPU threads for the CPU engine (0: the usable cores, at most 2)")
+      ->check(CLI::NonNegativeNumber)->capture_default_str();
+  (void)d;
+}
+
+void finish_training_options(CLI::App* verb, TrainCommand& c) {
+  TrainOptions& t = c.train;
+  t.arch = parse_arch(c.arch);
+  t.optimizer = parse_optimizer(c.optimizer);
+  const auto range = parse_numbers(c.y_range, "--y-range");
+  if (range.size() != 2 || !(range[0] < range[1]))
+    throw usage_error("--y-range: expected LO,HI with LO < HI, got '" + c.y_range + "'");
+  t.y_low = range[0];
+  t.y_high = range[1];
+  for (float f : parse_numbers(c.layers, "--layers")) {
+    if (f < 1 || f != static_cast<int>(f)) throw usage_error("--layers: sizes must be positive integers");
+    t.layers.push_back(static_cast<int>(f));
+  }
+  if (t.layers.empty()) t.layers = {t.factors};  // fastai's collab_learner default
+  if (!(t.lr > 0)) throw usage_error("--lr must be positive");
+  c.seed_given = verb->count("--seed") > 0;
+  if (!c.seed_given) {
+    t.seed = fresh_seed();
+    std::fprintf(stderr, "collab: seed %llu (repeat this run with --seed %llu)\n",
+                 static_cast<unsigned long long>(t.seed), static_cast<unsigned long long>(t.seed));
+  }
+}
+
+std::unique_ptr<PreparedRun> prepare_run(const TrainCommand& c) {
+  auto run = std::make_unique<PreparedRun>();
+  const TrainOptions& t = c.train;
+  run->data = load_encoded(c.data);
+  run->split = random_split(run->data, t.valid_pct, t.seed);
+  ModelShape& shape = run->setup.shape;
+  shape.arch = t.arch;
+  shape.n_users = static_cast<std::int64_t>(run->data.vocabulary.user_rows());
+  shape.n_items = static_cast<std::int64_t>(run->data.vocabulary.item_rows());
+  shape.factors = t.factors;
+  shape.y_low = t.y_low;
+  shape.y_high = t.y_high;
+  if (t.arch == Arch::nn) shape.layers = t.layers;
+  run->setup.data = &run->split;
+  run->setup.options = t;
+  if (t.arch != Arch::nn) run->setup.initial = initial_embedding_weights(shape, t.init_std, t.seed);
+  run->engine = make_engine(run->setup, c.device, c.engine);
+  std::fprintf(stderr, "collab: %zu ratings (%zu train, %zu valid), %lld users, %lld items; %s on %s\n",
+               run->data.size(), run->split.train.size(), run->split.valid.size(),
+               static_cast<long long>(shape.n_users - 1), static_cast<long long>(shape.n_items - 1),
+               arch_name(t.arch).c_str(), run->engine->device_name().c_str());
+  return run;
+}
+
+}  // namespace collab::cli

@@ -1,0 +1,58 @@
+#include <cstdio>
+
+#include "collab/error.h"
+#include "collab/interrupt.h"
+#include "collab/lr_find.h"
+#include "collab/plot.h"
+#include "output.h"
+#include "train_setup.h"
+#include "verbs.h"
+
+namespace collab::cli {
+
+void add_lr_find_verb(CLI::App& app) {
+  struct Options {
+    TrainCommand command;
+    LrFindOptions finder;
+    std::string format, plot;
+  };
+  auto o = std::make_shared<Options>();
+  auto* verb = app.add_subcommand(
+      "lr-find",
+      "fastai's learning-rate range test on a fresh model: suggests a --lr for train; saves no model");
+  add_training_options(verb, o->command);
+  verb->add_option("--start-lr", o->finder.start_lr, "First learning rate")->check(CLI::PositiveNumber)->capture_default_str();
+  verb->add_option("--end-lr", o->finder.end_lr, "Last learning rate")->check(CLI::PositiveNumber)->capture_default_str();
+  verb->add_option("--num-it", o->finder.num_it, "Steps")->check(CLI::Range(20, 100000))->capture_default_str();
+  add_format_option(verb, o->format, {"table", "json"});
+  verb->add_option("--plot", o->plot, "Draw loss against learning rate to FILE.png or FILE.svg");
+  verb->callback([o, verb] {
+    finish_training_options(verb, o->command);
+    if (!o->plot.empty()) check_plot_path(o->plot);
+    if (!(o->finder.end_lr > o->finder.start_lr)) throw usage_error("--end-lr must be above --start-lr");
+    install_interrupt_handler();
+    auto run = prepare_run(o->command);
+    const LrFindResult r = lr_find(*run->engine, run->split.train.size(), o->command.train, o->finder,
+                                   &stop_requested());
+    const LrSuggestions& s = r.suggestions;
+    if (o->format == "json") {
+      nlohmann::json j = {{"valley", s.valley}, {"minimum", s.minimum_div10}, {"steep", s.steepest},
+                          {"suggested_lr", s.valley}, {"steps", r.lrs.size()}, {"diverged", r.diverged},
+                          {"lrs", r.lrs}, {"losses", r.losses}};
+      print_json(j);
+    } else {
+      print_line(format_table({"suggestion", "lr"},
+                              {{"valley (suggested)", fixed(s.valley, 8)},
+                               {"minimum/10", fixed(s.minimum_div10, 8)},
+                               {"steep", fixed(s.steepest, 8)}},
+                              {false, true}) +
+                 "\n" + std::to_string(r.lrs.size()) + " steps" + (r.diverged ? ", stopped when the loss diverged" : ""));
+    }
+    if (!o->plot.empty()) {
+      plot_lr_find(o->plot, r.lrs, r.losses, s.valley);
+      std::fprintf(stderr, "collab: drew %s\n", o->plot.c_str());
+    }
+  });
+}
+
+}  // namespace collab::cli

@@ -1,0 +1,34 @@
+#include "collab/interpret.h"
+#include "collab/title_match.h"
+#include "output.h"
+#include "reading.h"
+#include "verbs.h"
+
+namespace collab::cli {
+
+void add_predict_verb(CLI::App& app) {
+  struct Options {
+    std::string model, format = "table", item;
+    std::int64_t user = 0;
+  };
+  auto o = std::make_shared<Options>();
+  auto* verb = app.add_subcommand("predict", "The model's predicted rating of one item by one user");
+  verb->add_option("--user", o->user, "The userId")->required();
+  verb->add_option("--item", o->item, "The item's title (or movieId for movieId-keyed models)")->required();
+  o->model = default_model_path();
+  verb->add_option("--model", o->model, "The saved model (written by collab train)")->capture_default_str();
+  verb->add_option("--format", o->format, "Output: table|tsv|json")
+      ->check(CLI::IsMember({"table", "tsv", "json"}))->capture_default_str();
+  verb->callback([o] {
+    const SavedModel m = load_model(o->model);
+    const std::int32_t user = find_user(m.vocabulary, o->user);
+    const std::int32_t item = find_item(m.vocabulary, o->item);
+    const double p = predict_rating(m, user, item);
+    const std::string& title = m.vocabulary.item_titles[static_cast<size_t>(item)];
+    if (o->format == "json") print_json({{"userId", o->user}, {"title", title}, {"prediction", p}});
+    else if (o->format == "tsv") print_line("userId\ttitle\tprediction\n" + std::to_string(o->user) + "\t" + tsv_field(title) + "\t" + fixed(p, 6));
+    else print_line(fixed(p, 3));
+  });
+}
+
+}  // namespace collab::cli

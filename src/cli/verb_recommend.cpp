@@ -1,0 +1,36 @@
+#include "collab/interpret.h"
+#include "collab/title_match.h"
+#include "output.h"
+#include "reading.h"
+#include "verbs.h"
+
+namespace collab::cli {
+
+void add_recommend_verb(CLI::App& app) {
+  struct Options {
+    ReadingOptions read;
+    std::int64_t user = 0;
+  };
+  auto o = std::make_shared<Options>();
+  auto* verb = app.add_subcommand("recommend",
+                                  "The highest predicted ratings among items the user did not rate in training");
+  verb->add_option("--user", o->user, "The userId")->required();
+  add_reading_options(verb, o->read, 10, true);
+  verb->callback([o] {
+    const SavedModel m = load_model(o->read.model);
+    const std::int32_t user = find_user(m.vocabulary, o->user);
+    const auto list = recommend_items(m, user, o->read.top, o->read.include_untrained);
+    if (o->read.format == "json") {
+      print_json({{"userId", o->user}, {"recommendations", ranked_json(list, "title", "predicted_rating")}});
+    } else if (o->read.format == "tsv") {
+      std::string out = ranked_tsv(list, "title", "predicted_rating");
+      print_line(out.substr(0, out.size() - 1));
+    } else {
+      std::string out = "for user " + std::to_string(o->user) + "\n" +
+                        ranked_table(list, "title", "predicted_rating", 3);
+      print_line(out.substr(0, out.size() - 1));
+    }
+  });
+}
+
+}  // namespace collab::cli

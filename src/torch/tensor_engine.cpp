@@ -1,0 +1,200 @@
+#include <cmath>
+
+#include "torch_common.h"
+#include "torch_engines.h"
+
+namespace collab::torch_backend {
+namespace {
+
+namespace F = torch::nn::functional;
+
+class TensorEmbeddingEngine final : public TrainingEngine {
+ public:
+  TensorEmbeddingEngine(const EngineSetup& s, const std::string& device)
+      : shape_(s.shape), options_(s.options), device_(to_device(device)), device_label_(device) {
+    torch::NoGradGuard no_grad;
+    const TrainValidSplit& d = *s.data;
+    train_user_ = index_column(d.train.user, device_);
+    train_item_ = index_column(d.train.item, device_);
+    train_rating_ = float_column(d.train.rating, device_);
+    valid_user_ = index_column(d.valid.user, device_);
+    valid_item_ = index_column(d.valid.item, device_);
+    valid_rating_ = float_column(d.valid.rating, device_);
+    // All parameters in one flat tensor, so that one set of Adam kernels updates everything.
+    const long nu = shape_.n_users, ni = shape_.n_items, k = shape_.factors;
+    const long total = (nu + ni) * k + (shape_.has_bias() ? nu + ni : 0);
+    params_ = torch::zeros({total}, torch::TensorOptions().dtype(torch::kFloat32).device(device_));
+    user_factors_ = params_.narrow(0, 0, nu * k).view({nu, k});
+    item_factors_ = params_.narrow(0, nu * k, ni * k).view({ni, k});
+    user_factors_.copy_(from_named(s.initial.get("user_factors"), device_));
+    item_factors_.copy_(from_named(s.initial.get("item_factors"), device_));
+    if (shape_.has_bias()) {
+      user_bias_ = params_.narrow(0, (nu + ni) * k, nu);
+      item_bias_ = params_.narrow(0, (nu + ni) * k + nu, ni);
+      user_bias_.copy_(from_named(s.initial.get("user_bias"), device_));
+      item_bias_.copy_(from_named(s.initial.get("item_bias"), device_));
+    }
+    grad_ = torch::zeros_like(params_);
+    exp_avg_ = torch::zeros_like(params_);
+    exp_avg_sq_ = torch::zeros_like(params_);
+    grad_user_factors_ = grad_.narrow(0, 0, nu * k).view({nu, k});
+    grad_item_factors_ = grad_.narrow(0, nu * k, ni * k).view({ni, k});
+    if (shape_.has_bias()) {
+      grad_user_bias_ = grad_.narrow(0, (nu + ni) * k, nu);
+      grad_item_bias_ = grad_.narrow(0, (nu + ni) * k + nu, ni);
+    }
+    if (options_.optimizer == OptimizerKind::sparse_adam) {
+      // Per parameter, the running log of (1 - lr*wd) when its row was last updated.
+      last_log_decay_ = torch::zeros({total}, params_.options().dtype(torch::kFloat64));
+    }
+  }
+
+  std::vector<float> train_batches(const std::int32_t* order, size_t n_batches, size_t bs,
+                                   const StepHyper* hyper, const std::atomic<bool>* stop) override {
+    return guarded([&] {
+      torch::NoGradGuard no_grad;
+      torch::Tensor rows = order_on_device(order, n_batches * bs, device_);
+      std::vector<torch::Tensor> losses;
+      for (size_t b = 0; b < n_batches; ++b) {
+        if (stop && stop->load(std::memory_order_relaxed)) break;
+        torch::Tensor r = rows.narrow(0, static_cast<long>(b * bs), static_cast<long>(bs));
+        torch::Tensor u = train_user_.index_select(0, r), i = train_item_.index_select(0, r);
+        losses.push_back(forward_backward(u, i, train_rating_.index_select(0, r)));
+        ++step_;
+        if (options_.optimizer == OptimizerKind::adam) dense_step(hyper[b]);
+        else sparse_step(u, i, hyper[b]);
+      }
+      return losses_to_host(losses);
+    });
+  }
+
+  double validation_mse() override {
+    return guarded([&] {
+      torch::NoGradGuard no_grad;
+      if (valid_rating_.numel() == 0) return std::nan("");
+      torch::Tensor sum = torch::zeros({}, params_.options().dtype(torch::kFloat64));
+      const long n = valid_rating_.numel(), chunk = 1 << 20;
+      for (long at = 0; at < n; at += chunk) {
+        const long len = std::min(chunk, n - at);
+        torch::Tensor pred = predict(valid_user_.narrow(0, at, len), valid_item_.narrow(0, at, len));
+        sum += (pred - valid_rating_.narrow(0, at, len)).pow(2).sum().to(torch::kFloat64);
+      }
+      return sum.item<double>() / static_cast<double>(n);
+    });
+  }
+
+  Weights weights() const override {
+    Weights w;
+    w.tensors.push_back(to_named("user_factors", user_factors_));
+    w.tensors.push_back(to_named("item_factors", item_factors_));
+    if (shape_.has_bias()) {
+      w.tensors.push_back(to_named("user_bias", user_bias_));
+      w.tensors.push_back(to_named("item_bias", item_bias_));
+    }
+    return w;
+  }
+
+  std::string device_name() const override {
+    return device_label_ == "cuda" ? cuda_device_name() : "cpu (LibTorch " + libtorch_version() + ")";
+  }
+
+ private:
+  torch::Tensor raw_score(const torch::Tensor& u, const torch::Tensor& i) {
+    torch::Tensor z = (user_factors_.index_select(0, u) * item_factors_.index_select(0, i)).sum(1);
+    if (shape_.has_bias()) z = z + user_bias_.index_select(0, u) + item_bias_.index_select(0, i);
+    return z;
+  }
+  torch::Tensor predict(const torch::Tensor& u, const torch::Tensor& i) {
+    torch::Tensor z = raw_score(u, i);
+    return shape_.has_range() ? torch::sigmoid(z) * (shape_.y_high - shape_.y_low) + shape_.y_low : z;
+  }
+
+  // The batch's loss as a device scalar; its gradient lands in grad_ (zero elsewhere).
+  torch::Tensor forward_backward(const torch::Tensor& u, const torch::Tensor& i, const torch::Tensor& y) {
+    const double bs = static_cast<double>(u.numel());
+    torch::Tensor pu = user_factors_.index_select(0, u), pi = item_factors_.index_select(0, i);
+    torch::Tensor z = (pu * pi).sum(1);
+    if (shape_.has_bias()) z = z + user_bias_.index_select(0, u) + item_bias_.index_select(0, i);
+    torch::Tensor pred = z, dpred = torch::ones_like(z);
+    if (shape_.has_range()) {
+      torch::Tensor s = torch::sigmoid(z);
+      const double span = shape_.y_high - shape_.y_low;
+      pred = s * span + shape_.y_low;
+      dpred = s * (1 - s) * span;
+    }
+    torch::Tensor diff = pred - y;
+    torch::Tensor dz = diff * dpred * (2.0 / bs);
+    grad_.zero_();
+    grad_user_factors_.index_add_(0, u, pi * dz.unsqueeze(1));
+    grad_item_factors_.index_add_(0, i, pu * dz.unsqueeze(1));
+    if (shape_.has_bias()) {
+      grad_user_bias_.index_add_(0, u, dz);
+      grad_item_bias_.index_add_(0, i, dz);
+    }
+    return diff.pow(2).mean();
+  }
+
+  struct Constants {
+    double decay, step_size, debias2;
+  };
+  Constants constants(const StepHyper& h) const {
+    const double t = static_cast<double>(step_);
+    return {1.0 - static_cast<double>(h.lr) * options_.wd,
+            static_cast<double>(h.lr) / (1.0 - std::pow(static_cast<double>(h.mom), t)),
+            1.0 - std::pow(options_.beta2, t)};
+  }
+
+  // fastai's Adam, in place, on every parameter.
+  void dense_step(const StepHyper& h) {
+    const Constants c = constants(h);
+    params_.mul_(c.decay);
+    exp_avg_.mul_(h.mom).add_(grad_, 1.0 - h.mom);
+    exp_avg_sq_.mul_(options_.beta2).addcmul_(grad_, grad_, 1.0 - options_.beta2);
+    params_.addcdiv_(exp_avg_, (exp_avg_sq_ / c.debias2).sqrt_().add_(options_.eps), -c.step_size);
+  }
+
+  // The CPU engine's sparse mode with dense masked kernels: a GPU does the masked pass over all
+  // rows faster than it could gather and scatter the few touched ones.
+  void sparse_step(const torch::Tensor& u, const torch::Tensor& i, const StepHyper& h) {
+    const Constants c = constants(h);
+    const long nu = shape_.n_users, ni = shape_.n_items, k = shape_.factors;
+    torch::Tensor user_rows = torch::zeros({nu}, params_.options().dtype(torch::kBool)).index_fill_(0, u, true);
+    torch::Tensor item_rows = torch::zeros({ni}, params_.options().dtype(torch::kBool)).index_fill_(0, i, true);
+    std::vector<torch::Tensor> parts = {user_rows.unsqueeze(1).expand({nu, k}).reshape(-1),
+                                        item_rows.unsqueeze(1).expand({ni, k}).reshape(-1)};
+    if (shape_.has_bias()) parts.insert(parts.end(), {user_rows, item_rows});
+    torch::Tensor mask = torch::cat(parts);
+    const double before = log_decay_;
+    log_decay_ += std::log(c.decay);
+    torch::Tensor catch_up = torch::exp(before - last_log_decay_).to(torch::kFloat32);
+    torch::Tensor p = params_ * catch_up * c.decay;
+    torch::Tensor m = exp_avg_ * h.mom + grad_ * (1.0 - h.mom);
+    torch::Tensor v = exp_avg_sq_ * options_.beta2 + grad_ * grad_ * (1.0 - options_.beta2);
+    p = p - c.step_size * m / ((v / c.debias2).sqrt() + options_.eps);
+    params_.copy_(torch::where(mask, p, params_));
+    exp_avg_.copy_(torch::where(mask, m, exp_avg_));
+    exp_avg_sq_.copy_(torch::where(mask, v, exp_avg_sq_));
+    last_log_decay_.masked_fill_(mask, log_decay_);
+  }
+
+  ModelShape shape_;
+  TrainOptions options_;
+  torch::Device device_;
+  std::string device_label_;
+  torch::Tensor train_user_, train_item_, train_rating_, valid_user_, valid_item_, valid_rating_;
+  torch::Tensor params_, grad_, exp_avg_, exp_avg_sq_, last_log_decay_;
+  torch::Tensor user_factors_, item_factors_, user_bias_, item_bias_;
+  torch::Tensor grad_user_factors_, grad_item_factors_, grad_user_bias_, grad_item_bias_;
+  std::int64_t step_ = 0;
+  double log_decay_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<TrainingEngine> make_tensor_engine(const EngineSetup& setup, const std::string& device) {
+  return guarded([&]() -> std::unique_ptr<TrainingEngine> {
+    return std::make_unique<TensorEmbeddingEngine>(setup, device);
+  });
+}
+
+}  // namespace collab::torch_backend
