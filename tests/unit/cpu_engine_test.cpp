@@ -1,0 +1,144 @@
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "collab/engine.h"
+#include "collab/fit.h"
+#include "test_support.h"
+
+using namespace collab;
+
+namespace {
+
+// One real user and one real item (row 0 is #na#), one factor, chosen weights.
+EngineSetup tiny_setup(const TrainValidSplit& data, Arch arch, OptimizerKind opt = OptimizerKind::adam) {
+  EngineSetup s;
+  s.shape.arch = arch;
+  s.shape.n_users = 2;
+  s.shape.n_items = 2;
+  s.shape.factors = 1;
+  s.data = &data;
+  s.options.wd = 0.1;
+  s.options.optimizer = opt;
+  s.options.threads = 1;
+  s.initial.tensors = {{"user_factors", {2, 1}, {0.0f, 0.5f}}, {"item_factors", {2, 1}, {0.0f, 0.2f}}};
+  if (arch == Arch::dot_bias)
+    s.initial.tensors.insert(s.initial.tensors.end(),
+                             {{"user_bias", {2}, {0.0f, 0.1f}}, {"item_bias", {2}, {0.0f, -0.1f}}});
+  return s;
+}
+
+TrainValidSplit one_rating() {
+  TrainValidSplit d;
+  d.train = {{1}, {1}, {4.0f}};
+  d.valid = {{1}, {1}, {4.0f}};
+  return d;
+}
+
+double sigmoid(double z) { return 1.0 / (1.0 + std::exp(-z)); }
+
+}  // namespace
+
+TEST(CpuEngine, OneAdamStepMatchesHandComputedValues) {
+  const TrainValidSplit data = one_rating();
+  auto engine = make_cpu_engine(tiny_setup(data, Arch::dot_bias));
+  const std::int32_t order[] = {0};
+  const StepHyper h{0.01f, 0.9f};
+  const auto losses = engine->train_batches(order, 1, 1, &h, nullptr);
+
+  // Forward: z = 0.5 * 0.2 + 0.1 - 0.1, pred = sigmoid_range(z, 0, 5.5).
+  const double z = 0.1, s = sigmoid(z), pred = 5.5 * s, diff = pred - 4.0;
+  ASSERT_EQ(losses.size(), 1u);
+  EXPECT_NEAR(losses[0], diff * diff, 1e-5);
+  const double dz = 2 * diff * 5.5 * s * (1 - s);
+  // fastai's Adam at step 1: p *= 1 - lr*wd; m = 0.1 g; v = 0.01 g^2;
+  // p -= lr / (1 - 0.9) * m / (sqrt(v / (1 - 0.99)) + eps).
+  auto adam = [](double p, double g) {
+    p *= 1 - 0.01 * 0.1;
+    const double m = 0.1 * g, v = 0.01 * g * g;
+    return p - 0.01 / (1 - 0.9) * m / (std::sqrt(v / (1 - 0.99)) + 1e-5);
+  };
+  const Weights w = engine->weights();
+  EXPECT_NEAR(w.get("user_factors").values[1], adam(0.5, dz * 0.2), 1e-6);
+  EXPECT_NEAR(w.get("item_factors").values[1], adam(0.2, dz * 0.5), 1e-6);
+  EXPECT_NEAR(w.get("user_bias").values[1], adam(0.1, dz), 1e-6);
+  EXPECT_NEAR(w.get("item_bias").values[1], adam(-0.1, dz), 1e-6);
+  EXPECT_EQ(w.get("user_factors").values[0], 0.0f);  // the #na# row has no gradient and was zero
+}
+
+TEST(CpuEngine, ArchitecturesDifferOnlyInTheirOutput) {
+  const TrainValidSplit data = one_rating();
+  // Validation before any step: the prediction of each architecture's formula.
+  auto mse = [&](Arch a) { return make_cpu_engine(tiny_setup(data, a))->validation_mse(); };
+  EXPECT_NEAR(mse(Arch::dot), std::pow(0.1 - 4.0, 2), 1e-6);
+  EXPECT_NEAR(mse(Arch::dot_range), std::pow(5.5 * sigmoid(0.1) - 4.0, 2), 1e-5);  // sigmoid_range
+  EXPECT_NEAR(mse(Arch::dot_bias), std::pow(5.5 * sigmoid(0.1 + 0.1 - 0.1) - 4.0, 2), 1e-5);
+}
+
+TEST(CpuEngine, ThreadCountDoesNotChangeTheResult) {
+  EncodedRatings d = test_support::synthetic_ratings(60, 80, 0.3, 2);
+  TrainValidSplit split = random_split(d, 0.2, 1);
+  auto run = [&](int threads) {
+    EngineSetup s;
+    s.shape = {Arch::dot_bias, 61, 81, 8, 0.0f, 5.5f, {}};
+    s.data = &split;
+    s.options.threads = threads;
+    s.options.epochs = 2;
+    s.options.factors = 8;
+    s.initial = initial_embedding_weights(s.shape, 0.01f, 3);
+    auto e = make_cpu_engine(s);
+    fit_one_cycle(*e, split.train.size(), s.options, {});
+    return e->weights().get("item_factors").values;
+  };
+  EXPECT_EQ(run(1), run(2));
+}
+
+TEST(CpuEngine, SparseAdamTouchesOnlyTheBatchRowsAndCatchesUpWeightDecay) {
+  TrainValidSplit data;
+  data.train = {{1, 2}, {1, 1}, {4.0f, 3.0f}};
+  data.valid = {{1}, {1}, {4.0f}};
+  EngineSetup s = tiny_setup(data, Arch::dot_bias, OptimizerKind::sparse_adam);
+  s.shape.n_users = 3;
+  s.initial.tensors[0] = {"user_factors", {3, 1}, {0.0f, 0.5f, 0.3f}};
+  s.initial.tensors[2] = {"user_bias", {3}, {0.0f, 0.1f, 0.2f}};
+  auto engine = make_cpu_engine(s);
+  const std::int32_t order[] = {0, 0, 0, 1};  // user 1 three times, then user 2
+  const StepHyper h[] = {{0.01f, 0.9f}, {0.01f, 0.9f}, {0.01f, 0.9f}, {0.01f, 0.9f}};
+  engine->train_batches(order, 3, 1, h, nullptr);
+  // User 2 was not in a batch yet: untouched, no decay.
+  EXPECT_EQ(engine->weights().get("user_factors").values[2], 0.3f);
+  engine->train_batches(order + 3, 1, 1, h + 3, nullptr);
+  // Its first update applies the three missed decays and the fourth step's own.
+  const double decay = 1 - 0.01 * 0.1;
+  const double p = 0.3 * std::pow(decay, 4);
+  const double moved = engine->weights().get("user_factors").values[2];
+  // Adam's first step for that row moves it by about lr (step 4's debiasing with fresh moments).
+  EXPECT_NEAR(moved, p, 0.011);
+  EXPECT_NE(moved, 0.3f);
+}
+
+TEST(CpuEngine, WeightDecayKeepsASmallProblemFromOverfitting) {
+  // 50 factors for 60 users and 80 items: without weight decay the model memorises the training
+  // rows: a lower training loss, a validation loss that rises after its best epoch, and a worse
+  // final validation loss than with wd 0.1.
+  EncodedRatings d = test_support::synthetic_ratings(60, 80, 0.4, 5, 0.6f);
+  TrainValidSplit split = random_split(d, 0.2, 1);
+  auto run = [&](double wd) {
+    EngineSetup s;
+    s.shape = {Arch::dot_bias, 61, 81, 50, 0.0f, 5.5f, {}};
+    s.data = &split;
+    s.options.wd = wd;
+    s.options.epochs = 12;
+    s.options.lr = 1e-2;
+    s.options.batch_size = 32;
+    s.initial = initial_embedding_weights(s.shape, 0.01f, 3);
+    auto e = make_cpu_engine(s);
+    return fit_one_cycle(*e, split.train.size(), s.options, {});
+  };
+  const auto plain = run(0.0), decayed = run(1.0);
+  double best_plain = 1e9;
+  for (const auto& e : plain) best_plain = std::min(best_plain, e.valid_loss);
+  EXPECT_GT(plain.back().valid_loss, best_plain + 0.01);          // overfits after its best epoch
+  EXPECT_LT(plain.back().train_loss, decayed.back().train_loss);  // fits the training rows closer
+  EXPECT_LT(decayed.back().valid_loss, plain.back().valid_loss);  // and generalises worse
+}

@@ -1,0 +1,58 @@
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <set>
+
+#include "collab/random.h"
+#include "collab/split.h"
+#include "test_support.h"
+
+using namespace collab;
+
+TEST(RandomSplit, HoldsOutTheFlooredShareAndKeepsEveryRowOnce) {
+  EncodedRatings d = test_support::synthetic_ratings(30, 40, 0.5, 1);
+  const auto s = random_split(d, 0.2, 7);
+  EXPECT_EQ(s.valid.size(), static_cast<size_t>(0.2 * static_cast<double>(d.size())));
+  EXPECT_EQ(s.train.size() + s.valid.size(), d.size());
+  std::multiset<std::tuple<int, int, float>> all, split;
+  for (size_t r = 0; r < d.size(); ++r) all.insert({d.user[r], d.item[r], d.rating[r]});
+  for (const auto* set : {&s.train, &s.valid})
+    for (size_t r = 0; r < set->size(); ++r) split.insert({set->user[r], set->item[r], set->rating[r]});
+  EXPECT_EQ(all, split);
+}
+
+TEST(RandomSplit, RepeatsForASeedAndDiffersAcrossSeeds) {
+  EncodedRatings d = test_support::synthetic_ratings(30, 40, 0.5, 1);
+  EXPECT_EQ(random_split(d, 0.2, 7).valid.user, random_split(d, 0.2, 7).valid.user);
+  EXPECT_NE(random_split(d, 0.2, 7).valid.user, random_split(d, 0.2, 8).valid.user);
+}
+
+TEST(RandomSplit, RejectsAShareOutsideZeroToOne) {
+  EncodedRatings d = test_support::synthetic_ratings(5, 5, 1.0, 1);
+  EXPECT_EQ(test_support::expect_error([&] { random_split(d, 1.5, 1); }).code(), ExitCode::usage);
+}
+
+TEST(Rng, NormalDrawsHaveTheAskedMeanAndSpread) {
+  Rng rng(3);
+  double sum = 0, sq = 0;
+  const int n = 200000;
+  for (int i = 0; i < n; ++i) {
+    double x = rng.normal(0.0f, 0.01f);
+    sum += x;
+    sq += x * x;
+  }
+  EXPECT_NEAR(sum / n, 0.0, 1e-4);
+  EXPECT_NEAR(std::sqrt(sq / n), 0.01, 1e-4);
+}
+
+TEST(Rng, ShuffleIsAPermutationThatRepeatsForASeed) {
+  std::vector<int> a(100), b;
+  for (int i = 0; i < 100; ++i) a[static_cast<size_t>(i)] = i;
+  b = a;
+  Rng(5).shuffle(a);
+  Rng(5).shuffle(b);
+  EXPECT_EQ(a, b);
+  std::vector<int> sorted = a;
+  std::sort(sorted.begin(), sorted.end());
+  for (int i = 0; i < 100; ++i) EXPECT_EQ(sorted[static_cast<size_t>(i)], i);
+}

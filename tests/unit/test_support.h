@@ -1,0 +1,23 @@
+// Small made-up data sets and helpers the unit tests share.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "collab/encoding.h"
+#include "collab/error.h"
+#include "collab/split.h"
+
+namespace collab::test_support {
+
+// A fresh empty folder under the system's temporary folder.
+std::string temp_dir(const std::string& name);
+void write_text(const std::string& path, const std::string& text);
+
+// Ratings drawn from a known low-rank model plus noise: users x items, `density` of pairs rated.
+EncodedRatings synthetic_ratings(int users, int items, double density, unsigned seed, float noise = 0.3f);
+
+// Runs f and returns the collab::Error it throws (fails the test if it throws none).
+Error expect_error(const std::function<void()>& f);
+
+}  // namespace collab::test_support
