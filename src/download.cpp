@@ -173,8 +173,9 @@ Outcome attempt(const std::string& url, const std::string& part, const DownloadO
     return Outcome::restart;
   }
   if (is_http && status >= 400) {
-    // Keep an error page out of the .part file.
+    // Keep an error page out of the .part file, and no empty .part at all.
     std::filesystem::resize_file(part, static_cast<uintmax_t>(t.resume_from));
+    if (t.resume_from == 0) std::filesystem::remove(part);
     std::string msg = "HTTP " + std::to_string(status) + " for " + url;
     if (transient_http_status(status)) {
       failure = msg;
@@ -192,6 +193,9 @@ Outcome attempt(const std::string& url, const std::string& part, const DownloadO
       failure = msg;
       return Outcome::retry;
     }
+    std::error_code ec;
+    if (std::filesystem::exists(part, ec) && std::filesystem::file_size(part, ec) == 0)
+      std::filesystem::remove(part, ec);
     if (code == CURLE_FILE_COULDNT_READ_FILE) throw missing_input(msg);
     throw unavailable(msg);
   }

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <vector>
 
 #include "collab/error.h"
 #include "collab/one_cycle.h"
@@ -69,7 +70,7 @@ const Rgb kBlue{0.12, 0.47, 0.71}, kOrange{1.0, 0.5, 0.05}, kRed{0.84, 0.15, 0.1
 std::string tick_text(double v, bool log_scale) {
   char buf[32];
   if (log_scale) std::snprintf(buf, sizeof buf, "1e%d", static_cast<int>(std::lround(std::log10(v))));
-  else std::snprintf(buf, sizeof buf, "%g", std::fabs(v) < 1e-12 ? 0.0 : v);
+  else std::snprintf(buf, sizeof buf, "%.3g", std::fabs(v) < 1e-12 ? 0.0 : v);
   return buf;
 }
 
@@ -83,7 +84,8 @@ class Panel {
     if (!(xmax > xmin)) xmax = xmin + 1;
     if (!(ymax > ymin)) ymax = ymin + 1;
     const double pad = (ymax - ymin) * 0.05;
-    xmin_ = xmin, xmax_ = xmax, ymin_ = ymin - pad, ymax_ = ymax + pad;
+    xmin_ = xmin, xmax_ = xmax, ymax_ = ymax + pad;
+    ymin_ = ymin >= 0 ? std::max(0.0, ymin - pad) : ymin - pad;  // no negative ticks for positive data
   }
   double px(double v) const { return x_ + ((log_x_ ? std::log10(v) : v) - xmin_) / (xmax_ - xmin_) * w_; }
   double py(double v) const { return y_ + h_ - (v - ymin_) / (ymax_ - ymin_) * h_; }
@@ -94,9 +96,14 @@ class Panel {
     cairo_rectangle(cr_, x_, y_, w_, h_);
     cairo_stroke(cr_);
     cairo_set_font_size(cr_, 11);
-    for (int t = 0; t <= 5; ++t) {  // x ticks
-      double v = xmin_ + (xmax_ - xmin_) * t / 5.0;
-      if (log_x_) v = std::round(v);
+    std::vector<double> ticks;  // every decade (or every other) on a log axis, else six even steps
+    if (log_x_) {
+      const int step = xmax_ - xmin_ > 8 ? 2 : 1;
+      for (int d = static_cast<int>(std::ceil(xmin_)); d <= static_cast<int>(std::floor(xmax_)); d += step) ticks.push_back(d);
+    } else {
+      for (int t = 0; t <= 5; ++t) ticks.push_back(xmin_ + (xmax_ - xmin_) * t / 5.0);
+    }
+    for (double v : ticks) {
       const double x = x_ + (v - xmin_) / (xmax_ - xmin_) * w_;
       if (x < x_ - 0.5 || x > x_ + w_ + 0.5) continue;
       text(tick_text(log_x_ ? std::pow(10.0, v) : v, log_x_), x, y_ + h_ + 16, 0.5);
@@ -247,8 +254,13 @@ void plot_points(const std::string& path, const std::vector<LabelledPoint>& poin
   for (const auto& pt : points) p.dot(pt.x, pt.y, pt.label.empty() ? kGrey : kBlue, pt.label.empty() ? 1.8 : 3.5);
   cairo_set_font_size(canvas.cr(), 10);
   cairo_set_source_rgb(canvas.cr(), 0.1, 0.1, 0.1);
-  for (const auto& pt : points)
-    if (!pt.label.empty()) p.text(pt.label, p.px(pt.x) + 5, p.py(pt.y) - 4, 0.0);
+  for (const auto& pt : points) {
+    if (pt.label.empty()) continue;
+    cairo_text_extents_t e;
+    cairo_text_extents(canvas.cr(), pt.label.c_str(), &e);
+    const bool fits_right = p.px(pt.x) + 5 + e.x_advance < kPlotWidth - 5;  // else label to the left
+    p.text(pt.label, p.px(pt.x) + (fits_right ? 5 : -5), p.py(pt.y) - 4, fits_right ? 0.0 : 1.0);
+  }
   canvas.save();
 }
 
