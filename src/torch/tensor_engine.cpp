@@ -44,8 +44,15 @@ class TensorEmbeddingEngine final : public TrainingEngine {
       grad_item_bias_ = grad_.narrow(0, (nu + ni) * k + nu, ni);
     }
     if (options_.optimizer == OptimizerKind::sparse_adam) {
-      // Per parameter, the running log of (1 - lr*wd) when its row was last updated.
-      last_log_decay_ = torch::zeros({total}, params_.options().dtype(torch::kFloat64));
+      // Per row (users, then items): the step it was last brought up to, and the running log of
+      // the products of (1 - lr*wd) then; and per parameter, its row.
+      last_step_ = torch::zeros({nu + ni}, params_.options().dtype(torch::kLong));
+      last_log_decay_ = torch::zeros({nu + ni}, params_.options().dtype(torch::kFloat64));
+      auto rows = torch::arange(nu + ni, last_step_.options());
+      std::vector<torch::Tensor> parts = {rows.narrow(0, 0, nu).repeat_interleave(k),
+                                          rows.narrow(0, nu, ni).repeat_interleave(k)};
+      if (shape_.has_bias()) parts.insert(parts.end(), {rows.narrow(0, 0, nu), rows.narrow(0, nu, ni)});
+      element_row_ = torch::cat(parts);
     }
   }
 
@@ -59,6 +66,7 @@ class TensorEmbeddingEngine final : public TrainingEngine {
         if (stop && stop->load(std::memory_order_relaxed)) break;
         torch::Tensor r = rows.narrow(0, static_cast<long>(b * bs), static_cast<long>(bs));
         torch::Tensor u = train_user_.index_select(0, r), i = train_item_.index_select(0, r);
+        if (options_.optimizer == OptimizerKind::sparse_adam) catch_up_rows(u, i);
         losses.push_back(forward_backward(u, i, train_rating_.index_select(0, r)));
         ++step_;
         if (options_.optimizer == OptimizerKind::adam) dense_step(hyper[b]);
@@ -70,6 +78,7 @@ class TensorEmbeddingEngine final : public TrainingEngine {
 
   double validation_mse() override {
     return guarded([&] {
+      catch_up_all_rows();
       torch::NoGradGuard no_grad;
       if (valid_rating_.numel() == 0) return std::nan("");
       torch::Tensor sum = torch::zeros({}, params_.options().dtype(torch::kFloat64));
@@ -84,6 +93,7 @@ class TensorEmbeddingEngine final : public TrainingEngine {
   }
 
   Weights weights() const override {
+    guarded([&] { const_cast<TensorEmbeddingEngine*>(this)->catch_up_all_rows(); });  // no-op if caught up
     Weights w;
     w.tensors.push_back(to_named("user_factors", user_factors_));
     w.tensors.push_back(to_named("item_factors", item_factors_));
@@ -135,13 +145,15 @@ class TensorEmbeddingEngine final : public TrainingEngine {
   }
 
   struct Constants {
-    double decay, step_size, debias2;
+    double decay, step_size, debias2, inv_sqrt_debias2;
   };
-  Constants constants(const StepHyper& h) const {
-    const double t = static_cast<double>(step_);
+  Constants constants(const StepHyper& h) const { return constants_at(h, step_); }
+  Constants constants_at(const StepHyper& h, std::int64_t step) const {
+    const double t = static_cast<double>(step);
+    const double debias2 = 1.0 - std::pow(options_.beta2, t);
     return {1.0 - static_cast<double>(h.lr) * options_.wd,
-            static_cast<double>(h.lr) / (1.0 - std::pow(static_cast<double>(h.mom), t)),
-            1.0 - std::pow(options_.beta2, t)};
+            static_cast<double>(h.lr) / (1.0 - std::pow(static_cast<double>(h.mom), t)), debias2,
+            1.0 / std::sqrt(debias2)};
   }
 
   // fastai's Adam, in place, on every parameter.
@@ -153,28 +165,83 @@ class TensorEmbeddingEngine final : public TrainingEngine {
     params_.addcdiv_(exp_avg_, (exp_avg_sq_ / c.debias2).sqrt_().add_(options_.eps), -c.step_size);
   }
 
-  // The CPU engine's sparse mode with dense masked kernels: a GPU does the masked pass over all
-  // rows faster than it could gather and scatter the few touched ones.
-  void sparse_step(const torch::Tensor& u, const torch::Tensor& i, const StepHyper& h) {
-    const Constants c = constants(h);
-    const long nu = shape_.n_users, ni = shape_.n_items, k = shape_.factors;
-    torch::Tensor user_rows = torch::zeros({nu}, params_.options().dtype(torch::kBool)).index_fill_(0, u, true);
-    torch::Tensor item_rows = torch::zeros({ni}, params_.options().dtype(torch::kBool)).index_fill_(0, i, true);
-    std::vector<torch::Tensor> parts = {user_rows.unsqueeze(1).expand({nu, k}).reshape(-1),
-                                        item_rows.unsqueeze(1).expand({ni, k}).reshape(-1)};
-    if (shape_.has_bias()) parts.insert(parts.end(), {user_rows, item_rows});
-    torch::Tensor mask = torch::cat(parts);
-    const double before = log_decay_;
-    log_decay_ += std::log(c.decay);
-    torch::Tensor catch_up = torch::exp(before - last_log_decay_).to(torch::kFloat32);
-    torch::Tensor p = params_ * catch_up * c.decay;
-    torch::Tensor m = exp_avg_ * h.mom + grad_ * (1.0 - h.mom);
-    torch::Tensor v = exp_avg_sq_ * options_.beta2 + grad_ * grad_ * (1.0 - options_.beta2);
-    p = p - c.step_size * m / ((v / c.debias2).sqrt() + options_.eps);
+  // The CPU engine's sparse mode (see sparse_step there) with dense masked kernels: a GPU does a
+  // masked pass over all rows faster than it could gather and scatter the few touched ones. In
+  // this mode exp_avg_sq_ holds sqrt(v), as the CPU engine keeps it. The catch-up of missed steps
+  // sums their drift in closed form with the latest step's lr and beta1 (geometric series), where
+  // the CPU engine replays each missed step's own values: the two agree closely after the first
+  // few hundred steps, when the schedule moves slowly and the bias corrections are near 1.
+  struct RowCatchUp {
+    torch::Tensor keep, inv_sum_a_over_b, eps_over_sum_a, m_scale, rms_scale;  // per parameter
+  };
+  RowCatchUp catch_up_factors(std::int64_t now, double log_decay_now, const StepHyper& h) {
+    const Constants c = constants_at(h, now);
+    torch::Tensor n = (now - last_step_).to(torch::kFloat64);
+    const double delta = c.decay;
+    auto series = [&](double r) {  // sum over k = 1..n of r^k delta^(n-k)
+      const double q = r / delta;
+      return torch::pow(torch::full_like(n, delta), n) * q * (1 - torch::pow(torch::full_like(n, q), n)) / (1 - q);
+    };
+    torch::Tensor sum_a = series(h.mom) * c.step_size + 1e-300;
+    torch::Tensor sum_a_over_b = series(h.mom / std::sqrt(options_.beta2)) * (c.step_size / c.inv_sqrt_debias2) + 1e-300;
+    auto per_param = [&](const torch::Tensor& rows) { return rows.to(torch::kFloat32).index_select(0, element_row_); };
+    return {per_param(torch::exp(log_decay_now - last_log_decay_)), per_param(1.0 / sum_a_over_b),
+            per_param(options_.eps / sum_a), per_param(torch::pow(torch::full_like(n, static_cast<double>(h.mom)), n)),
+            per_param(torch::pow(torch::full_like(n, std::sqrt(options_.beta2)), n))};
+  }
+  void apply_catch_up(const RowCatchUp& k, torch::Tensor& p, torch::Tensor& m, torch::Tensor& rms) {
+    p = params_ * k.keep - exp_avg_ / (exp_avg_sq_ * k.inv_sum_a_over_b + k.eps_over_sum_a);
+    m = exp_avg_ * k.m_scale;
+    rms = exp_avg_sq_ * k.rms_scale;
+  }
+
+  torch::Tensor touched_rows(const torch::Tensor& u, const torch::Tensor& i) const {
+    torch::Tensor touched = torch::zeros({shape_.n_users + shape_.n_items}, params_.options().dtype(torch::kBool));
+    return touched.index_fill_(0, u, true).index_fill_(0, i + shape_.n_users, true);
+  }
+
+  // The batch's rows brought up to the last step before the forward pass reads them.
+  void catch_up_rows(const torch::Tensor& u, const torch::Tensor& i) {
+    if (step_ == 0) return;
+    torch::Tensor touched = touched_rows(u, i);
+    torch::Tensor mask = touched.index_select(0, element_row_);
+    torch::Tensor p, m, rms;
+    apply_catch_up(catch_up_factors(step_, log_decay_, last_hyper_), p, m, rms);
     params_.copy_(torch::where(mask, p, params_));
     exp_avg_.copy_(torch::where(mask, m, exp_avg_));
-    exp_avg_sq_.copy_(torch::where(mask, v, exp_avg_sq_));
-    last_log_decay_.masked_fill_(mask, log_decay_);
+    exp_avg_sq_.copy_(torch::where(mask, rms, exp_avg_sq_));
+    last_step_.masked_fill_(touched, step_);
+    last_log_decay_.masked_fill_(touched, log_decay_);
+  }
+
+  // This step's Adam update of the batch's rows, already caught up.
+  void sparse_step(const torch::Tensor& u, const torch::Tensor& i, const StepHyper& h) {
+    const Constants c = constants(h);
+    torch::Tensor touched = touched_rows(u, i);
+    torch::Tensor mask = touched.index_select(0, element_row_);
+    log_decay_ += std::log(c.decay);
+    last_hyper_ = h;
+    torch::Tensor m = exp_avg_ * h.mom + grad_ * (1.0 - h.mom);
+    torch::Tensor rms = torch::sqrt(exp_avg_sq_ * exp_avg_sq_ * options_.beta2 + grad_ * grad_ * (1.0 - options_.beta2));
+    torch::Tensor p = params_ * c.decay - c.step_size * m / (rms * c.inv_sqrt_debias2 + options_.eps);
+    params_.copy_(torch::where(mask, p, params_));
+    exp_avg_.copy_(torch::where(mask, m, exp_avg_));
+    exp_avg_sq_.copy_(torch::where(mask, rms, exp_avg_sq_));
+    last_step_.masked_fill_(touched, step_);
+    last_log_decay_.masked_fill_(touched, log_decay_);
+  }
+
+  // Every row up to the last step: before validation and before the weights are read.
+  void catch_up_all_rows() {
+    if (options_.optimizer != OptimizerKind::sparse_adam || step_ == 0) return;
+    torch::NoGradGuard no_grad;
+    torch::Tensor p, m, rms;
+    apply_catch_up(catch_up_factors(step_, log_decay_, last_hyper_), p, m, rms);
+    params_.copy_(p);
+    exp_avg_.copy_(m);
+    exp_avg_sq_.copy_(rms);
+    last_step_.fill_(step_);
+    last_log_decay_.fill_(log_decay_);
   }
 
   ModelShape shape_;
@@ -182,7 +249,9 @@ class TensorEmbeddingEngine final : public TrainingEngine {
   torch::Device device_;
   std::string device_label_;
   torch::Tensor train_user_, train_item_, train_rating_, valid_user_, valid_item_, valid_rating_;
-  torch::Tensor params_, grad_, exp_avg_, exp_avg_sq_, last_log_decay_;
+  torch::Tensor params_, grad_, exp_avg_, exp_avg_sq_;
+  torch::Tensor last_step_, last_log_decay_, element_row_;  // sparse mode
+  StepHyper last_hyper_{0, 0};
   torch::Tensor user_factors_, item_factors_, user_bias_, item_bias_;
   torch::Tensor grad_user_factors_, grad_item_factors_, grad_user_bias_, grad_item_bias_;
   std::int64_t step_ = 0;

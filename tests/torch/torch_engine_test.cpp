@@ -55,7 +55,18 @@ TEST(TensorEngine, TrainsExactlyAsTheHandWrittenCpuEngine) {
   expect_same_training(Arch::dot_range, OptimizerKind::adam);
 }
 
-TEST(TensorEngine, SparseAdamMatchesTheCpuEngine) { expect_same_training(Arch::dot_bias, OptimizerKind::sparse_adam); }
+TEST(TensorEngine, SparseAdamEndsWhereTheCpuEngineDoes) {
+  // The CPU engine replays each missed step; LibTorch sums them in closed form: close, not equal.
+  Problem a = problem(Arch::dot_bias, OptimizerKind::sparse_adam), b = problem(Arch::dot_bias, OptimizerKind::sparse_adam);
+  a.setup.data = &a.split;
+  b.setup.data = &b.split;
+  a.setup.options.epochs = b.setup.options.epochs = 4;
+  auto cpu = make_cpu_engine(a.setup);
+  auto torch = torch_backend::make_tensor_engine(b.setup, "cpu");
+  const double x = fit_one_cycle(*cpu, a.split.train.size(), a.setup.options, {}).back().valid_loss;
+  const double y = fit_one_cycle(*torch, b.split.train.size(), b.setup.options, {}).back().valid_loss;
+  EXPECT_NEAR(x, y, 0.01 * x);
+}
 
 TEST(NnEngine, TrainsAndItsSavedWeightsPredictAsLibTorchDoes) {
   Problem p = problem(Arch::nn);

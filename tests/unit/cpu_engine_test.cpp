@@ -93,7 +93,7 @@ TEST(CpuEngine, ThreadCountDoesNotChangeTheResult) {
   EXPECT_EQ(run(1), run(2));
 }
 
-TEST(CpuEngine, SparseAdamTouchesOnlyTheBatchRowsAndCatchesUpWeightDecay) {
+TEST(CpuEngine, SparseAdamCatchesUpTheStepsARowMissed) {
   TrainValidSplit data;
   data.train = {{1, 2}, {1, 1}, {4.0f, 3.0f}};
   data.valid = {{1}, {1}, {4.0f}};
@@ -105,16 +105,33 @@ TEST(CpuEngine, SparseAdamTouchesOnlyTheBatchRowsAndCatchesUpWeightDecay) {
   const std::int32_t order[] = {0, 0, 0, 1};  // user 1 three times, then user 2
   const StepHyper h[] = {{0.01f, 0.9f}, {0.01f, 0.9f}, {0.01f, 0.9f}, {0.01f, 0.9f}};
   engine->train_batches(order, 3, 1, h, nullptr);
-  // User 2 was not in a batch yet: untouched, no decay.
-  EXPECT_EQ(engine->weights().get("user_factors").values[2], 0.3f);
-  engine->train_batches(order + 3, 1, 1, h + 3, nullptr);
-  // Its first update applies the three missed decays and the fourth step's own.
+  // User 2 had no gradient yet and no momentum: reading the weights brings it up to date with
+  // the three weight decays exact mode would have applied, and nothing else.
   const double decay = 1 - 0.01 * 0.1;
-  const double p = 0.3 * std::pow(decay, 4);
-  const double moved = engine->weights().get("user_factors").values[2];
-  // Adam's first step for that row moves it by about lr (step 4's debiasing with fresh moments).
-  EXPECT_NEAR(moved, p, 0.011);
-  EXPECT_NE(moved, 0.3f);
+  EXPECT_NEAR(engine->weights().get("user_factors").values[2], 0.3 * std::pow(decay, 3), 1e-7);
+  EXPECT_NEAR(engine->weights().get("user_bias").values[2], 0.2 * std::pow(decay, 3), 1e-7);
+  // User 1 keeps drifting along its momentum while untouched, as in exact mode.
+  auto exact = make_cpu_engine(tiny_setup(data, Arch::dot_bias));
+  exact->train_batches(order, 3, 1, h, nullptr);
+  EXPECT_NEAR(engine->weights().get("user_factors").values[1], exact->weights().get("user_factors").values[1], 1e-6);
+}
+
+TEST(CpuEngine, SparseAdamEndsCloseToExactAdam) {
+  EncodedRatings d = test_support::synthetic_ratings(150, 300, 0.2, 8);
+  TrainValidSplit split = random_split(d, 0.2, 1);
+  auto run = [&](OptimizerKind opt) {
+    EngineSetup s;
+    s.shape = {Arch::dot_bias, 151, 301, 20, 0.0f, 5.5f, {}};
+    s.data = &split;
+    s.options.optimizer = opt;
+    s.options.factors = 20;
+    s.options.lr = 1e-2;
+    s.initial = initial_embedding_weights(s.shape, 0.01f, 3);
+    auto e = make_cpu_engine(s);
+    return fit_one_cycle(*e, split.train.size(), s.options, {}).back().valid_loss;
+  };
+  const double exact = run(OptimizerKind::adam), sparse = run(OptimizerKind::sparse_adam);
+  EXPECT_NEAR(sparse, exact, 0.002 * exact) << "exact " << exact << " sparse " << sparse;
 }
 
 TEST(CpuEngine, WeightDecayKeepsASmallProblemFromOverfitting) {
