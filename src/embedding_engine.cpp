@@ -164,6 +164,7 @@ class CpuEmbeddingEngine final : public TrainingEngine {
   }
 
   std::string device_name() const override {
+    if (options_.optimizer == OptimizerKind::sparse_adam) return "cpu (sparse updates, 1 thread)";
     if (adaptive_threads_ && threads_ > 1) return "cpu (1 to " + std::to_string(threads_) + " threads, by load)";
     return "cpu (" + std::to_string(threads_) + (threads_ == 1 ? " thread)" : " threads)");
   }

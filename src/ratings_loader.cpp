@@ -1,5 +1,7 @@
 #include "collab/ratings_loader.h"
 
+#include <limits>  // csv.h uses std::numeric_limits without including it
+
 #include <csv.h>  // fast-cpp-csv-parser
 
 #include <charconv>
