@@ -29,7 +29,6 @@ std::vector<float> parse_numbers(const std::string& text, const std::string& opt
 }  // namespace
 
 void add_training_options(CLI::App* verb, TrainCommand& c) {
-  const TrainOptions d;
   add_data_options(verb, c.data);
   verb->add_option("--arch", c.arch, "Model: dot, dot-range, dot-bias (the seed's DotProductBias), nn")
       ->check(CLI::IsMember({"dot", "dot-range", "dot-bias", "nn"}))->capture_default_str();
@@ -54,7 +53,6 @@ void add_training_options(CLI::App* verb, TrainCommand& c) {
       ->check(CLI::IsMember({"auto", "cpu", "torch"}))->capture_default_str();
   verb->add_option("--threads", c.train.threads, "CPU threads for the CPU engine (0: the usable cores, at most 2)")
       ->check(CLI::NonNegativeNumber)->capture_default_str();
-  (void)d;
 }
 
 void finish_training_options(CLI::App* verb, TrainCommand& c) {

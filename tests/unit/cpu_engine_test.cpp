@@ -93,6 +93,28 @@ TEST(CpuEngine, ThreadCountDoesNotChangeTheResult) {
   EXPECT_EQ(run(1), run(2));
 }
 
+TEST(CpuEngine, DeferredExactUpdatesGiveTheSameBitsAsUpdatingEveryRowEveryStep) {
+  EncodedRatings d = test_support::synthetic_ratings(60, 200, 0.2, 4);
+  TrainValidSplit split = random_split(d, 0.2, 1);
+  auto run = [&](bool lazy) {
+    EngineSetup s;
+    s.shape = {Arch::dot_bias, 61, 201, 12, 0.0f, 5.5f, {}};
+    s.data = &split;
+    s.options.factors = 12;
+    s.options.lazy_exact = lazy;
+    s.options.epochs = 3;
+    s.initial = initial_embedding_weights(s.shape, 0.01f, 3);
+    auto e = make_cpu_engine(s);
+    auto history = fit_one_cycle(*e, split.train.size(), s.options, {});
+    return std::make_pair(history.back().valid_loss, e->weights());
+  };
+  const auto [lazy_loss, lazy] = run(true);
+  const auto [dense_loss, dense] = run(false);
+  EXPECT_EQ(lazy_loss, dense_loss);
+  for (const char* name : {"user_factors", "item_factors", "user_bias", "item_bias"})
+    EXPECT_EQ(lazy.get(name).values, dense.get(name).values) << name;
+}
+
 TEST(CpuEngine, SparseAdamCatchesUpTheStepsARowMissed) {
   TrainValidSplit data;
   data.train = {{1, 2}, {1, 1}, {4.0f, 3.0f}};
@@ -131,7 +153,7 @@ TEST(CpuEngine, SparseAdamEndsCloseToExactAdam) {
     return fit_one_cycle(*e, split.train.size(), s.options, {}).back().valid_loss;
   };
   const double exact = run(OptimizerKind::adam), sparse = run(OptimizerKind::sparse_adam);
-  EXPECT_NEAR(sparse, exact, 0.002 * exact) << "exact " << exact << " sparse " << sparse;
+  EXPECT_NEAR(sparse, exact, 0.005 * exact) << "exact " << exact << " sparse " << sparse;
 }
 
 TEST(CpuEngine, WeightDecayKeepsASmallProblemFromOverfitting) {
