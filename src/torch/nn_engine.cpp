@@ -55,15 +55,9 @@ class NnEngine final : public TrainingEngine {
  public:
   NnEngine(const EngineSetup& s, const std::string& device)
       : shape_(s.shape), options_(s.options), device_(to_device(device)), device_label_(device),
+        train_(s.data->train, device_), valid_(s.data->valid, device_),
         model_((torch::manual_seed(s.options.seed), EmbeddingNN(s.shape))) {
     model_->to(device_);
-    const TrainValidSplit& d = *s.data;
-    train_user_ = index_column(d.train.user, device_);
-    train_item_ = index_column(d.train.item, device_);
-    train_rating_ = float_column(d.train.rating, device_);
-    valid_user_ = index_column(d.valid.user, device_);
-    valid_item_ = index_column(d.valid.item, device_);
-    valid_rating_ = float_column(d.valid.rating, device_);
     for (const auto& item : model_->named_parameters()) {
       const std::string& name = item.key();
       const bool exempt = name.rfind("bn", 0) == 0 || name.find("bias") != std::string::npos;
@@ -80,8 +74,8 @@ class NnEngine final : public TrainingEngine {
       for (size_t b = 0; b < n_batches; ++b) {
         if (stop && stop->load(std::memory_order_relaxed)) break;
         torch::Tensor r = rows.narrow(0, static_cast<long>(b * bs), static_cast<long>(bs));
-        torch::Tensor pred = model_->forward(train_user_.index_select(0, r), train_item_.index_select(0, r));
-        torch::Tensor loss = torch::mse_loss(pred, train_rating_.index_select(0, r));
+        torch::Tensor pred = model_->forward(train_.user.index_select(0, r), train_.item.index_select(0, r));
+        torch::Tensor loss = torch::mse_loss(pred, train_.rating.index_select(0, r));
         model_->zero_grad();
         loss.backward();
         losses.push_back(loss.detach());
@@ -96,13 +90,13 @@ class NnEngine final : public TrainingEngine {
     return guarded([&] {
       torch::NoGradGuard no_grad;
       model_->eval();
-      if (valid_rating_.numel() == 0) return std::nan("");
+      if (valid_.rating.numel() == 0) return std::nan("");
       torch::Tensor sum = torch::zeros({}, torch::TensorOptions().dtype(torch::kFloat64).device(device_));
-      const long n = valid_rating_.numel(), chunk = 1 << 18;
+      const long n = valid_.rating.numel(), chunk = 1 << 18;
       for (long at = 0; at < n; at += chunk) {
         const long len = std::min(chunk, n - at);
-        torch::Tensor pred = model_->forward(valid_user_.narrow(0, at, len), valid_item_.narrow(0, at, len));
-        sum += (pred - valid_rating_.narrow(0, at, len)).pow(2).sum().to(torch::kFloat64);
+        torch::Tensor pred = model_->forward(valid_.user.narrow(0, at, len), valid_.item.narrow(0, at, len));
+        sum += (pred - valid_.rating.narrow(0, at, len)).pow(2).sum().to(torch::kFloat64);
       }
       return sum.item<double>() / static_cast<double>(n);
     });
@@ -149,9 +143,9 @@ class NnEngine final : public TrainingEngine {
   TrainOptions options_;
   torch::Device device_;
   std::string device_label_;
+  DeviceRatings train_, valid_;
   EmbeddingNN model_;
   std::vector<ParamState> params_;
-  torch::Tensor train_user_, train_item_, train_rating_, valid_user_, valid_item_, valid_rating_;
   std::int64_t step_ = 0;
 };
 

@@ -11,15 +11,9 @@ namespace F = torch::nn::functional;
 class TensorEmbeddingEngine final : public TrainingEngine {
  public:
   TensorEmbeddingEngine(const EngineSetup& s, const std::string& device)
-      : shape_(s.shape), options_(s.options), device_(to_device(device)), device_label_(device) {
+      : shape_(s.shape), options_(s.options), device_(to_device(device)), device_label_(device),
+        train_(s.data->train, device_), valid_(s.data->valid, device_) {
     torch::NoGradGuard no_grad;
-    const TrainValidSplit& d = *s.data;
-    train_user_ = index_column(d.train.user, device_);
-    train_item_ = index_column(d.train.item, device_);
-    train_rating_ = float_column(d.train.rating, device_);
-    valid_user_ = index_column(d.valid.user, device_);
-    valid_item_ = index_column(d.valid.item, device_);
-    valid_rating_ = float_column(d.valid.rating, device_);
     // All parameters in one flat tensor, so that one set of Adam kernels updates everything.
     const long nu = shape_.n_users, ni = shape_.n_items, k = shape_.factors;
     const long total = (nu + ni) * k + (shape_.has_bias() ? nu + ni : 0);
@@ -65,9 +59,9 @@ class TensorEmbeddingEngine final : public TrainingEngine {
       for (size_t b = 0; b < n_batches; ++b) {
         if (stop && stop->load(std::memory_order_relaxed)) break;
         torch::Tensor r = rows.narrow(0, static_cast<long>(b * bs), static_cast<long>(bs));
-        torch::Tensor u = train_user_.index_select(0, r), i = train_item_.index_select(0, r);
+        torch::Tensor u = train_.user.index_select(0, r), i = train_.item.index_select(0, r);
         if (options_.optimizer == OptimizerKind::sparse_adam) catch_up_rows(u, i);
-        losses.push_back(forward_backward(u, i, train_rating_.index_select(0, r)));
+        losses.push_back(forward_backward(u, i, train_.rating.index_select(0, r)));
         ++step_;
         if (options_.optimizer == OptimizerKind::adam) dense_step(hyper[b]);
         else sparse_step(u, i, hyper[b]);
@@ -80,13 +74,13 @@ class TensorEmbeddingEngine final : public TrainingEngine {
     return guarded([&] {
       catch_up_all_rows();
       torch::NoGradGuard no_grad;
-      if (valid_rating_.numel() == 0) return std::nan("");
+      if (valid_.rating.numel() == 0) return std::nan("");
       torch::Tensor sum = torch::zeros({}, params_.options().dtype(torch::kFloat64));
-      const long n = valid_rating_.numel(), chunk = 1 << 20;
+      const long n = valid_.rating.numel(), chunk = 1 << 20;
       for (long at = 0; at < n; at += chunk) {
         const long len = std::min(chunk, n - at);
-        torch::Tensor pred = predict(valid_user_.narrow(0, at, len), valid_item_.narrow(0, at, len));
-        sum += (pred - valid_rating_.narrow(0, at, len)).pow(2).sum().to(torch::kFloat64);
+        torch::Tensor pred = predict(valid_.user.narrow(0, at, len), valid_.item.narrow(0, at, len));
+        sum += (pred - valid_.rating.narrow(0, at, len)).pow(2).sum().to(torch::kFloat64);
       }
       return sum.item<double>() / static_cast<double>(n);
     });
@@ -248,7 +242,7 @@ class TensorEmbeddingEngine final : public TrainingEngine {
   TrainOptions options_;
   torch::Device device_;
   std::string device_label_;
-  torch::Tensor train_user_, train_item_, train_rating_, valid_user_, valid_item_, valid_rating_;
+  DeviceRatings train_, valid_;
   torch::Tensor params_, grad_, exp_avg_, exp_avg_sq_;
   torch::Tensor last_step_, last_log_decay_, element_row_;  // sparse mode
   StepHyper last_hyper_{0, 0};

@@ -37,6 +37,13 @@ inline torch::Tensor float_column(const std::vector<float>& v, torch::Device d) 
   return torch::from_blob(const_cast<float*>(v.data()), {static_cast<long>(v.size())}, torch::kFloat32).to(d);
 }
 
+// A split's columns on the device, uploaded once.
+struct DeviceRatings {
+  torch::Tensor user, item, rating;
+  DeviceRatings(const RatingSet& r, torch::Device d)
+      : user(index_column(r.user, d)), item(index_column(r.item, d)), rating(float_column(r.rating, d)) {}
+};
+
 inline NamedTensor to_named(const std::string& name, const torch::Tensor& t) {
   torch::Tensor c = t.detach().to(torch::kCPU, torch::kFloat32).contiguous();
   NamedTensor n{name, std::vector<std::int64_t>(c.sizes().begin(), c.sizes().end()), {}};
