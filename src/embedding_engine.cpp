@@ -339,8 +339,13 @@ class CpuEmbeddingEngine final : public TrainingEngine {
     return c;
   }
 
+  // What the deferred updates need of this step: its constants (exact mode), or the running
+  // sums its closed form reads (sparse mode).
   void record_step(const AdamConstants& c) {
-    if (mode_ == Mode::lazy) step_constants_.push_back(c);
+    if (mode_ == Mode::lazy) {
+      step_constants_.push_back(c);
+      return;
+    }
     log_mom_.push_back(log_mom_.back() + std::log(static_cast<double>(c.mom)));
     log_decay_.push_back(log_decay_.back() + std::log(static_cast<double>(c.decay)));
     last_constants_ = c;
