@@ -5,8 +5,9 @@
 // fastai's Adam. That update touches every parameter every step (a row without a gradient still
 // decays and drifts along its momentum), and it is what bounds the speed.
 //
-// Each user and item is one row of `width` floats: its factors, then its bias (dot-bias), so that
-// a row is one contiguous span for the optimizer and its state.
+// Each user and item is one row: its parameters (factors, then the bias for dot-bias), Adam's m
+// and sqrt(v), and the gradient, one after another in memory. A step reads a few scattered rows;
+// keeping all that a row needs together makes each one a single short stream from memory.
 #include <immintrin.h>
 #include <omp.h>
 #include <sched.h>
@@ -165,8 +166,7 @@ class CpuEmbeddingEngine final : public TrainingEngine {
     threads_ = adaptive_threads_ ? default_thread_count() : options_.threads;
     users_ = static_cast<size_t>(shape_.n_users);
     items_ = static_cast<size_t>(shape_.n_items);
-    const size_t total = (users_ + items_) * width_;
-    for (FloatBuffer* b : {&params_, &exp_avg_, &exp_avg_rms_, &grad_}) b->assign_zero(total);
+    state_.assign_zero((users_ + items_) * 4 * width_);
     load(s.initial);
     clock_.assign(users_ + items_, 0);
     stamp_.assign(users_ + items_, 0);
@@ -187,7 +187,10 @@ class CpuEmbeddingEngine final : public TrainingEngine {
       collect_touched_rows(rows, bs);
       if (mode_ == Mode::lazy) catch_up_rows_in_parallel();
       else if (mode_ == Mode::sparse)
-        for (std::int32_t row : touched_) catch_up(static_cast<size_t>(row), step_);
+        for (size_t r = 0; r < touched_.size(); ++r) {
+          if (r + 2 < touched_.size()) prefetch_row(static_cast<size_t>(touched_[r + 2]));
+          catch_up(static_cast<size_t>(touched_[r]), step_);
+        }
       losses.push_back(forward_backward(rows, bs));
       ++step_;
       const AdamConstants c = constants(hyper[b]);
@@ -196,8 +199,8 @@ class CpuEmbeddingEngine final : public TrainingEngine {
       } else {
         record_step(c);
         for (std::int32_t row : touched_) {
-          const size_t at = static_cast<size_t>(row) * width_;
-          adam_update(params_.get() + at, exp_avg_.get() + at, exp_avg_rms_.get() + at, grad_.get() + at, width_, c);
+          const auto at = static_cast<size_t>(row);
+          adam_update(param(at), moment(at), rms(at), gradient(at), width_, c);
           clock_[static_cast<size_t>(row)] = step_;
         }
       }
@@ -224,7 +227,7 @@ class CpuEmbeddingEngine final : public TrainingEngine {
       if (count > 1) t.shape.push_back(static_cast<std::int64_t>(count));
       t.values.reserve(rows * count);
       for (size_t r = 0; r < rows; ++r) {
-        const float* p = params_.get() + (first_row + r) * width_ + from;
+        const float* p = param(first_row + r) + from;
         t.values.insert(t.values.end(), p, p + count);
       }
       w.tensors.push_back(std::move(t));
@@ -246,15 +249,20 @@ class CpuEmbeddingEngine final : public TrainingEngine {
   }
 
  private:
-  float* row_of_user(std::int32_t u) const { return params_.get() + static_cast<size_t>(u) * width_; }
-  float* row_of_item(std::int32_t i) const { return params_.get() + (users_ + static_cast<size_t>(i)) * width_; }
+  // A row's four spans of `width_` floats.
+  float* param(size_t row) const { return state_.get() + row * 4 * width_; }
+  float* moment(size_t row) const { return param(row) + width_; }
+  float* rms(size_t row) const { return param(row) + 2 * width_; }
+  float* gradient(size_t row) const { return param(row) + 3 * width_; }
+  float* row_of_user(std::int32_t u) const { return param(static_cast<size_t>(u)); }
+  float* row_of_item(std::int32_t i) const { return param(users_ + static_cast<size_t>(i)); }
 
   void load(const Weights& w) {
     auto copy = [&](const char* name, size_t first_row, size_t rows, size_t from, size_t count) {
       const NamedTensor& t = w.get(name);
       if (t.values.size() != rows * count) throw internal_error(std::string("wrong size for ") + name);
       for (size_t r = 0; r < rows; ++r)
-        std::memcpy(params_.get() + (first_row + r) * width_ + from, t.values.data() + r * count, count * sizeof(float));
+        std::memcpy(param(first_row + r) + from, t.values.data() + r * count, count * sizeof(float));
     };
     copy("user_factors", 0, users_, 0, k_);
     copy("item_factors", users_, items_, 0, k_);
@@ -292,10 +300,9 @@ class CpuEmbeddingEngine final : public TrainingEngine {
     if (mode_ == Mode::dense) std::sort(touched_.begin(), touched_.end());
   }
 
-  // MSE loss of one batch; accumulates its gradient (d loss / d param) into grad_.
+  // MSE loss of one batch; accumulates its gradient (d loss / d param) into the rows' gradients.
   float forward_backward(const std::int32_t* rows, size_t bs) {
     const RatingSet& t = data_.train;
-    float* g = grad_.get();
     const float span = shape_.y_high - shape_.y_low;
     double loss = 0;
     for (size_t b = 0; b < bs; ++b) {
@@ -312,8 +319,8 @@ class CpuEmbeddingEngine final : public TrainingEngine {
       const float diff = pred - t.rating[r];
       loss += static_cast<double>(diff) * diff;
       const float dz = 2.0f * diff / static_cast<float>(bs) * dpred_dz;
-      float* gu = g + (pu - params_.get());
-      float* gi = g + (pi - params_.get());
+      float* gu = const_cast<float*>(pu) + 3 * width_;  // the row's gradient span
+      float* gi = const_cast<float*>(pi) + 3 * width_;
       add_scaled(gu, pi, dz, k_);
       add_scaled(gi, pu, dz, k_);
       if (shape_.has_bias()) {
@@ -351,16 +358,22 @@ class CpuEmbeddingEngine final : public TrainingEngine {
     last_constants_ = c;
   }
 
+  // Sparse mode reads a few rows scattered over memory per step, and its per-row arithmetic keeps
+  // the processor from running ahead to the next row's loads: ask for them early.
+  void prefetch_row(size_t row) const {
+    const char* at = reinterpret_cast<const char*>(param(row));
+    for (size_t byte = 0; byte < 4 * width_ * sizeof(float); byte += 64) __builtin_prefetch(at + byte, 1);
+  }
+
   // Brings a row from its clock to the end of step `now`; all steps since had no gradient for it.
   void catch_up(size_t row, std::int64_t now) {
     const std::int64_t from = clock_[row];
     if (now <= from) return;
-    const size_t at = row * width_;
-    float *p = params_.get() + at, *m = exp_avg_.get() + at, *rms = exp_avg_rms_.get() + at;
     if (mode_ == Mode::lazy) {
-      adam_replay_no_grad(p, m, rms, width_, step_constants_.data() + from, static_cast<size_t>(now - from));
+      adam_replay_no_grad(param(row), moment(row), rms(row), width_, step_constants_.data() + from,
+                          static_cast<size_t>(now - from));
     } else {
-      sparse_catch_up(p, m, rms, from, now);
+      sparse_catch_up(param(row), moment(row), rms(row), from, now);
     }
     clock_[row] = now;
   }
@@ -412,8 +425,7 @@ class CpuEmbeddingEngine final : public TrainingEngine {
     for (std::int64_t r = 0; r < rows; ++r) catch_up(static_cast<size_t>(r), step_);
   }
 
-  // Dense exact mode: the gradient-free kernel over the spans between touched rows, the full
-  // kernel on the rows with a gradient.
+  // Dense exact mode (tests): every row, every step; the full kernel on rows with a gradient.
   void dense_step(const AdamConstants& c) {
     const int threads = threads_for_this_step();
     const auto started = std::chrono::steady_clock::now();
@@ -431,17 +443,15 @@ class CpuEmbeddingEngine final : public TrainingEngine {
     const size_t rows = users_ + items_;
     const size_t first = rows * static_cast<size_t>(part) / static_cast<size_t>(parts);
     const size_t last = rows * static_cast<size_t>(part + 1) / static_cast<size_t>(parts);
-    float *p = params_.get(), *m = exp_avg_.get(), *v = exp_avg_rms_.get(), *g = grad_.get();
-    const size_t w = width_;
-    size_t row = first;
     auto it = std::lower_bound(touched_.begin(), touched_.end(), static_cast<std::int32_t>(first));
-    for (; it != touched_.end() && static_cast<size_t>(*it) < last; ++it) {
-      const auto t = static_cast<size_t>(*it);
-      if (t > row) adam_update_no_grad(p + row * w, m + row * w, v + row * w, (t - row) * w, c);
-      adam_update(p + t * w, m + t * w, v + t * w, g + t * w, w, c);
-      row = t + 1;
+    for (size_t row = first; row < last; ++row) {
+      if (it != touched_.end() && static_cast<size_t>(*it) == row) {
+        adam_update(param(row), moment(row), rms(row), gradient(row), width_, c);
+        ++it;
+      } else {
+        adam_update_no_grad(param(row), moment(row), rms(row), width_, c);
+      }
     }
-    if (last > row) adam_update_no_grad(p + row * w, m + row * w, v + row * w, (last - row) * w, c);
   }
 
   // With --threads 0 in dense mode, every 256 steps the next 16 run on one thread and 16 on all,
@@ -478,7 +488,7 @@ class CpuEmbeddingEngine final : public TrainingEngine {
   bool adaptive_threads_ = false;
   int chosen_threads_ = 1;
   std::array<std::chrono::steady_clock::duration, kProbeSteps> probe_single_{}, probe_multi_{};
-  FloatBuffer params_, exp_avg_, exp_avg_rms_, grad_;
+  FloatBuffer state_;  // per row: parameters, m, sqrt(v), gradient
   std::int64_t step_ = 0;
   std::vector<std::int32_t> touched_;  // this batch's rows
   std::vector<std::int64_t> stamp_;    // per row: the last batch that listed it
