@@ -9,7 +9,6 @@
 // and sqrt(v), and the gradient, one after another in memory. A step reads a few scattered rows;
 // keeping all that a row needs together makes each one a single short stream from memory.
 #include <immintrin.h>
-#include <omp.h>
 #include <sched.h>
 
 #include <algorithm>
@@ -21,6 +20,7 @@
 
 #include "collab/engine.h"
 #include "collab/error.h"
+#include "collab/step_pool.h"
 
 namespace collab {
 namespace {
@@ -173,8 +173,7 @@ class CpuEmbeddingEngine final : public TrainingEngine {
     log_mom_.push_back(0.0);
     log_decay_.push_back(0.0);
     flush_denormals_on_this_thread();
-#pragma omp parallel num_threads(threads_)
-    flush_denormals_on_this_thread();
+    pool_ = std::make_unique<StepPool>(threads_, flush_denormals_on_this_thread);
   }
 
   std::vector<float> train_batches(const std::int32_t* order, size_t n_batches, size_t bs,
@@ -184,8 +183,10 @@ class CpuEmbeddingEngine final : public TrainingEngine {
     for (size_t b = 0; b < n_batches; ++b) {
       if (stop && stop->load(std::memory_order_relaxed)) break;
       const std::int32_t* rows = order + b * bs;
+      const int threads = threads_for_this_step();
+      const auto started = std::chrono::steady_clock::now();
       collect_touched_rows(rows, bs);
-      if (mode_ == Mode::lazy) catch_up_rows_in_parallel();
+      if (mode_ == Mode::lazy) catch_up_batch_rows(threads);
       else if (mode_ == Mode::sparse)
         for (size_t r = 0; r < touched_.size(); ++r) {
           if (r + 2 < touched_.size()) prefetch_row(static_cast<size_t>(touched_[r + 2]));
@@ -195,7 +196,7 @@ class CpuEmbeddingEngine final : public TrainingEngine {
       ++step_;
       const AdamConstants c = constants(hyper[b]);
       if (mode_ == Mode::dense) {
-        dense_step(c);
+        dense_step(c, threads);
       } else {
         record_step(c);
         for (std::int32_t row : touched_) {
@@ -204,6 +205,7 @@ class CpuEmbeddingEngine final : public TrainingEngine {
           clock_[static_cast<size_t>(row)] = step_;
         }
       }
+      if (adaptive_threads_) record_step_time(threads, std::chrono::steady_clock::now() - started);
     }
     return losses;
   }
@@ -243,8 +245,9 @@ class CpuEmbeddingEngine final : public TrainingEngine {
 
   std::string device_name() const override {
     if (mode_ == Mode::sparse) return "cpu (sparse updates)";
-    if (mode_ == Mode::lazy) return "cpu (deferred exact updates, " + std::to_string(threads_) + " threads)";
-    if (adaptive_threads_ && threads_ > 1) return "cpu (1 to " + std::to_string(threads_) + " threads, by load)";
+    const std::string how = mode_ == Mode::lazy ? "deferred exact updates, " : "";
+    if (adaptive_threads_ && threads_ > 1) return "cpu (" + how + "1 to " + std::to_string(threads_) + " threads, by load)";
+    if (mode_ == Mode::lazy) return "cpu (" + how + std::to_string(threads_) + (threads_ == 1 ? " thread)" : " threads)");
     return "cpu (" + std::to_string(threads_) + (threads_ == 1 ? " thread)" : " threads)");
   }
 
@@ -411,31 +414,25 @@ class CpuEmbeddingEngine final : public TrainingEngine {
 
   // Exact mode: the batch's rows replay the steps they missed, shared over the threads (each row
   // on its own, so the bits do not depend on the sharing).
-  void catch_up_rows_in_parallel() {
-    const auto n = static_cast<std::int64_t>(touched_.size());
-#pragma omp parallel for num_threads(threads_) schedule(dynamic, 8) if (threads_ > 1)
-    for (std::int64_t r = 0; r < n; ++r) catch_up(static_cast<size_t>(touched_[static_cast<size_t>(r)]), step_);
+  void catch_up_batch_rows(int threads) {
+    pool_->run(threads, [&](int part, int parts) {
+      for (size_t r = static_cast<size_t>(part); r < touched_.size(); r += static_cast<size_t>(parts))
+        catch_up(static_cast<size_t>(touched_[r]), step_);
+    });
   }
 
   // Every row up to the last step: before validation and before the weights are read.
   void catch_up_all_rows() {
     if (mode_ == Mode::dense || step_ == 0) return;
-    const auto rows = static_cast<std::int64_t>(users_ + items_);
-#pragma omp parallel for num_threads(threads_) schedule(dynamic, 256) if (mode_ == Mode::lazy)
-    for (std::int64_t r = 0; r < rows; ++r) catch_up(static_cast<size_t>(r), step_);
+    const size_t rows = users_ + items_;
+    pool_->run(mode_ == Mode::lazy ? threads_ : 1, [&](int part, int parts) {
+      for (size_t r = static_cast<size_t>(part); r < rows; r += static_cast<size_t>(parts)) catch_up(r, step_);
+    });
   }
 
   // Dense exact mode (tests): every row, every step; the full kernel on rows with a gradient.
-  void dense_step(const AdamConstants& c) {
-    const int threads = threads_for_this_step();
-    const auto started = std::chrono::steady_clock::now();
-    if (threads == 1) {
-      update_rows(c, 0, 1);
-    } else {
-#pragma omp parallel num_threads(threads)
-      update_rows(c, omp_get_thread_num(), threads);
-    }
-    if (adaptive_threads_) record_step_time(threads, std::chrono::steady_clock::now() - started);
+  void dense_step(const AdamConstants& c, int threads) {
+    pool_->run(threads, [&](int part, int parts) { update_rows(c, part, parts); });
   }
 
   // Thread `part` of `parts` updates its share of the rows.
@@ -454,19 +451,19 @@ class CpuEmbeddingEngine final : public TrainingEngine {
     }
   }
 
-  // With --threads 0 in dense mode, every 256 steps the next 16 run on one thread and 16 on all,
-  // and the faster (by median) serves until the next probe: spinning threads are slower than one
-  // when another process holds a core. The results are the same bits either way.
+  // With --threads 0, every 256 steps the next 16 run on one thread and 16 on all, and the faster
+  // (by median) serves until the next probe: threads that spin while another process holds a
+  // core are many times slower than one. The results are the same bits either way.
   static constexpr std::int64_t kProbeEvery = 256, kProbeSteps = 16;
   int threads_for_this_step() const {
     if (!adaptive_threads_ || threads_ == 1) return threads_;
-    const std::int64_t phase = (step_ - 1) % kProbeEvery;
+    const std::int64_t phase = probe_clock_ % kProbeEvery;
     if (phase < kProbeSteps) return 1;
     if (phase < 2 * kProbeSteps) return threads_;
     return chosen_threads_;
   }
   void record_step_time(int threads, std::chrono::steady_clock::duration took) {
-    const std::int64_t phase = (step_ - 1) % kProbeEvery;
+    const std::int64_t phase = probe_clock_++ % kProbeEvery;
     if (phase >= 2 * kProbeSteps) return;
     (threads == 1 ? probe_single_ : probe_multi_)[static_cast<size_t>(phase % kProbeSteps)] = took;
     if (phase == 2 * kProbeSteps - 1) {
@@ -487,7 +484,9 @@ class CpuEmbeddingEngine final : public TrainingEngine {
   int threads_ = 1;  // the most threads a step may use
   bool adaptive_threads_ = false;
   int chosen_threads_ = 1;
+  std::int64_t probe_clock_ = 0;  // timed steps so far
   std::array<std::chrono::steady_clock::duration, kProbeSteps> probe_single_{}, probe_multi_{};
+  std::unique_ptr<StepPool> pool_;
   FloatBuffer state_;  // per row: parameters, m, sqrt(v), gradient
   std::int64_t step_ = 0;
   std::vector<std::int32_t> touched_;  // this batch's rows
