@@ -162,8 +162,9 @@ class CpuEmbeddingEngine final : public TrainingEngine {
     mode_ = options_.optimizer == OptimizerKind::sparse_adam ? Mode::sparse
             : options_.lazy_exact                            ? Mode::lazy
                                                              : Mode::dense;
-    adaptive_threads_ = options_.threads == 0;
-    threads_ = adaptive_threads_ ? default_thread_count() : options_.threads;
+    // Sparse mode's steps are too small to share out.
+    adaptive_threads_ = options_.threads == 0 && mode_ != Mode::sparse;
+    threads_ = mode_ == Mode::sparse ? 1 : adaptive_threads_ ? default_thread_count() : options_.threads;
     users_ = static_cast<size_t>(shape_.n_users);
     items_ = static_cast<size_t>(shape_.n_items);
     state_.assign_zero((users_ + items_) * 4 * width_);
@@ -245,10 +246,10 @@ class CpuEmbeddingEngine final : public TrainingEngine {
 
   std::string device_name() const override {
     if (mode_ == Mode::sparse) return "cpu (sparse updates)";
-    const std::string how = mode_ == Mode::lazy ? "deferred exact updates, " : "";
-    if (adaptive_threads_ && threads_ > 1) return "cpu (" + how + "1 to " + std::to_string(threads_) + " threads, by load)";
-    if (mode_ == Mode::lazy) return "cpu (" + how + std::to_string(threads_) + (threads_ == 1 ? " thread)" : " threads)");
-    return "cpu (" + std::to_string(threads_) + (threads_ == 1 ? " thread)" : " threads)");
+    const std::string how = mode_ == Mode::lazy ? "deferred exact updates, " : "every row every step, ";
+    const std::string n = std::to_string(threads_);
+    if (adaptive_threads_ && threads_ > 1) return "cpu (" + how + "1 to " + n + " threads, by load)";
+    return "cpu (" + how + n + (threads_ == 1 ? " thread)" : " threads)");
   }
 
  private:
