@@ -18,10 +18,9 @@ void add_data_options(CLI::App* verb, DataOptions& o) {
                               "GroupLens data set: ml-latest-small, ml-100k, ml-1m, ml-10m, ml-20m, "
                               "ml-25m, ml-32m, ml-latest; downloaded on first use")
                  ->capture_default_str();
-  auto* r = verb->add_option("--ratings", o.ratings, "A ratings CSV (userId,movieId,rating,timestamp)")
-                ->check(CLI::ExistingFile);
-  auto* m = verb->add_option("--movies", o.movies, "A movies CSV (movieId,title,genres)")
-                ->check(CLI::ExistingFile);
+  // Not checked here: a missing file is exit 66 from the loader, as the contract says, not a usage error.
+  auto* r = verb->add_option("--ratings", o.ratings, "A ratings CSV (userId,movieId,rating,timestamp)");
+  auto* m = verb->add_option("--movies", o.movies, "A movies CSV (movieId,title,genres)");
   r->needs(m);
   m->needs(r);
   r->excludes(ds);
