@@ -79,13 +79,9 @@ TEST(CpuEngine, ThreadCountDoesNotChangeTheResult) {
   EncodedRatings d = test_support::synthetic_ratings(60, 80, 0.3, 2);
   TrainValidSplit split = random_split(d, 0.2, 1);
   auto run = [&](int threads) {
-    EngineSetup s;
-    s.shape = {Arch::dot_bias, 61, 81, 8, 0.0f, 5.5f, {}};
-    s.data = &split;
+    EngineSetup s = test_support::synthetic_setup(split, Arch::dot_bias, 60, 80, 8, 3);
     s.options.threads = threads;
     s.options.epochs = 2;
-    s.options.factors = 8;
-    s.initial = initial_embedding_weights(s.shape, 0.01f, 3);
     auto e = make_cpu_engine(s);
     fit_one_cycle(*e, split.train.size(), s.options, {});
     return e->weights().get("item_factors").values;
@@ -97,13 +93,9 @@ TEST(CpuEngine, DeferredExactUpdatesGiveTheSameBitsAsUpdatingEveryRowEveryStep) 
   EncodedRatings d = test_support::synthetic_ratings(60, 200, 0.2, 4);
   TrainValidSplit split = random_split(d, 0.2, 1);
   auto run = [&](bool lazy) {
-    EngineSetup s;
-    s.shape = {Arch::dot_bias, 61, 201, 12, 0.0f, 5.5f, {}};
-    s.data = &split;
-    s.options.factors = 12;
+    EngineSetup s = test_support::synthetic_setup(split, Arch::dot_bias, 60, 200, 12, 3);
     s.options.lazy_exact = lazy;
     s.options.epochs = 3;
-    s.initial = initial_embedding_weights(s.shape, 0.01f, 3);
     auto e = make_cpu_engine(s);
     auto history = fit_one_cycle(*e, split.train.size(), s.options, {});
     return std::make_pair(history.back().valid_loss, e->weights());
@@ -142,13 +134,9 @@ TEST(CpuEngine, SparseAdamEndsCloseToExactAdam) {
   EncodedRatings d = test_support::synthetic_ratings(150, 300, 0.2, 8);
   TrainValidSplit split = random_split(d, 0.2, 1);
   auto run = [&](OptimizerKind opt) {
-    EngineSetup s;
-    s.shape = {Arch::dot_bias, 151, 301, 20, 0.0f, 5.5f, {}};
-    s.data = &split;
+    EngineSetup s = test_support::synthetic_setup(split, Arch::dot_bias, 150, 300, 20, 3);
     s.options.optimizer = opt;
-    s.options.factors = 20;
     s.options.lr = 1e-2;
-    s.initial = initial_embedding_weights(s.shape, 0.01f, 3);
     auto e = make_cpu_engine(s);
     return fit_one_cycle(*e, split.train.size(), s.options, {}).back().valid_loss;
   };
@@ -163,14 +151,11 @@ TEST(CpuEngine, WeightDecayKeepsASmallProblemFromOverfitting) {
   EncodedRatings d = test_support::synthetic_ratings(60, 80, 0.4, 5, 0.6f);
   TrainValidSplit split = random_split(d, 0.2, 1);
   auto run = [&](double wd) {
-    EngineSetup s;
-    s.shape = {Arch::dot_bias, 61, 81, 50, 0.0f, 5.5f, {}};
-    s.data = &split;
+    EngineSetup s = test_support::synthetic_setup(split, Arch::dot_bias, 60, 80, 50, 3);
     s.options.wd = wd;
     s.options.epochs = 12;
     s.options.lr = 1e-2;
     s.options.batch_size = 32;
-    s.initial = initial_embedding_weights(s.shape, 0.01f, 3);
     auto e = make_cpu_engine(s);
     return fit_one_cycle(*e, split.train.size(), s.options, {});
   };

@@ -35,12 +35,8 @@ TEST(LrSuggestions, TooShortACurveIsExplained) {
 TEST(LrFind, OnASyntheticProblemSuggestsAUsefulRate) {
   EncodedRatings d = test_support::synthetic_ratings(80, 100, 0.4, 3);
   TrainValidSplit split = random_split(d, 0.2, 1);
-  EngineSetup s;
-  s.shape = {Arch::dot_bias, 81, 101, 20, 0.0f, 5.5f, {}};
-  s.data = &split;
-  s.options.factors = 20;
+  EngineSetup s = test_support::synthetic_setup(split, Arch::dot_bias, 80, 100, 20, 1);
   s.options.batch_size = 32;
-  s.initial = initial_embedding_weights(s.shape, 0.01f, 1);
   auto engine = make_cpu_engine(s);
   const LrFindResult r = lr_find(*engine, split.train.size(), s.options, LrFindOptions{}, nullptr);
   EXPECT_EQ(r.lrs.size(), r.losses.size());
@@ -52,12 +48,9 @@ TEST(LrFind, OnASyntheticProblemSuggestsAUsefulRate) {
 TEST(LrFind, StopsWhenTheLossPassesFourTimesItsBest) {
   EncodedRatings d = test_support::synthetic_ratings(80, 100, 0.4, 3);
   TrainValidSplit split = random_split(d, 0.2, 1);
-  EngineSetup s;
-  s.shape = {Arch::dot, 81, 101, 20, 0.0f, 5.5f, {}};  // unbounded output: it can blow up
-  s.data = &split;
-  s.options.factors = 20;
+  // dot has an unbounded output: it can blow up.
+  EngineSetup s = test_support::synthetic_setup(split, Arch::dot, 80, 100, 20, 1);
   s.options.batch_size = 32;
-  s.initial = initial_embedding_weights(s.shape, 0.01f, 1);
   auto engine = make_cpu_engine(s);
   const LrFindResult r = lr_find(*engine, split.train.size(), s.options, LrFindOptions{}, nullptr);
   EXPECT_TRUE(r.diverged);

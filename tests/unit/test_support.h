@@ -5,6 +5,7 @@
 #include <string>
 
 #include "collab/encoding.h"
+#include "collab/engine.h"
 #include "collab/error.h"
 #include "collab/split.h"
 
@@ -16,6 +17,11 @@ void write_text(const std::string& path, const std::string& text);
 
 // Ratings drawn from a known low-rank model plus noise: users x items, `density` of pairs rated.
 EncodedRatings synthetic_ratings(int users, int items, double density, unsigned seed, float noise = 0.3f);
+
+// An embedding-model setup for a split of synthetic_ratings(users, items, ...): tables of users+1
+// and items+1 rows (#na# included), `factors` factors, the seed's initial weights.
+EngineSetup synthetic_setup(const TrainValidSplit& split, Arch arch, int users, int items, int factors,
+                            std::uint64_t seed);
 
 // Runs f and returns the collab::Error it throws (fails the test if it throws none).
 Error expect_error(const std::function<void()>& f);
