@@ -44,11 +44,9 @@ expect_one_line_error unknown
 
 run recommend "$COLLAB" recommend --user 1 --model "$model" --top 5 --format json
 expect_rc recommend 0
-python3 - "$WORK/recommend.out" "$d/ratings.csv" "$d/movies.csv" <<'PY' && pass || fail "recommendations include rated items or are unordered"
-import csv, json, sys
+python3 - "$WORK/recommend.out" <<'PY' && pass || fail "recommendations are not the top 5 in order"
+import json, sys
 j = json.load(open(sys.argv[1]))
-titles = {r["movieId"]: r["title"] for r in csv.DictReader(open(sys.argv[3]))}
-# Every title user 1 rated anywhere; the model excludes only training rows, so check order and size.
 scores = [x["predicted_rating"] for x in j["recommendations"]]
 assert len(scores) == 5 and scores == sorted(scores, reverse=True) and j["userId"] == 1
 PY
