@@ -1,0 +1,64 @@
+// Sparse mode's kernels (--optimizer sparse-adam): fastai's Adam on the rows a batch touches, and
+// the catch-up of a row when it is next touched.
+//
+// The catch-up: what the steps a row missed (steps without a gradient for it) would
+// have done to it under fastai's Adam, in closed form, so that a row costs the same whether it
+// missed one step or ten thousand.
+//
+// A missed step multiplies the parameter by delta = 1 - lr*wd, m by beta1, sqrt(v) by
+// sqrt(beta2), and moves the parameter by step_size * m / (sqrt(v) / sqrt(1 - beta2^t) + eps).
+// The decay and the shrinking of m are exact (from running sums of their logs). The drift along
+// the old momentum, which carries each gradient about ten steps further, is a geometric series
+// taken with the latest step's lr and beta1; eps is folded in through a weighted harmonic mean:
+// step k moves the parameter by A_k m / (rms B_k + eps), with A_k = step_size beta1^k
+// delta^(n-k) and B_k = beta2^(k/2) / sqrt(1 - beta2^t); summed, sum(A) m / (rms B + eps) with
+// B the A-weighted harmonic mean of the B_k, exact when eps or rms is negligible. Leaving the
+// drift out, as torch.optim.SparseAdam does, ends 0.03-0.04 higher in validation loss.
+#pragma once
+
+#include <cstddef>
+
+#include "collab/adam_step.h"
+
+namespace collab {
+
+// The row kernels' spans: n a multiple of kLanes floats, 32-byte aligned.
+constexpr size_t kLanes = 8;
+
+// fastai's Adam on n contiguous parameters with gradient g (zeroed after), rms = sqrt(v).
+void sparse_adam_update(float* p, float* m, float* rms, float* g, size_t n, const AdamStep& step);
+
+// What a row's catch-up needs to know: how many steps it missed and the logs of the products
+// of delta and of beta1 over them.
+struct MissedSteps {
+  const float* count;
+  const float* log_decay;
+  const float* log_mom;
+};
+
+// A row's catch-up in five numbers: p = p * keep - m / (rms * inv_b + eps_a); m *= m_scale;
+// rms *= rms_scale.
+struct CatchUpFactors {
+  float* keep;
+  float* m_scale;
+  float* rms_scale;
+  float* inv_b;
+  float* eps_a;
+};
+
+// The factors for `rows` rows at once: the work per row is a few exponentials and divisions,
+// which, done row by row, cost more than the update itself; here they run eight rows a vector.
+// `rows` is a multiple of kLanes: every row goes through the same vector code, so its factors
+// do not depend on where it falls. `step` is the latest step: the closed form takes its lr and
+// beta1 for all the missed ones.
+void catch_up_factors(size_t rows, MissedSteps missed, const AdamStep& step, CatchUpFactors out);
+
+// Applies one row's factors to its n parameters, m and rms.
+void apply_catch_up(float* p, float* m, float* rms, size_t n, float keep, float inv_b, float eps_a,
+                    float m_scale, float rms_scale);
+
+// e^x in float, to a few units in the last place, in a form that vectorises; 0 far below
+// -87 and e^88 above 88.
+float vector_exp(float x);
+
+}  // namespace collab

@@ -1,0 +1,131 @@
+#include "collab/sparse_adam.h"
+
+#include <cmath>
+#include <cstdint>
+
+namespace collab {
+namespace {
+
+// e^x as 2^n e^f with n = round(x / ln 2) and |f| <= ln(2) / 2, e^f by its Taylor series to f^7
+// (the rest is under 1e-8 of it). No table and no branch, so a loop of them becomes vector code.
+inline float exp_in_vector(float x) {
+  x = x < -87.0f ? -87.0f : x > 88.0f ? 88.0f : x;  // keeps 2^n a normal float
+  const float t = x * 1.44269504f;
+  // Rounded half away from zero by a truncating conversion, which vectorises.
+  const auto whole = static_cast<std::int32_t>(t + (t < 0 ? -0.5f : 0.5f));
+  const auto n = static_cast<float>(whole);
+  float f = x - n * 0.693145752f;  // ln 2 in two parts, so that n * ln 2 loses nothing
+  f = f - n * 1.42860677e-6f;
+  float e = 1.0f / 5040;
+  e = e * f + 1.0f / 720;
+  e = e * f + 1.0f / 120;
+  e = e * f + 1.0f / 24;
+  e = e * f + 1.0f / 6;
+  e = e * f + 0.5f;
+  e = e * f + 1.0f;
+  e = e * f + 1.0f;
+  const std::int32_t bits = (whole + 127) << 23;
+  return e * __builtin_bit_cast(float, bits);
+}
+
+// The per-step constants of the two geometric series in the drift (see the header): sum over
+// k = 1..n of r^k delta^(n-k) = q (delta^n - r^n) / (1 - q) with q = r / delta, or n delta^n
+// when q is 1.
+struct Series {
+  float factor;  // q / (1 - q), or 0 when q is 1
+  float
+      flat;  // 1 when q is 1, else 0: as numbers rather than a branch, so that the loop vectorises
+  explicit Series(double q) {
+    const bool is_flat = std::fabs(1 - q) < 1e-6;
+    factor = is_flat ? 0.0f : static_cast<float>(q / (1 - q));
+    flat = is_flat ? 1.0f : 0.0f;
+  }
+  float sum(float n, float delta_n, float r_n) const {
+    return flat * n * delta_n + factor * (delta_n - r_n);
+  }
+};
+
+__attribute__((target_clones("arch=x86-64-v3", "default"))) void factors_kernel(
+    size_t rows, MissedSteps in, CatchUpFactors out, float log_sqrt_beta2, Series drift,
+    Series drift_over_b, float a_scale, float a_over_b_scale, float eps) {
+  // Keeps every sum positive: eps / sum and 1 / sum stay finite when a row's decay underflows.
+  constexpr float kTiny = 1e-30f;
+  const float* __restrict count = in.count;
+  const float* __restrict log_decay = in.log_decay;
+  const float* __restrict log_mom = in.log_mom;
+  float* __restrict keep_out = out.keep;
+  float* __restrict m_scale_out = out.m_scale;
+  float* __restrict rms_scale_out = out.rms_scale;
+  float* __restrict inv_b_out = out.inv_b;
+  float* __restrict eps_a_out = out.eps_a;
+  for (size_t r0 = 0; r0 < rows; r0 += kLanes)
+#pragma omp simd
+    for (size_t r = r0; r < r0 + kLanes; ++r) {
+      const float n = count[r];
+      const float keep = exp_in_vector(log_decay[r]);             // delta^n
+      const float m_scale = exp_in_vector(log_mom[r]);            // beta1^n
+      const float rms_scale = exp_in_vector(n * log_sqrt_beta2);  // beta2^(n/2)
+      const float mom_over_b = exp_in_vector(log_mom[r] - n * log_sqrt_beta2);
+      const float sum_a = a_scale * drift.sum(n, keep, m_scale) + kTiny;
+      const float sum_a_over_b = a_over_b_scale * drift_over_b.sum(n, keep, mom_over_b) + kTiny;
+      keep_out[r] = keep;
+      m_scale_out[r] = m_scale;
+      rms_scale_out[r] = rms_scale;
+      inv_b_out[r] = 1.0f / sum_a_over_b;
+      eps_a_out[r] = eps / sum_a;
+    }
+}
+
+}  // namespace
+
+float vector_exp(float x) { return exp_in_vector(x); }
+
+void catch_up_factors(size_t rows, MissedSteps missed, const AdamStep& c, CatchUpFactors out) {
+  const double q = static_cast<double>(c.mom) / c.decay;
+  const double q_over_b = q / c.sqrt_beta2;
+  factors_kernel(rows, missed, out, std::log(c.sqrt_beta2), Series(q), Series(q_over_b),
+                 c.step_size, c.step_size / c.inv_sqrt_debias2, c.eps);
+}
+
+// Rows are whole vectors (n a multiple of kLanes, 32-byte aligned): each loop below is one
+// vector per pass, with none of the alignment and remainder code a general loop starts with,
+// which costs more than the arithmetic on rows this short.
+__attribute__((target_clones("arch=x86-64-v3", "default"))) void sparse_adam_update(
+    float* __restrict p, float* __restrict m, float* __restrict rms, float* __restrict g, size_t n,
+    const AdamStep& step) {
+  const AdamStep c = step;
+  p = static_cast<float*>(__builtin_assume_aligned(p, 32));
+  m = static_cast<float*>(__builtin_assume_aligned(m, 32));
+  rms = static_cast<float*>(__builtin_assume_aligned(rms, 32));
+  g = static_cast<float*>(__builtin_assume_aligned(g, 32));
+  for (size_t j0 = 0; j0 < n; j0 += kLanes) {
+#pragma omp simd
+    for (size_t j = j0; j < j0 + kLanes; ++j) {
+      const float grad = g[j];
+      const float mj = c.mom * m[j] + c.one_minus_mom * grad;
+      const float rj = std::sqrt(c.beta2 * rms[j] * rms[j] + c.one_minus_beta2 * grad * grad);
+      m[j] = mj;
+      rms[j] = rj;
+      p[j] = p[j] * c.decay - c.step_size * mj / (rj * c.inv_sqrt_debias2 + c.eps);
+      g[j] = 0;
+    }
+  }
+}
+
+__attribute__((target_clones("arch=x86-64-v3", "default"))) void apply_catch_up(
+    float* __restrict p, float* __restrict m, float* __restrict rms, size_t n, float keep,
+    float inv_b, float eps_a, float m_scale, float rms_scale) {
+  p = static_cast<float*>(__builtin_assume_aligned(p, 32));
+  m = static_cast<float*>(__builtin_assume_aligned(m, 32));
+  rms = static_cast<float*>(__builtin_assume_aligned(rms, 32));
+  for (size_t j0 = 0; j0 < n; j0 += kLanes) {
+#pragma omp simd
+    for (size_t j = j0; j < j0 + kLanes; ++j) {
+      p[j] = p[j] * keep - m[j] / (rms[j] * inv_b + eps_a);
+      m[j] *= m_scale;
+      rms[j] *= rms_scale;
+    }
+  }
+}
+
+}  // namespace collab
