@@ -114,8 +114,7 @@ void adam_replay_no_grad(float* __restrict p, float* __restrict m, float* __rest
 }
 
 // The dot product of two factor rows, with eight partial sums so that it vectorises.
-__attribute__((target_clones("avx2", "default")))
-float dot_product(const float* __restrict a, const float* __restrict b, size_t n) {
+inline float dot_product_body(const float* __restrict a, const float* __restrict b, size_t n) {
   float partial[8] = {};
   size_t j = 0;
   for (; j + 8 <= n; j += 8)
@@ -127,11 +126,45 @@ float dot_product(const float* __restrict a, const float* __restrict b, size_t n
   return s;
 }
 
-// g += scale * x over n floats: a factor row's share of the gradient.
 __attribute__((target_clones("avx2", "default")))
-void add_scaled(float* __restrict g, const float* __restrict x, float scale, size_t n) {
+float dot_product(const float* __restrict a, const float* __restrict b, size_t n) {
+  return dot_product_body(a, b, n);
+}
+
+// What the forward and backward pass of one rating needs to know of the model.
+struct RatingModel {
+  size_t k;        // factors
+  bool has_bias;   // bias at [k] of each row
+  bool has_range;  // sigmoid_range(z, low, low + span)
+  float low, span;
+  float batch_size;  // the loss is the batch's mean squared error
+};
+
+// Forward and backward pass of one rating in one call: the prediction from the user's and
+// item's parameter rows, and d loss / d param added into their gradients. Returns the error.
+__attribute__((target_clones("avx2", "default")))
+float rating_forward_backward(const float* __restrict pu, const float* __restrict pi, float* __restrict gu,
+                              float* __restrict gi, float rating, const RatingModel& model) {
+  const size_t k = model.k;
+  const float z = dot_product_body(pu, pi, k) + (model.has_bias ? pu[k] + pi[k] : 0.0f);
+  float pred = z, dpred_dz = 1.0f;
+  if (model.has_range) {
+    const float s = 1.0f / (1.0f + std::exp(-z));
+    pred = model.low + model.span * s;
+    dpred_dz = model.span * s * (1.0f - s);
+  }
+  const float diff = pred - rating;
+  const float dz = 2.0f * diff / model.batch_size * dpred_dz;
 #pragma omp simd
-  for (size_t j = 0; j < n; ++j) g[j] += scale * x[j];
+  for (size_t j = 0; j < k; ++j) {
+    gu[j] += dz * pi[j];
+    gi[j] += dz * pu[j];
+  }
+  if (model.has_bias) {
+    gu[k] += dz;
+    gi[k] += dz;
+  }
+  return diff;
 }
 
 class CpuEmbeddingEngine final : public TrainingEngine {
@@ -184,12 +217,14 @@ class CpuEmbeddingEngine final : public TrainingEngine {
 
   std::vector<float> train_batches(const std::int32_t* order, size_t n_batches, size_t bs,
                                    const StepHyper* hyper, const std::atomic<bool>* stop) override {
-    prepare_batches(order, n_batches, bs);
+    size_gradient_table(bs);
     std::vector<float> losses;
     losses.reserve(n_batches);
     for (size_t b = 0; b < n_batches; ++b) {
       if (stop && stop->load(std::memory_order_relaxed)) break;
-      const Example* batch = batch_.data() + b * bs;
+      if (b % kGatheredBatches == 0)  // and the one after them, whose rows are prefetched
+        gather_batches(order, b, std::min(n_batches, b + kGatheredBatches + 1), bs);
+      const Example* batch = batch_.data() + (b % kGatheredBatches) * bs;
       const int threads = threads_for_this_step();
       const auto started = std::chrono::steady_clock::now();
       collect_touched_rows(batch, bs);
@@ -288,10 +323,15 @@ class CpuEmbeddingEngine final : public TrainingEngine {
   }
   float predict(std::int32_t u, std::int32_t i) const { return output(score(row_of_user(u), row_of_item(i))); }
 
-  // Gathers the batches' ratings in step order, and sizes the gradient table for a batch.
-  void prepare_batches(const std::int32_t* order, size_t n_batches, size_t bs) {
-    batch_.resize(n_batches * bs);
-    for (size_t r = 0; r < batch_.size(); ++r) batch_[r] = examples_[static_cast<size_t>(order[r])];
+  // Gathers the ratings of batches [first, last) in step order, a few dozen batches at a time:
+  // independent loads, which the processor overlaps, rather than scattered ones inside a step.
+  static constexpr size_t kGatheredBatches = 64;
+  void gather_batches(const std::int32_t* order, size_t first, size_t last, size_t bs) {
+    batch_.resize((last - first) * bs);
+    for (size_t r = 0; r < batch_.size(); ++r) batch_[r] = examples_[static_cast<size_t>(order[first * bs + r])];
+  }
+
+  void size_gradient_table(size_t bs) {
     if (gradient_slots_ < 2 * bs) {
       gradient_slots_ = 2 * bs;
       gradients_.assign_zero(gradient_slots_ * stride_);
@@ -327,30 +367,16 @@ class CpuEmbeddingEngine final : public TrainingEngine {
 
   // MSE loss of one batch; accumulates its gradient (d loss / d param) into the batch's slots.
   float forward_backward(const Example* batch, size_t bs) {
-    const float span = shape_.y_high - shape_.y_low;
+    const RatingModel model{k_, shape_.has_bias(), shape_.has_range(), shape_.y_low, shape_.y_high - shape_.y_low,
+                            static_cast<float>(bs)};
     double loss = 0;
     for (size_t b = 0; b < bs; ++b) {
       prefetch_next_rows(1);
-      const float* pu = param(static_cast<size_t>(batch[b].user_row));
-      const float* pi = param(static_cast<size_t>(batch[b].item_row));
-      const float z = score(pu, pi);
-      float pred = z, dpred_dz = 1.0f;
-      if (shape_.has_range()) {
-        const float s = 1.0f / (1.0f + std::exp(-z));
-        pred = shape_.y_low + span * s;
-        dpred_dz = span * s * (1.0f - s);
-      }
-      const float diff = pred - batch[b].rating;
+      const float diff = rating_forward_backward(
+          param(static_cast<size_t>(batch[b].user_row)), param(static_cast<size_t>(batch[b].item_row)),
+          gradient(static_cast<size_t>(slots_[2 * b])), gradient(static_cast<size_t>(slots_[2 * b + 1])),
+          batch[b].rating, model);
       loss += static_cast<double>(diff) * diff;
-      const float dz = 2.0f * diff / static_cast<float>(bs) * dpred_dz;
-      float* gu = gradient(static_cast<size_t>(slots_[2 * b]));
-      float* gi = gradient(static_cast<size_t>(slots_[2 * b + 1]));
-      add_scaled(gu, pi, dz, k_);
-      add_scaled(gi, pu, dz, k_);
-      if (shape_.has_bias()) {
-        gu[k_] += dz;
-        gi[k_] += dz;
-      }
     }
     return static_cast<float>(loss / static_cast<double>(bs));
   }
@@ -415,20 +441,27 @@ class CpuEmbeddingEngine final : public TrainingEngine {
   // factors are computed all at once, in whole vectors, then applied row by row.
   void sparse_catch_up(const std::int32_t* rows, size_t count) {
     const auto now = static_cast<size_t>(step_);
-    catch_up_rows_.clear();
-    missed_count_.clear(), missed_log_decay_.clear(), missed_log_mom_.clear();
+    const size_t capacity = (count + kLanes - 1) / kLanes * kLanes;
+    if (catch_up_rows_.size() < capacity) {
+      catch_up_rows_.resize(capacity);
+      for (auto* f : {&missed_count_, &missed_log_decay_, &missed_log_mom_, &keep_, &m_scale_, &rms_scale_, &inv_b_,
+                      &eps_a_})
+        f->resize(capacity);
+    }
+    const double log_decay_now = log_decay_[now], log_mom_now = log_mom_[now];
+    size_t behind = 0;
     for (size_t r = 0; r < count; ++r) {
       const auto from = static_cast<size_t>(rows_[static_cast<size_t>(rows[r])].clock);
       if (from == now) continue;
-      catch_up_rows_.push_back(rows[r]);
-      missed_count_.push_back(static_cast<float>(now - from));
-      missed_log_decay_.push_back(static_cast<float>(log_decay_[now] - log_decay_[from]));
-      missed_log_mom_.push_back(static_cast<float>(log_mom_[now] - log_mom_[from]));
+      catch_up_rows_[behind] = rows[r];
+      missed_count_[behind] = static_cast<float>(now - from);
+      missed_log_decay_[behind] = static_cast<float>(log_decay_now - log_decay_[from]);
+      missed_log_mom_[behind] = static_cast<float>(log_mom_now - log_mom_[from]);
+      ++behind;
     }
-    const size_t behind = catch_up_rows_.size();
     const size_t padded = (behind + kLanes - 1) / kLanes * kLanes;
-    missed_count_.resize(padded, 1.0f), missed_log_decay_.resize(padded), missed_log_mom_.resize(padded);
-    for (auto* f : {&keep_, &m_scale_, &rms_scale_, &inv_b_, &eps_a_}) f->resize(padded);
+    for (size_t r = behind; r < padded; ++r)  // whole vectors: the padding computes harmless factors
+      missed_count_[r] = 1.0f, missed_log_decay_[r] = 0.0f, missed_log_mom_[r] = 0.0f;
     catch_up_factors(padded, {missed_count_.data(), missed_log_decay_.data(), missed_log_mom_.data()},
                      last_constants_, {keep_.data(), m_scale_.data(), rms_scale_.data(), inv_b_.data(), eps_a_.data()});
     for (size_t r = 0; r < behind; ++r) {
@@ -538,7 +571,7 @@ class CpuEmbeddingEngine final : public TrainingEngine {
   FloatBuffer state_;  // per row: parameters, m, sqrt(v)
   std::vector<RowState> rows_;
   std::vector<Example> examples_;  // the training ratings, in their order
-  std::vector<Example> batch_;     // those of this call's batches, in step order
+  std::vector<Example> batch_;     // those of the next few batches, in step order
   FloatBuffer gradients_;          // per slot of a batch
   size_t gradient_slots_ = 0;
   std::vector<std::int32_t> slots_;     // per rating of the batch: its user's and item's slots
