@@ -131,40 +131,70 @@ float dot_product(const float* __restrict a, const float* __restrict b, size_t n
   return dot_product_body(a, b, n);
 }
 
-// What the forward and backward pass of one rating needs to know of the model.
-struct RatingModel {
-  size_t k;        // factors
-  bool has_bias;   // bias at [k] of each row
-  bool has_range;  // sigmoid_range(z, low, low + span)
-  float low, span;
-  float batch_size;  // the loss is the batch's mean squared error
+// One training rating, with the rows of its user and item (items' rows follow the users').
+struct Example {
+  std::int32_t user_row, item_row;
+  float rating;
 };
 
-// Forward and backward pass of one rating in one call: the prediction from the user's and
-// item's parameter rows, and d loss / d param added into their gradients. Returns the error.
+// What the forward and backward pass needs to know of the model and its storage.
+struct ForwardModel {
+  size_t k;         // factors
+  bool has_bias;    // bias at [k] of each row
+  bool has_range;   // sigmoid_range(z, low, low + span)
+  float low, span;
+  const float* params;  // row r's parameters at params + r * row_floats
+  size_t row_floats;
+  float* gradients;     // slot s's gradient at gradients + s * slot_floats
+  size_t slot_floats;
+};
+
+// Forward and backward pass of a batch: the predictions from the users' and items' parameter
+// rows, and d loss / d param added into their gradient slots (slots[2b], slots[2b + 1] for
+// rating b). Returns the sum of squared errors. In three passes, each rating independent of the
+// others within a pass, so that the processor overlaps their long chains of dependent
+// arithmetic (a dot product, its reduction, an exponential); the gradients still accumulate in
+// rating order, so the bits are those of a rating-at-a-time loop. dz: scratch, one per rating.
 __attribute__((target_clones("avx2", "default")))
-float rating_forward_backward(const float* __restrict pu, const float* __restrict pi, float* __restrict gu,
-                              float* __restrict gi, float rating, const RatingModel& model) {
-  const size_t k = model.k;
-  const float z = dot_product_body(pu, pi, k) + (model.has_bias ? pu[k] + pi[k] : 0.0f);
-  float pred = z, dpred_dz = 1.0f;
-  if (model.has_range) {
-    const float s = 1.0f / (1.0f + std::exp(-z));
-    pred = model.low + model.span * s;
-    dpred_dz = model.span * s * (1.0f - s);
+double batch_forward_backward(const Example* batch, const std::int32_t* slots, size_t bs, const ForwardModel& m,
+                              float* dz) {
+  const size_t k = m.k;
+  auto row = [&](std::int32_t r) { return m.params + static_cast<size_t>(r) * m.row_floats; };
+  for (size_t b = 0; b < bs; ++b) {
+    const float* pu = row(batch[b].user_row);
+    const float* pi = row(batch[b].item_row);
+    dz[b] = dot_product_body(pu, pi, k) + (m.has_bias ? pu[k] + pi[k] : 0.0f);
   }
-  const float diff = pred - rating;
-  const float dz = 2.0f * diff / model.batch_size * dpred_dz;
+  double loss = 0;
+  for (size_t b = 0; b < bs; ++b) {
+    const float z = dz[b];
+    float pred = z, dpred_dz = 1.0f;
+    if (m.has_range) {
+      const float s = 1.0f / (1.0f + std::exp(-z));
+      pred = m.low + m.span * s;
+      dpred_dz = m.span * s * (1.0f - s);
+    }
+    const float diff = pred - batch[b].rating;
+    loss += static_cast<double>(diff) * diff;
+    dz[b] = 2.0f * diff / static_cast<float>(bs) * dpred_dz;
+  }
+  for (size_t b = 0; b < bs; ++b) {
+    const float* pu = row(batch[b].user_row);
+    const float* pi = row(batch[b].item_row);
+    float* __restrict gu = m.gradients + static_cast<size_t>(slots[2 * b]) * m.slot_floats;
+    float* __restrict gi = m.gradients + static_cast<size_t>(slots[2 * b + 1]) * m.slot_floats;
+    const float d = dz[b];
 #pragma omp simd
-  for (size_t j = 0; j < k; ++j) {
-    gu[j] += dz * pi[j];
-    gi[j] += dz * pu[j];
+    for (size_t j = 0; j < k; ++j) {
+      gu[j] += d * pi[j];
+      gi[j] += d * pu[j];
+    }
+    if (m.has_bias) {
+      gu[k] += d;
+      gi[k] += d;
+    }
   }
-  if (model.has_bias) {
-    gu[k] += dz;
-    gi[k] += dz;
-  }
-  return diff;
+  return loss;
 }
 
 class CpuEmbeddingEngine final : public TrainingEngine {
@@ -173,12 +203,6 @@ class CpuEmbeddingEngine final : public TrainingEngine {
     dense,   // every row, every step (options.lazy_exact = false)
     lazy,    // exact mode: replayed bit for bit when the row is next read
     sparse,  // --optimizer sparse-adam: caught up in closed form when the row is next read
-  };
-  // One training rating, with the rows of its user and item; a batch's are gathered into one
-  // run so that a step reads them in order instead of from three scattered arrays.
-  struct Example {
-    std::int32_t user_row, item_row;
-    float rating;
   };
   // What a step needs to know of a row besides its numbers, kept together: one cache line.
   struct RowState {
@@ -222,13 +246,11 @@ class CpuEmbeddingEngine final : public TrainingEngine {
     losses.reserve(n_batches);
     for (size_t b = 0; b < n_batches; ++b) {
       if (stop && stop->load(std::memory_order_relaxed)) break;
-      if (b % kGatheredBatches == 0)  // and the one after them, whose rows are prefetched
-        gather_batches(order, b, std::min(n_batches, b + kGatheredBatches + 1), bs);
+      if (b % kGatheredBatches == 0) gather_batches(order, b, std::min(n_batches, b + kGatheredBatches), bs);
       const Example* batch = batch_.data() + (b % kGatheredBatches) * bs;
       const int threads = threads_for_this_step();
       const auto started = std::chrono::steady_clock::now();
       collect_touched_rows(batch, bs);
-      plan_prefetch(b + 1 < n_batches ? batch + bs : nullptr, bs);
       if (mode_ == Mode::lazy) {
         catch_up_batch_rows(threads);
       } else if (mode_ == Mode::sparse) {
@@ -243,7 +265,6 @@ class CpuEmbeddingEngine final : public TrainingEngine {
         record_step(c);
         update_touched_rows(c);
       }
-      prefetch_next_rows(prefetch_.size());
       if (adaptive_threads_) record_step_time(threads, std::chrono::steady_clock::now() - started);
     }
     return losses;
@@ -367,40 +388,22 @@ class CpuEmbeddingEngine final : public TrainingEngine {
 
   // MSE loss of one batch; accumulates its gradient (d loss / d param) into the batch's slots.
   float forward_backward(const Example* batch, size_t bs) {
-    const RatingModel model{k_, shape_.has_bias(), shape_.has_range(), shape_.y_low, shape_.y_high - shape_.y_low,
-                            static_cast<float>(bs)};
-    double loss = 0;
-    for (size_t b = 0; b < bs; ++b) {
-      prefetch_next_rows(1);
-      const float diff = rating_forward_backward(
-          param(static_cast<size_t>(batch[b].user_row)), param(static_cast<size_t>(batch[b].item_row)),
-          gradient(static_cast<size_t>(slots_[2 * b])), gradient(static_cast<size_t>(slots_[2 * b + 1])),
-          batch[b].rating, model);
-      loss += static_cast<double>(diff) * diff;
-    }
-    return static_cast<float>(loss / static_cast<double>(bs));
+    const ForwardModel model{k_,         shape_.has_bias(), shape_.has_range(), shape_.y_low,
+                             shape_.y_high - shape_.y_low, state_.get(), 3 * stride_, gradients_.get(), stride_};
+    dz_.resize(bs);
+    return static_cast<float>(batch_forward_backward(batch, slots_.data(), bs, model, dz_.data()) /
+                              static_cast<double>(bs));
   }
 
-  // The next batch's rows are scattered over memory and mostly not in cache. Their loads are
-  // started a row at a time between this step's own work, so that they arrive while it
-  // computes (dense mode reads every row in order, which the hardware prefetches by itself).
-  void plan_prefetch(const Example* next, size_t bs) {
-    prefetch_.clear();
-    prefetched_ = 0;
-    if (!next || mode_ == Mode::dense) return;
-    for (size_t b = 0; b < bs; ++b) {
-      prefetch_.push_back(next[b].user_row);
-      prefetch_.push_back(next[b].item_row);
-    }
+  // Asks for a row's cache lines ahead of its use. Sparse mode's rows are scattered over memory
+  // and mostly not in cache, and a row's arithmetic keeps the processor from running ahead to
+  // the next one's loads by itself. (Prefetching the next batch's rows a whole step ahead was
+  // tried: it arrived no sooner and slowed the steps that issued it.)
+  void prefetch_row(size_t row) const {
+    const char* at = reinterpret_cast<const char*>(param(row));
+    for (size_t byte = 0; byte < 3 * stride_ * sizeof(float); byte += 64) _mm_prefetch(at + byte, _MM_HINT_T0);
   }
-  void prefetch_next_rows(size_t count) {
-    for (; count > 0 && prefetched_ < prefetch_.size(); --count) {
-      const auto row = static_cast<size_t>(prefetch_[prefetched_++]);
-      const char* at = reinterpret_cast<const char*>(param(row));
-      for (size_t byte = 0; byte < 3 * stride_ * sizeof(float); byte += 64) _mm_prefetch(at + byte, _MM_HINT_T0);
-      _mm_prefetch(reinterpret_cast<const char*>(&rows_[row]), _MM_HINT_T1);
-    }
-  }
+
   AdamConstants constants(const StepHyper& h) const {
     const double t = static_cast<double>(step_);
     AdamConstants c;
@@ -464,8 +467,10 @@ class CpuEmbeddingEngine final : public TrainingEngine {
       missed_count_[r] = 1.0f, missed_log_decay_[r] = 0.0f, missed_log_mom_[r] = 0.0f;
     catch_up_factors(padded, {missed_count_.data(), missed_log_decay_.data(), missed_log_mom_.data()},
                      last_constants_, {keep_.data(), m_scale_.data(), rms_scale_.data(), inv_b_.data(), eps_a_.data()});
+    constexpr size_t kAhead = 8;  // rows: enough to cover a miss to L3, measured
+    for (size_t r = 0; r < std::min(behind, kAhead); ++r) prefetch_row(static_cast<size_t>(catch_up_rows_[r]));
     for (size_t r = 0; r < behind; ++r) {
-      prefetch_next_rows(1);
+      if (r + kAhead < behind) prefetch_row(static_cast<size_t>(catch_up_rows_[r + kAhead]));
       const auto row = static_cast<size_t>(catch_up_rows_[r]);
       apply_catch_up(param(row), moment(row), rms(row), stride_, keep_[r], inv_b_[r], eps_a_[r], m_scale_[r],
                      rms_scale_[r]);
@@ -473,11 +478,9 @@ class CpuEmbeddingEngine final : public TrainingEngine {
     }
   }
 
-  // Adam on the rows with a gradient (lazy and sparse modes), prefetching the next batch's rows
-  // between them.
+  // Adam on the rows with a gradient (lazy and sparse modes).
   void update_touched_rows(const AdamConstants& c) {
     for (size_t slot = 0; slot < touched_.size(); ++slot) {
-      prefetch_next_rows(1);
       const auto row = static_cast<size_t>(touched_[slot]);
       if (mode_ == Mode::sparse) sparse_adam_update(param(row), moment(row), rms(row), gradient(slot), stride_, c);
       else adam_update(param(row), moment(row), rms(row), gradient(slot), stride_, c);
@@ -575,8 +578,7 @@ class CpuEmbeddingEngine final : public TrainingEngine {
   FloatBuffer gradients_;          // per slot of a batch
   size_t gradient_slots_ = 0;
   std::vector<std::int32_t> slots_;     // per rating of the batch: its user's and item's slots
-  std::vector<std::int32_t> prefetch_;  // the next batch's rows, to be prefetched
-  size_t prefetched_ = 0;
+  std::vector<float> dz_;               // per rating of the batch: d loss / d score
   std::int64_t step_ = 0;
   std::vector<std::int32_t> touched_;  // this batch's rows
   std::uint32_t batch_stamp_ = 0;
