@@ -126,11 +126,6 @@ inline float dot_product_body(const float* __restrict a, const float* __restrict
   return s;
 }
 
-__attribute__((target_clones("avx2", "default")))
-float dot_product(const float* __restrict a, const float* __restrict b, size_t n) {
-  return dot_product_body(a, b, n);
-}
-
 // One training rating, with the rows of its user and item (items' rows follow the users').
 struct Example {
   std::int32_t user_row, item_row;
@@ -155,16 +150,26 @@ struct ForwardModel {
 // others within a pass, so that the processor overlaps their long chains of dependent
 // arithmetic (a dot product, its reduction, an exponential); the gradients still accumulate in
 // rating order, so the bits are those of a rating-at-a-time loop. dz: scratch, one per rating.
+inline void scores_body(const Example* ratings, size_t n, const ForwardModel& m, float* z) {
+  for (size_t b = 0; b < n; ++b) {
+    const float* pu = m.params + static_cast<size_t>(ratings[b].user_row) * m.row_floats;
+    const float* pi = m.params + static_cast<size_t>(ratings[b].item_row) * m.row_floats;
+    z[b] = dot_product_body(pu, pi, m.k) + (m.has_bias ? pu[m.k] + pi[m.k] : 0.0f);
+  }
+}
+
+// The scores (before sigmoid_range) of n ratings, independent of each other (see below).
+__attribute__((target_clones("avx2", "default")))
+void batch_scores(const Example* ratings, size_t n, const ForwardModel& m, float* z) {
+  scores_body(ratings, n, m, z);
+}
+
 __attribute__((target_clones("avx2", "default")))
 double batch_forward_backward(const Example* batch, const std::int32_t* slots, size_t bs, const ForwardModel& m,
                               float* dz) {
   const size_t k = m.k;
   auto row = [&](std::int32_t r) { return m.params + static_cast<size_t>(r) * m.row_floats; };
-  for (size_t b = 0; b < bs; ++b) {
-    const float* pu = row(batch[b].user_row);
-    const float* pi = row(batch[b].item_row);
-    dz[b] = dot_product_body(pu, pi, k) + (m.has_bias ? pu[k] + pi[k] : 0.0f);
-  }
+  scores_body(batch, bs, m, dz);
   double loss = 0;
   for (size_t b = 0; b < bs; ++b) {
     const float z = dz[b];
@@ -213,7 +218,7 @@ class CpuEmbeddingEngine final : public TrainingEngine {
 
  public:
   explicit CpuEmbeddingEngine(const EngineSetup& s)
-      : shape_(s.shape), data_(*s.data), options_(s.options), k_(static_cast<size_t>(s.shape.factors)),
+      : shape_(s.shape), options_(s.options), k_(static_cast<size_t>(s.shape.factors)),
         width_(k_ + (s.shape.has_bias() ? 1 : 0)), stride_((width_ + 7) / 8 * 8) {
     if (shape_.arch == Arch::nn) throw internal_error("the CPU engine trains embedding models only");
     mode_ = options_.optimizer == OptimizerKind::sparse_adam ? Mode::sparse
@@ -229,10 +234,13 @@ class CpuEmbeddingEngine final : public TrainingEngine {
     state_.assign_zero((users_ + items_) * 3 * stride_);
     load(s.initial);
     rows_.assign(users_ + items_, RowState{});
-    const RatingSet& t = data_.train;
-    examples_.resize(t.size());
-    for (size_t r = 0; r < t.size(); ++r)
-      examples_[r] = {t.user[r], static_cast<std::int32_t>(users_) + t.item[r], t.rating[r]};
+    auto to_examples = [&](const RatingSet& set, std::vector<Example>& out) {
+      out.resize(set.size());
+      for (size_t r = 0; r < set.size(); ++r)
+        out[r] = {set.user[r], static_cast<std::int32_t>(users_) + set.item[r], set.rating[r]};
+    };
+    to_examples(s.data->train, examples_);
+    to_examples(s.data->valid, valid_);
     log_mom_.push_back(0.0);
     log_decay_.push_back(0.0);
     flush_denormals_on_this_thread();
@@ -272,13 +280,21 @@ class CpuEmbeddingEngine final : public TrainingEngine {
 
   double validation_mse() override {
     catch_up_all_rows();
-    const RatingSet& v = data_.valid;
+    // A chunk's scores first, then their errors: the same numbers as one rating at a time,
+    // with the ratings' arithmetic overlapped.
+    constexpr size_t kChunk = 256;
+    float z[kChunk];
+    const ForwardModel model = forward_model();
     double sum = 0;
-    for (size_t r = 0; r < v.size(); ++r) {
-      const double diff = predict(v.user[r], v.item[r]) - v.rating[r];
-      sum += diff * diff;
+    for (size_t first = 0; first < valid_.size(); first += kChunk) {
+      const size_t n = std::min(kChunk, valid_.size() - first);
+      batch_scores(valid_.data() + first, n, model, z);
+      for (size_t r = 0; r < n; ++r) {
+        const double diff = output(z[r]) - valid_[first + r].rating;
+        sum += diff * diff;
+      }
     }
-    return v.size() ? sum / static_cast<double>(v.size()) : std::nan("");
+    return valid_.empty() ? std::nan("") : sum / static_cast<double>(valid_.size());
   }
 
   Weights weights() const override {
@@ -317,8 +333,6 @@ class CpuEmbeddingEngine final : public TrainingEngine {
   float* moment(size_t row) const { return param(row) + stride_; }
   float* rms(size_t row) const { return param(row) + 2 * stride_; }
   float* gradient(size_t slot) const { return gradients_.get() + slot * stride_; }
-  float* row_of_user(std::int32_t u) const { return param(static_cast<size_t>(u)); }
-  float* row_of_item(std::int32_t i) const { return param(users_ + static_cast<size_t>(i)); }
 
   void load(const Weights& w) {
     auto copy = [&](const char* name, size_t first_row, size_t rows, size_t from, size_t count) {
@@ -335,14 +349,14 @@ class CpuEmbeddingEngine final : public TrainingEngine {
     }
   }
 
-  float score(const float* pu, const float* pi) const {
-    return dot_product(pu, pi, k_) + (shape_.has_bias() ? pu[k_] + pi[k_] : 0.0f);
-  }
   float output(float z) const {
     if (!shape_.has_range()) return z;
     return shape_.y_low + (shape_.y_high - shape_.y_low) / (1.0f + std::exp(-z));
   }
-  float predict(std::int32_t u, std::int32_t i) const { return output(score(row_of_user(u), row_of_item(i))); }
+  ForwardModel forward_model() const {
+    return {k_, shape_.has_bias(), shape_.has_range(), shape_.y_low, shape_.y_high - shape_.y_low,
+            state_.get(), 3 * stride_, gradients_.get(), stride_};
+  }
 
   // Gathers the ratings of batches [first, last) in step order, a few dozen batches at a time:
   // independent loads, which the processor overlaps, rather than scattered ones inside a step.
@@ -388,10 +402,8 @@ class CpuEmbeddingEngine final : public TrainingEngine {
 
   // MSE loss of one batch; accumulates its gradient (d loss / d param) into the batch's slots.
   float forward_backward(const Example* batch, size_t bs) {
-    const ForwardModel model{k_,         shape_.has_bias(), shape_.has_range(), shape_.y_low,
-                             shape_.y_high - shape_.y_low, state_.get(), 3 * stride_, gradients_.get(), stride_};
     dz_.resize(bs);
-    return static_cast<float>(batch_forward_backward(batch, slots_.data(), bs, model, dz_.data()) /
+    return static_cast<float>(batch_forward_backward(batch, slots_.data(), bs, forward_model(), dz_.data()) /
                               static_cast<double>(bs));
   }
 
@@ -559,7 +571,6 @@ class CpuEmbeddingEngine final : public TrainingEngine {
   }
 
   ModelShape shape_;
-  const TrainValidSplit& data_;
   TrainOptions options_;
   size_t k_, width_;
   size_t stride_;  // width_ rounded up to whole AVX vectors
@@ -574,6 +585,7 @@ class CpuEmbeddingEngine final : public TrainingEngine {
   FloatBuffer state_;  // per row: parameters, m, sqrt(v)
   std::vector<RowState> rows_;
   std::vector<Example> examples_;  // the training ratings, in their order
+  std::vector<Example> valid_;     // the validation ratings
   std::vector<Example> batch_;     // those of the next few batches, in step order
   FloatBuffer gradients_;          // per slot of a batch
   size_t gradient_slots_ = 0;
