@@ -363,7 +363,13 @@ class CpuEmbeddingEngine final : public TrainingEngine {
   static constexpr size_t kGatheredBatches = 64;
   void gather_batches(const std::int32_t* order, size_t first, size_t last, size_t bs) {
     batch_.resize((last - first) * bs);
-    for (size_t r = 0; r < batch_.size(); ++r) batch_[r] = examples_[static_cast<size_t>(order[first * bs + r])];
+    const std::int32_t* from = order + first * bs;
+    constexpr size_t kAhead = 16;
+    for (size_t r = 0; r < batch_.size(); ++r) {
+      if (r + kAhead < batch_.size())
+        _mm_prefetch(reinterpret_cast<const char*>(&examples_[static_cast<size_t>(from[r + kAhead])]), _MM_HINT_T0);
+      batch_[r] = examples_[static_cast<size_t>(from[r])];
+    }
   }
 
   void size_gradient_table(size_t bs) {
