@@ -1,32 +1,13 @@
 #include "collab/sparse_adam.h"
 
+#include "collab/vector_exp.h"
+
 #include <cmath>
 #include <cstdint>
 
 namespace collab {
 namespace {
 
-// e^x as 2^n e^f with n = round(x / ln 2) and |f| <= ln(2) / 2, e^f by its Taylor series to f^7
-// (the rest is under 1e-8 of it). No table and no branch, so a loop of them becomes vector code.
-inline float exp_in_vector(float x) {
-  x = x < -87.0f ? -87.0f : x > 88.0f ? 88.0f : x;  // keeps 2^n a normal float
-  const float t = x * 1.44269504f;
-  // Rounded half away from zero by a truncating conversion, which vectorises.
-  const auto whole = static_cast<std::int32_t>(t + (t < 0 ? -0.5f : 0.5f));
-  const auto n = static_cast<float>(whole);
-  float f = x - n * 0.693145752f;  // ln 2 in two parts, so that n * ln 2 loses nothing
-  f = f - n * 1.42860677e-6f;
-  float e = 1.0f / 5040;
-  e = e * f + 1.0f / 720;
-  e = e * f + 1.0f / 120;
-  e = e * f + 1.0f / 24;
-  e = e * f + 1.0f / 6;
-  e = e * f + 0.5f;
-  e = e * f + 1.0f;
-  e = e * f + 1.0f;
-  const std::int32_t bits = (whole + 127) << 23;
-  return e * __builtin_bit_cast(float, bits);
-}
 
 // The per-step constants of the two geometric series in the drift (see the header): sum over
 // k = 1..n of r^k delta^(n-k) = q (delta^n - r^n) / (1 - q) with q = r / delta, or n delta^n
@@ -77,8 +58,6 @@ __attribute__((target_clones("arch=x86-64-v3", "default"))) void factors_kernel(
 }
 
 }  // namespace
-
-float vector_exp(float x) { return exp_in_vector(x); }
 
 void catch_up_factors(size_t rows, MissedSteps missed, const AdamStep& c, CatchUpFactors out) {
   const double q = static_cast<double>(c.mom) / c.decay;

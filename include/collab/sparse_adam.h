@@ -57,8 +57,4 @@ void catch_up_factors(size_t rows, MissedSteps missed, const AdamStep& step, Cat
 void apply_catch_up(float* p, float* m, float* rms, size_t n, float keep, float inv_b, float eps_a,
                     float m_scale, float rms_scale);
 
-// e^x in float, to a few units in the last place, in a form that vectorises; 0 far below
-// -87 and e^88 above 88.
-float vector_exp(float x);
-
 }  // namespace collab
