@@ -268,7 +268,7 @@ class CpuEmbeddingEngine final : public TrainingEngine {
       if (mode_ == Mode::lazy) {
         catch_up_batch_rows(threads);
       } else if (mode_ == Mode::sparse) {
-        sparse_catch_up(touched_.data(), touched_.size());
+        finish_catch_up();  // of the rows collect_touched_rows noted
       }
       losses.push_back(forward_backward(batch, bs));
       ++step_;
@@ -386,29 +386,42 @@ class CpuEmbeddingEngine final : public TrainingEngine {
     slots_.resize(2 * bs);
   }
 
-  // The batch's distinct rows (users, then items after them) and each rating's two gradient
-  // slots; sorted in dense mode, which walks the spans between them.
+  // The batch's distinct rows and each rating's two gradient slots; in sparse mode, also notes
+  // the rows that are behind for the catch-up, while their state is at hand.
   void collect_touched_rows(const Example* batch, size_t bs) {
     touched_.clear();
     if (++batch_stamp_ == 0) {  // wrapped after 2^32 batches: forget the old stamps
       for (RowState& r : rows_) r.stamp = 0;
       batch_stamp_ = 1;
     }
+    if (mode_ == Mode::sparse) begin_catch_up(2 * bs);
     auto add = [&](std::int32_t row) {
       RowState& r = rows_[static_cast<size_t>(row)];
-      if (r.stamp == batch_stamp_) return;
-      r.stamp = batch_stamp_;
-      touched_.push_back(row);
+      if (r.stamp != batch_stamp_) {
+        r.stamp = batch_stamp_;
+        r.slot = static_cast<std::int32_t>(touched_.size());
+        touched_.push_back(row);
+        if (mode_ == Mode::sparse) note_for_catch_up(row, r.clock);
+      }
+      return r.slot;
     };
+    constexpr size_t kAhead = 8;  // ratings: the row states are scattered over a few hundred KiB
     for (size_t b = 0; b < bs; ++b) {
-      add(batch[b].user_row);
-      add(batch[b].item_row);
+      if (b + kAhead < bs) {
+        _mm_prefetch(reinterpret_cast<const char*>(&rows_[static_cast<size_t>(batch[b + kAhead].user_row)]), _MM_HINT_T0);
+        _mm_prefetch(reinterpret_cast<const char*>(&rows_[static_cast<size_t>(batch[b + kAhead].item_row)]), _MM_HINT_T0);
+      }
+      slots_[2 * b] = add(batch[b].user_row);
+      slots_[2 * b + 1] = add(batch[b].item_row);
     }
-    if (mode_ == Mode::dense) std::sort(touched_.begin(), touched_.end());
-    for (size_t s = 0; s < touched_.size(); ++s) rows_[static_cast<size_t>(touched_[s])].slot = static_cast<std::int32_t>(s);
-    for (size_t b = 0; b < bs; ++b) {
-      slots_[2 * b] = rows_[static_cast<size_t>(batch[b].user_row)].slot;
-      slots_[2 * b + 1] = rows_[static_cast<size_t>(batch[b].item_row)].slot;
+    if (mode_ == Mode::dense) {  // sorted: dense mode walks the spans between them
+      std::sort(touched_.begin(), touched_.end());
+      for (size_t s = 0; s < touched_.size(); ++s)
+        rows_[static_cast<size_t>(touched_[s])].slot = static_cast<std::int32_t>(s);
+      for (size_t b = 0; b < bs; ++b) {
+        slots_[2 * b] = rows_[static_cast<size_t>(batch[b].user_row)].slot;
+        slots_[2 * b + 1] = rows_[static_cast<size_t>(batch[b].item_row)].slot;
+      }
     }
   }
 
@@ -467,25 +480,32 @@ class CpuEmbeddingEngine final : public TrainingEngine {
   // Sparse mode: brings rows up to the last step with the closed form (sparse_adam.h). Their
   // factors are computed all at once, in whole vectors, then applied row by row.
   void sparse_catch_up(const std::int32_t* rows, size_t count) {
-    const auto now = static_cast<size_t>(step_);
-    const size_t capacity = (count + kLanes - 1) / kLanes * kLanes;
+    begin_catch_up(count);
+    for (size_t r = 0; r < count; ++r) note_for_catch_up(rows[r], rows_[static_cast<size_t>(rows[r])].clock);
+    finish_catch_up();
+  }
+  // The same in three parts, so that a step can note its rows while it collects them.
+  void begin_catch_up(size_t most_rows) {
+    const size_t capacity = (most_rows + kLanes - 1) / kLanes * kLanes;
     if (catch_up_rows_.size() < capacity) {
       catch_up_rows_.resize(capacity);
       for (auto* f : {&missed_count_, &missed_log_decay_, &missed_log_mom_, &keep_, &m_scale_, &rms_scale_, &inv_b_,
                       &eps_a_})
         f->resize(capacity);
     }
-    const double log_decay_now = log_decay_[now], log_mom_now = log_mom_[now];
-    size_t behind = 0;
-    for (size_t r = 0; r < count; ++r) {
-      const auto from = static_cast<size_t>(rows_[static_cast<size_t>(rows[r])].clock);
-      if (from == now) continue;
-      catch_up_rows_[behind] = rows[r];
-      missed_count_[behind] = static_cast<float>(now - from);
-      missed_log_decay_[behind] = static_cast<float>(log_decay_now - log_decay_[from]);
-      missed_log_mom_[behind] = static_cast<float>(log_mom_now - log_mom_[from]);
-      ++behind;
-    }
+    behind_ = 0;
+  }
+  void note_for_catch_up(std::int32_t row, std::int64_t clock) {
+    const auto now = static_cast<size_t>(step_), from = static_cast<size_t>(clock);
+    if (from == now) return;
+    catch_up_rows_[behind_] = row;
+    missed_count_[behind_] = static_cast<float>(now - from);
+    missed_log_decay_[behind_] = static_cast<float>(log_decay_[now] - log_decay_[from]);
+    missed_log_mom_[behind_] = static_cast<float>(log_mom_[now] - log_mom_[from]);
+    ++behind_;
+  }
+  void finish_catch_up() {
+    const size_t behind = behind_;
     const size_t padded = (behind + kLanes - 1) / kLanes * kLanes;
     for (size_t r = behind; r < padded; ++r)  // whole vectors: the padding computes harmless factors
       missed_count_[r] = 1.0f, missed_log_decay_[r] = 0.0f, missed_log_mom_[r] = 0.0f;
@@ -612,6 +632,7 @@ class CpuEmbeddingEngine final : public TrainingEngine {
   std::vector<std::int32_t> catch_up_rows_;
   std::vector<float> missed_count_, missed_log_decay_, missed_log_mom_;
   std::vector<float> keep_, m_scale_, rms_scale_, inv_b_, eps_a_;
+  size_t behind_ = 0;
   AdamConstants last_constants_{};
 };
 
