@@ -511,7 +511,7 @@ class CpuEmbeddingEngine final : public TrainingEngine {
       missed_count_[r] = 1.0f, missed_log_decay_[r] = 0.0f, missed_log_mom_[r] = 0.0f;
     catch_up_factors(padded, {missed_count_.data(), missed_log_decay_.data(), missed_log_mom_.data()},
                      last_constants_, {keep_.data(), m_scale_.data(), rms_scale_.data(), inv_b_.data(), eps_a_.data()});
-    constexpr size_t kAhead = 8;  // rows: enough to cover a miss to L3, measured
+    constexpr size_t kAhead = 4;  // rows: covers a miss to L3 (2, 4 and 8 measured within 3%)
     for (size_t r = 0; r < std::min(behind, kAhead); ++r) prefetch_row(static_cast<size_t>(catch_up_rows_[r]));
     for (size_t r = 0; r < behind; ++r) {
       if (r + kAhead < behind) prefetch_row(static_cast<size_t>(catch_up_rows_[r + kAhead]));
