@@ -22,9 +22,9 @@
 #include <memory>
 #include <numeric>
 
+#include "collab/adam_step.h"
 #include "collab/engine.h"
 #include "collab/error.h"
-#include "collab/adam_step.h"
 #include "collab/sparse_adam.h"
 #include "collab/step_pool.h"
 #include "collab/vector_exp.h"
@@ -215,7 +215,7 @@ class CpuEmbeddingEngine final : public TrainingEngine {
     lazy,    // exact mode: replayed bit for bit when the row is next read
     sparse,  // --optimizer sparse-adam: caught up in closed form when the row is next read
   };
-  // What a step needs to know of a row besides its numbers, kept together: one cache line.
+  // What a step needs to know of a row besides its numbers, in 16 bytes: one load brings it all.
   struct RowState {
     std::int64_t clock = 0;   // the step it was last brought up to (lazy and sparse modes)
     std::uint32_t stamp = 0;  // the last batch that listed it
