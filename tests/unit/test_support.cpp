@@ -7,16 +7,34 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <system_error>
+#include <vector>
 
 #include "collab/random.h"
 
 namespace collab::test_support {
+
+namespace {
+// The folders temp_dir made, removed when the test process ends (each test runs in its own).
+struct TempDirs {
+  std::vector<std::filesystem::path> made;
+  ~TempDirs() {
+    std::error_code ignored;
+    for (const auto& dir : made) std::filesystem::remove_all(dir, ignored);
+  }
+};
+TempDirs& temp_dirs() {
+  static TempDirs dirs;
+  return dirs;
+}
+}  // namespace
 
 std::string temp_dir(const std::string& name) {
   auto dir = std::filesystem::temp_directory_path() /
              ("collab-test-" + name + "-" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
+  temp_dirs().made.push_back(dir);
   return dir.string();
 }
 
