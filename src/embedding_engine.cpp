@@ -408,8 +408,9 @@ class CpuEmbeddingEngine final : public TrainingEngine {
     constexpr size_t kAhead = 8;  // ratings: the row states are scattered over a few hundred KiB
     for (size_t b = 0; b < bs; ++b) {
       if (b + kAhead < bs) {
-        _mm_prefetch(reinterpret_cast<const char*>(&rows_[static_cast<size_t>(batch[b + kAhead].user_row)]), _MM_HINT_T0);
-        _mm_prefetch(reinterpret_cast<const char*>(&rows_[static_cast<size_t>(batch[b + kAhead].item_row)]), _MM_HINT_T0);
+        auto state_of = [&](std::int32_t row) { return reinterpret_cast<const char*>(&rows_[static_cast<size_t>(row)]); };
+        _mm_prefetch(state_of(batch[b + kAhead].user_row), _MM_HINT_T0);
+        _mm_prefetch(state_of(batch[b + kAhead].item_row), _MM_HINT_T0);
       }
       slots_[2 * b] = add(batch[b].user_row);
       slots_[2 * b + 1] = add(batch[b].item_row);
