@@ -65,12 +65,7 @@ void adam_update(float* __restrict p, float* __restrict m, float* __restrict rms
                  float* __restrict g, size_t n, AdamConstants c) {
 #pragma omp simd
   for (size_t j = 0; j < n; ++j) {
-    const float grad = g[j];
-    const float mj = c.mom * m[j] + c.one_minus_mom * grad;
-    const float rj = std::sqrt(c.beta2 * rms[j] * rms[j] + c.one_minus_beta2 * grad * grad);
-    m[j] = mj;
-    rms[j] = rj;
-    p[j] = p[j] * c.decay - c.step_size * mj / (rj * c.inv_sqrt_debias2 + c.eps);
+    adam_step_with_gradient(p[j], m[j], rms[j], g[j], c);
     g[j] = 0;
   }
 }

@@ -66,6 +66,11 @@ void catch_up_factors(size_t rows, MissedSteps missed, const AdamStep& c, CatchU
                  c.step_size, c.step_size / c.inv_sqrt_debias2, c.eps);
 }
 
+namespace {
+// A row's span, which starts on a vector boundary.
+inline float* aligned(float* span) { return static_cast<float*>(__builtin_assume_aligned(span, 32)); }
+}  // namespace
+
 // Rows are whole vectors (n a multiple of kLanes, 32-byte aligned): each loop below is one
 // vector per pass, with none of the alignment and remainder code a general loop starts with,
 // which costs more than the arithmetic on rows this short.
@@ -73,19 +78,11 @@ __attribute__((target_clones("arch=x86-64-v3", "default"))) void sparse_adam_upd
     float* __restrict p, float* __restrict m, float* __restrict rms, float* __restrict g, size_t n,
     const AdamStep& step) {
   const AdamStep c = step;
-  p = static_cast<float*>(__builtin_assume_aligned(p, 32));
-  m = static_cast<float*>(__builtin_assume_aligned(m, 32));
-  rms = static_cast<float*>(__builtin_assume_aligned(rms, 32));
-  g = static_cast<float*>(__builtin_assume_aligned(g, 32));
+  p = aligned(p), m = aligned(m), rms = aligned(rms), g = aligned(g);
   for (size_t j0 = 0; j0 < n; j0 += kLanes) {
 #pragma omp simd
     for (size_t j = j0; j < j0 + kLanes; ++j) {
-      const float grad = g[j];
-      const float mj = c.mom * m[j] + c.one_minus_mom * grad;
-      const float rj = std::sqrt(c.beta2 * rms[j] * rms[j] + c.one_minus_beta2 * grad * grad);
-      m[j] = mj;
-      rms[j] = rj;
-      p[j] = p[j] * c.decay - c.step_size * mj / (rj * c.inv_sqrt_debias2 + c.eps);
+      adam_step_with_gradient(p[j], m[j], rms[j], g[j], c);
       g[j] = 0;
     }
   }
@@ -94,9 +91,7 @@ __attribute__((target_clones("arch=x86-64-v3", "default"))) void sparse_adam_upd
 __attribute__((target_clones("arch=x86-64-v3", "default"))) void apply_catch_up(
     float* __restrict p, float* __restrict m, float* __restrict rms, size_t n, float keep,
     float inv_b, float eps_a, float m_scale, float rms_scale) {
-  p = static_cast<float*>(__builtin_assume_aligned(p, 32));
-  m = static_cast<float*>(__builtin_assume_aligned(m, 32));
-  rms = static_cast<float*>(__builtin_assume_aligned(rms, 32));
+  p = aligned(p), m = aligned(m), rms = aligned(rms);
   for (size_t j0 = 0; j0 < n; j0 += kLanes) {
 #pragma omp simd
     for (size_t j = j0; j < j0 + kLanes; ++j) {

@@ -1,5 +1,8 @@
-// One optimizer step's constants for fastai's Adam, as floats, exactly as the CPU kernels use them.
+// One optimizer step's constants for fastai's Adam, as floats, exactly as the CPU kernels use them,
+// and the step itself on one parameter with a gradient, for the kernels to vectorise.
 #pragma once
+
+#include <cmath>
 
 namespace collab {
 
@@ -12,5 +15,13 @@ struct AdamStep {
   float inv_sqrt_debias2;  // 1 / sqrt(1 - beta2^t)
   float eps;
 };
+
+// fastai's Adam on one parameter p with gradient `grad`, keeping rms = sqrt(v) rather than v
+// (the same numbers up to float rounding). Inline, so that a loop of it vectorises.
+inline void adam_step_with_gradient(float& p, float& m, float& rms, float grad, const AdamStep& c) {
+  m = c.mom * m + c.one_minus_mom * grad;
+  rms = std::sqrt(c.beta2 * rms * rms + c.one_minus_beta2 * grad * grad);
+  p = p * c.decay - c.step_size * m / (rms * c.inv_sqrt_debias2 + c.eps);
+}
 
 }  // namespace collab
