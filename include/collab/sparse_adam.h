@@ -17,6 +17,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 
 #include "collab/adam_step.h"
 
@@ -25,8 +26,24 @@ namespace collab {
 // The row kernels' spans: n a multiple of kLanes floats, 32-byte aligned.
 constexpr size_t kLanes = 8;
 
-// fastai's Adam on n contiguous parameters with gradient g (zeroed after), rms = sqrt(v).
-void sparse_adam_update(float* p, float* m, float* rms, float* g, size_t n, const AdamStep& step);
+// A table of rows, each its parameters, Adam's m and rms = sqrt(v): three spans of `span` floats
+// (a multiple of kLanes), one after another, 32-byte aligned; row r starts at
+// base + r * row_floats.
+struct RowTable {
+  float* base;
+  size_t row_floats;
+  size_t span;
+  float* params(size_t row) const { return base + row * row_floats; }
+};
+
+// The row kernels below take a step's rows all at once: called row by row, setting up each call
+// (its constants, the dispatch to the processor's version) cost about as much as the
+// arithmetic on a row of 50 factors.
+
+// fastai's Adam on rows[0, count): rows[s] with its gradient at gradients + s * span (zeroed
+// after).
+void sparse_adam_update(const RowTable& table, const std::int32_t* rows, size_t count, float* gradients,
+                        const AdamStep& step);
 
 // What a row's catch-up needs to know: how many steps it missed and the logs of the products
 // of delta and of beta1 over them.
@@ -53,8 +70,8 @@ struct CatchUpFactors {
 // beta1 for all the missed ones.
 void catch_up_factors(size_t rows, MissedSteps missed, const AdamStep& step, CatchUpFactors out);
 
-// Applies one row's factors to its n parameters, m and rms.
-void apply_catch_up(float* p, float* m, float* rms, size_t n, float keep, float inv_b, float eps_a,
-                    float m_scale, float rms_scale);
+// Applies the catch-up factors [r] to row rows[r], for r in [0, count). The rows are scattered
+// and mostly not in cache: each is asked for a few rows ahead of its turn.
+void apply_catch_up(const RowTable& table, const std::int32_t* rows, size_t count, const CatchUpFactors& factors);
 
 }  // namespace collab

@@ -55,10 +55,15 @@ Row catch_up(Row r, int n, const AdamStep& c) {
   std::vector<float> keep(kLanes), m_scale(kLanes), rms_scale(kLanes), inv_b(kLanes), eps_a(kLanes);
   catch_up_factors(kLanes, {count.data(), log_decay.data(), log_mom.data()}, c,
                    {keep.data(), m_scale.data(), rms_scale.data(), inv_b.data(), eps_a.data()});
-  alignas(32) float p[kLanes] = {static_cast<float>(r.p)}, m[kLanes] = {static_cast<float>(r.m)},
-                    rms[kLanes] = {static_cast<float>(r.rms)};
-  apply_catch_up(p, m, rms, kLanes, keep[0], inv_b[0], eps_a[0], m_scale[0], rms_scale[0]);
-  return {p[0], m[0], rms[0]};
+  // A table of two rows; the second is the one caught up.
+  alignas(32) float table[2 * 3 * kLanes] = {};
+  float* p = table + 3 * kLanes;
+  p[0] = static_cast<float>(r.p), p[kLanes] = static_cast<float>(r.m), p[2 * kLanes] = static_cast<float>(r.rms);
+  const std::int32_t rows[] = {1};
+  apply_catch_up({table, 3 * kLanes, kLanes}, rows, 1,
+                 {keep.data(), m_scale.data(), rms_scale.data(), inv_b.data(), eps_a.data()});
+  EXPECT_EQ(table[0], 0.0f);  // the other row is left alone
+  return {p[0], p[kLanes], p[2 * kLanes]};
 }
 
 TEST(SparseAdam, OneMissedStepIsExactlyOneStepWithoutGradient) {
@@ -94,9 +99,16 @@ TEST(SparseAdam, ARowWithNoMomentumOnlyDecays) {
 
 TEST(SparseAdam, UpdateIsFastaisAdamAndClearsTheGradient) {
   const AdamStep c = some_step();
-  alignas(32) float p[kLanes], m[kLanes], rms[kLanes], g[kLanes];
+  // Rows 2 and 0 of a table of three, with gradients in that order; row 1 has none.
+  constexpr size_t kRow = 3 * kLanes;
+  alignas(32) float table[3 * kRow] = {}, gradients[2 * kLanes];
+  float* p = table + 2 * kRow;
+  float* m = p + kLanes;
+  float* rms = p + 2 * kLanes;
+  float* g = gradients;
   for (size_t j = 0; j < kLanes; ++j)
     p[j] = 0.1f * j, m[j] = 1e-3f, rms[j] = 2e-3f, g[j] = 0.01f - 0.003f * j;
+  for (size_t j = 0; j < kLanes; ++j) table[kRow + j] = 0.5f, gradients[kLanes + j] = 0.25f;
   Row want[kLanes];
   for (size_t j = 0; j < kLanes; ++j) {
     const double mj = c.mom * 1e-3 + c.one_minus_mom * g[j];
@@ -104,12 +116,17 @@ TEST(SparseAdam, UpdateIsFastaisAdamAndClearsTheGradient) {
         std::sqrt(c.beta2 * 2e-3 * 2e-3 + c.one_minus_beta2 * static_cast<double>(g[j]) * g[j]);
     want[j] = {p[j] * c.decay - c.step_size * mj / (rj * c.inv_sqrt_debias2 + c.eps), mj, rj};
   }
-  sparse_adam_update(p, m, rms, g, kLanes, c);
+  const std::int32_t rows[] = {2, 0};
+  sparse_adam_update({table, kRow, kLanes}, rows, 2, gradients, c);
   for (size_t j = 0; j < kLanes; ++j) {
     EXPECT_NEAR(p[j], want[j].p, 1e-6) << j;
     EXPECT_NEAR(m[j], want[j].m, 1e-8) << j;
     EXPECT_NEAR(rms[j], want[j].rms, 1e-8) << j;
     EXPECT_EQ(g[j], 0.0f);
+    EXPECT_EQ(table[kRow + j], 0.5f) << "row 1 had no gradient";
+    // Row 0 started at zero with gradient 0.25: its first Adam step moves it by about lr.
+    EXPECT_NEAR(table[j], -c.step_size * c.one_minus_mom * 0.25 / (0.1 * 0.25 * c.inv_sqrt_debias2 + c.eps), 1e-7);
+    EXPECT_EQ(gradients[kLanes + j], 0.0f);
   }
 }
 
