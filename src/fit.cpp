@@ -29,10 +29,11 @@ std::vector<EpochRecord> fit_one_cycle(TrainingEngine& engine, size_t n_train,
     std::iota(out.begin(), out.end(), 0);
     batch_rng.shuffle(out);
   };
-  // Each epoch's order is shuffled on a second thread while the epoch before trains: a
-  // millisecond an epoch on ml-latest-small, which the sparse optimizer's 20 ms epochs feel, and
-  // seconds on ml-25m. The shuffles still run one after another on the one generator, so the
-  // orders are those of shuffling in line.
+  // Each epoch's order is shuffled on a second thread while the epoch before trains, and the
+  // engine gathers that epoch's ratings there too: a few milliseconds an epoch on
+  // ml-latest-small, which the sparse optimizer's 15 ms epochs feel, and seconds on ml-25m. The
+  // shuffles still run one after another on the one generator, so the orders are those of
+  // shuffling in line.
   std::thread shuffler;
   struct JoinOnExit {
     std::thread& t;
@@ -40,7 +41,11 @@ std::vector<EpochRecord> fit_one_cycle(TrainingEngine& engine, size_t n_train,
       if (t.joinable()) t.join();
     }
   } join_on_exit{shuffler};
-  shuffle_into(next_order);
+  auto prepare_next = [&] {
+    shuffle_into(next_order);
+    engine.prepare_order(next_order.data(), next_order.size());
+  };
+  prepare_next();
   std::vector<StepHyper> hyper(batches);
   SmoothedLoss smooth(o.smooth_beta);
   std::vector<EpochRecord> history;
@@ -49,7 +54,7 @@ std::vector<EpochRecord> fit_one_cycle(TrainingEngine& engine, size_t n_train,
     const auto started = std::chrono::steady_clock::now();
     if (shuffler.joinable()) shuffler.join();
     order.swap(next_order);
-    if (epoch + 1 < o.epochs) shuffler = std::thread([&] { shuffle_into(next_order); });
+    if (epoch + 1 < o.epochs) shuffler = std::thread(prepare_next);
     for (size_t b = 0; b < batches; ++b) {
       const double pos = static_cast<double>(static_cast<size_t>(epoch) * batches + b) /
                          static_cast<double>(total_steps);

@@ -28,6 +28,13 @@ class TrainingEngine {
   virtual std::vector<float> train_batches(const std::int32_t* order, size_t n_batches,
                                            size_t batch_size, const StepHyper* hyper,
                                            const std::atomic<bool>* stop) = 0;
+  // Called with the order of an epoch before it trains, on another thread while the epoch before
+  // it trains: an engine may lay that epoch's ratings out ahead of time. The order's storage must
+  // stay unchanged until train_batches has run over it. Optional.
+  virtual void prepare_order(const std::int32_t* order, size_t n) {
+    (void)order;
+    (void)n;
+  }
   // Mean squared error over every validation row.
   virtual double validation_mse() = 0;
   virtual Weights weights() const = 0;

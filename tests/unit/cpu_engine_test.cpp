@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <vector>
 
 #include "collab/engine.h"
 #include "collab/fit.h"
@@ -165,4 +166,31 @@ TEST(CpuEngine, WeightDecayKeepsASmallProblemFromOverfitting) {
   EXPECT_GT(plain.back().valid_loss, best_plain + 0.01);          // overfits after its best epoch
   EXPECT_LT(plain.back().train_loss, decayed.back().train_loss);  // fits the training rows closer
   EXPECT_LT(decayed.back().valid_loss, plain.back().valid_loss);  // and generalises worse
+}
+
+TEST(CpuEngine, RatingsLaidOutAheadTrainTheSameAsGatheredInTheStep) {
+  // fit_one_cycle has the engine lay out each epoch's ratings on its shuffling thread; a step
+  // reads them from there when its order is one laid out, and gathers them itself otherwise.
+  EncodedRatings d = test_support::synthetic_ratings(60, 90, 0.2, 5);
+  TrainValidSplit split = random_split(d, 0.2, 1);
+  const size_t n = split.train.size(), bs = 16, batches = n / bs;
+  std::vector<std::int32_t> order(n);
+  for (size_t i = 0; i < n; ++i) order[i] = static_cast<std::int32_t>((i * 7919) % n);  // a permutation: n is not a multiple of 7919
+  const std::vector<StepHyper> hyper(batches, StepHyper{0.01f, 0.9f});
+  for (OptimizerKind opt : {OptimizerKind::adam, OptimizerKind::sparse_adam}) {
+    auto run = [&](bool prepare) {
+      EngineSetup s = test_support::synthetic_setup(split, Arch::dot_bias, 60, 90, 8, 3);
+      s.options.optimizer = opt;
+      auto e = make_cpu_engine(s);
+      if (prepare) e->prepare_order(order.data(), n);
+      // In two calls, as fit does with --progress: the second starts inside the laid-out order.
+      auto losses = e->train_batches(order.data(), batches / 2, bs, hyper.data(), nullptr);
+      const auto rest = e->train_batches(order.data() + batches / 2 * bs, batches - batches / 2, bs, hyper.data(), nullptr);
+      losses.insert(losses.end(), rest.begin(), rest.end());
+      return std::make_pair(losses, e->weights().get("item_factors").values);
+    };
+    const auto gathered = run(false), laid_out = run(true);
+    EXPECT_EQ(laid_out.first, gathered.first);
+    EXPECT_EQ(laid_out.second, gathered.second);
+  }
 }
