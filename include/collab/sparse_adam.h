@@ -38,12 +38,14 @@ struct RowTable {
 
 // The row kernels below take a step's rows all at once: called row by row, setting up each call
 // (its constants, the dispatch to the processor's version) cost about as much as the
-// arithmetic on a row of 50 factors.
+// arithmetic on a row of 50 factors. They run the fastest code this processor has (AVX2 and
+// FMA where present) or, with KernelPath::portable, plain code, which tests compare it with.
+enum class KernelPath { best, portable };
 
 // fastai's Adam on rows[0, count): rows[s] with its gradient at gradients + s * span (zeroed
 // after).
 void sparse_adam_update(const RowTable& table, const std::int32_t* rows, size_t count, float* gradients,
-                        const AdamStep& step);
+                        const AdamStep& step, KernelPath path = KernelPath::best);
 
 // What a row's catch-up needs to know: how many steps it missed and the logs of the products
 // of delta and of beta1 over them.
@@ -72,6 +74,7 @@ void catch_up_factors(size_t rows, MissedSteps missed, const AdamStep& step, Cat
 
 // Applies the catch-up factors [r] to row rows[r], for r in [0, count). The rows are scattered
 // and mostly not in cache: each is asked for a few rows ahead of its turn.
-void apply_catch_up(const RowTable& table, const std::int32_t* rows, size_t count, const CatchUpFactors& factors);
+void apply_catch_up(const RowTable& table, const std::int32_t* rows, size_t count, const CatchUpFactors& factors,
+                    KernelPath path = KernelPath::best);
 
 }  // namespace collab

@@ -3,7 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <iterator>
 #include <vector>
 
 #include "collab/vector_exp.h"
@@ -128,6 +130,36 @@ TEST(SparseAdam, UpdateIsFastaisAdamAndClearsTheGradient) {
     EXPECT_NEAR(table[j], -c.step_size * c.one_minus_mom * 0.25 / (0.1 * 0.25 * c.inv_sqrt_debias2 + c.eps), 1e-7);
     EXPECT_EQ(gradients[kLanes + j], 0.0f);
   }
+}
+
+TEST(SparseAdam, ProcessorSpecificKernelsMatchThePortableOnes) {
+  // Where the processor has AVX2 and FMA the kernels run hand-written vector code; elsewhere
+  // (and here, on request) plain loops. They differ only in where FMA rounds once instead of
+  // twice. Four rows of 16 parameters, with moments spread over several orders of magnitude.
+  constexpr size_t kSpan = 2 * kLanes, kRow = 3 * kSpan, kRows = 4;
+  alignas(32) float best[kRows * kRow], portable[kRows * kRow];
+  alignas(32) float g_best[kRows * kSpan], g_portable[kRows * kSpan];
+  for (size_t i = 0; i < kRows * kRow; ++i) {
+    const size_t span = (i % kRow) / kSpan;  // 0 parameters, 1 m, 2 rms
+    const float x = std::sin(0.7f * static_cast<float>(i));
+    best[i] = span == 0 ? x : span == 1 ? 1e-3f * x : 1e-4f + 1e-2f * x * x;
+  }
+  for (size_t i = 0; i < kRows * kSpan; ++i) g_best[i] = 0.02f * std::cos(1.3f * static_cast<float>(i));
+  std::copy(std::begin(best), std::end(best), portable);
+  std::copy(std::begin(g_best), std::end(g_best), g_portable);
+  const std::int32_t rows[] = {3, 0, 2};  // row 1 left alone
+  const AdamStep c = some_step();
+  std::vector<float> count(kLanes, 7.0f), log_decay(kLanes, 7 * std::log(c.decay)), log_mom(kLanes, 7 * std::log(c.mom));
+  std::vector<float> keep(kLanes), m_scale(kLanes), rms_scale(kLanes), inv_b(kLanes), eps_a(kLanes);
+  catch_up_factors(kLanes, {count.data(), log_decay.data(), log_mom.data()}, c,
+                   {keep.data(), m_scale.data(), rms_scale.data(), inv_b.data(), eps_a.data()});
+  const CatchUpFactors factors{keep.data(), m_scale.data(), rms_scale.data(), inv_b.data(), eps_a.data()};
+  apply_catch_up({best, kRow, kSpan}, rows, 3, factors, KernelPath::best);
+  apply_catch_up({portable, kRow, kSpan}, rows, 3, factors, KernelPath::portable);
+  sparse_adam_update({best, kRow, kSpan}, rows, 3, g_best, c, KernelPath::best);
+  sparse_adam_update({portable, kRow, kSpan}, rows, 3, g_portable, c, KernelPath::portable);
+  for (size_t i = 0; i < kRows * kRow; ++i) EXPECT_NEAR(best[i], portable[i], 1e-6f * (1 + std::fabs(portable[i]))) << i;
+  for (size_t i = 0; i < kRows * kSpan; ++i) EXPECT_EQ(g_best[i], g_portable[i]) << i;
 }
 
 }  // namespace
