@@ -1,9 +1,10 @@
 // The hand-written CPU trainer for the embedding models (dot, dot-range, dot-bias).
 //
 // Why by hand: a generic autograd step for this model allocates a dozen tensors and walks every
-// parameter several times. Here a batch is a forward and backward pass over its 64 rows, then
-// fastai's Adam. That update touches every parameter every step (a row without a gradient still
-// decays and drifts along its momentum), and it is what bounds the speed.
+// parameter several times. Here a batch is a forward and backward pass over its 64 rows
+// (forward_backward.h), then fastai's Adam. That update touches every parameter every step (a
+// row without a gradient still decays and drifts along its momentum), and it is what bounds the
+// speed.
 //
 // Each user and item is one row: its parameters (factors, then the bias for dot-bias), Adam's m
 // and sqrt(v), one after another in memory, each span padded to a whole number of vectors. A step
@@ -25,10 +26,10 @@
 
 #include "collab/adam_step.h"
 #include "collab/engine.h"
+#include "collab/forward_backward.h"
 #include "collab/error.h"
 #include "collab/sparse_adam.h"
 #include "collab/step_pool.h"
-#include "collab/vector_exp.h"
 
 namespace collab {
 namespace {
@@ -108,114 +109,6 @@ void adam_replay_no_grad(float* __restrict p, float* __restrict m, float* __rest
     }
     for (size_t l = 0; l < lanes; ++l) p[j0 + l] = pp[l], m[j0 + l] = mm[l], rms[j0 + l] = rr[l];
   }
-}
-
-// The dot product of two factor rows, with eight partial sums so that it vectorises.
-inline float dot_product_body(const float* __restrict a, const float* __restrict b, size_t n) {
-  float partial[8] = {};
-  size_t j = 0;
-  for (; j + 8 <= n; j += 8)
-#pragma omp simd
-    for (size_t l = 0; l < 8; ++l) partial[l] += a[j + l] * b[j + l];
-  float s = 0;
-  for (; j < n; ++j) s += a[j] * b[j];
-  for (float x : partial) s += x;
-  return s;
-}
-
-// One training rating, with the rows of its user and item (items' rows follow the users').
-struct Example {
-  std::int32_t user_row, item_row;
-  float rating;
-};
-
-// What the forward and backward pass needs to know of the model and its storage.
-struct ForwardModel {
-  size_t k;         // factors
-  bool has_bias;    // bias at [k] of each row
-  bool has_range;   // sigmoid_range(z, low, low + span)
-  float low, span;
-  const float* params;  // row r's parameters at params + r * row_floats
-  size_t row_floats;
-  float* gradients;     // slot s's gradient at gradients + s * slot_floats
-  size_t slot_floats;
-  bool vector_sigmoid;  // sparse mode: the batch's sigmoids eight at a time (vector_exp.h), not libm's
-};
-
-// Forward and backward pass of a batch: the predictions from the users' and items' parameter
-// rows, and d loss / d param added into their gradient slots (slots[2b], slots[2b + 1] for
-// rating b). Returns the sum of squared errors. In three passes, each rating independent of the
-// others within a pass, so that the processor overlaps their long chains of dependent
-// arithmetic (a dot product, its reduction, an exponential); the gradients still accumulate in
-// rating order, so the bits are those of a rating-at-a-time loop. dz: scratch, one per rating.
-inline void scores_body(const Example* ratings, size_t n, const ForwardModel& m, float* z) {
-  for (size_t b = 0; b < n; ++b) {
-    const float* pu = m.params + static_cast<size_t>(ratings[b].user_row) * m.row_floats;
-    const float* pi = m.params + static_cast<size_t>(ratings[b].item_row) * m.row_floats;
-    z[b] = dot_product_body(pu, pi, m.k) + (m.has_bias ? pu[m.k] + pi[m.k] : 0.0f);
-  }
-}
-
-// The scores (before sigmoid_range) of n validation ratings, independent of each other (see
-// below). Their rows are scattered over the whole table and mostly not in cache, so each
-// rating's two rows are asked for a few ratings ahead.
-__attribute__((target_clones("avx2", "default")))
-void validation_scores(const Example* ratings, size_t n, const ForwardModel& m, float* z) {
-  constexpr size_t kAhead = 8;
-  const size_t row_bytes = (m.k + 1) * sizeof(float);  // the factors and the bias
-  auto prefetch = [&](std::int32_t row) {
-    const char* at = reinterpret_cast<const char*>(m.params + static_cast<size_t>(row) * m.row_floats);
-    for (size_t byte = 0; byte < row_bytes; byte += 64) _mm_prefetch(at + byte, _MM_HINT_T0);
-  };
-  for (size_t b = 0; b < std::min(n, kAhead); ++b) prefetch(ratings[b].user_row), prefetch(ratings[b].item_row);
-  for (size_t first = 0; first < n; first += kAhead) {
-    const size_t count = std::min(kAhead, n - first);
-    for (size_t b = first + kAhead; b < std::min(n, first + 2 * kAhead); ++b)
-      prefetch(ratings[b].user_row), prefetch(ratings[b].item_row);
-    scores_body(ratings + first, count, m, z + first);
-  }
-}
-
-__attribute__((target_clones("avx2", "default")))
-double batch_forward_backward(const Example* batch, const std::int32_t* slots, size_t bs, const ForwardModel& m,
-                              float* dz) {
-  const size_t k = m.k;
-  auto row = [&](std::int32_t r) { return m.params + static_cast<size_t>(r) * m.row_floats; };
-  scores_body(batch, bs, m, dz);
-  const bool vector_sigmoid = m.has_range && m.vector_sigmoid;
-  if (vector_sigmoid)
-#pragma omp simd
-    for (size_t b = 0; b < bs; ++b) dz[b] = 1.0f / (1.0f + exp_in_vector(-dz[b]));
-  double loss = 0;
-  for (size_t b = 0; b < bs; ++b) {
-    const float z = dz[b];
-    float pred = z, dpred_dz = 1.0f;
-    if (m.has_range) {
-      const float s = vector_sigmoid ? z : 1.0f / (1.0f + std::exp(-z));
-      pred = m.low + m.span * s;
-      dpred_dz = m.span * s * (1.0f - s);
-    }
-    const float diff = pred - batch[b].rating;
-    loss += static_cast<double>(diff) * diff;
-    dz[b] = 2.0f * diff / static_cast<float>(bs) * dpred_dz;
-  }
-  for (size_t b = 0; b < bs; ++b) {
-    const float* pu = row(batch[b].user_row);
-    const float* pi = row(batch[b].item_row);
-    float* __restrict gu = m.gradients + static_cast<size_t>(slots[2 * b]) * m.slot_floats;
-    float* __restrict gi = m.gradients + static_cast<size_t>(slots[2 * b + 1]) * m.slot_floats;
-    const float d = dz[b];
-#pragma omp simd
-    for (size_t j = 0; j < k; ++j) {
-      gu[j] += d * pi[j];
-      gi[j] += d * pu[j];
-    }
-    if (m.has_bias) {
-      gu[k] += d;
-      gi[k] += d;
-    }
-  }
-  return loss;
 }
 
 class CpuEmbeddingEngine final : public TrainingEngine {
@@ -476,8 +369,10 @@ class CpuEmbeddingEngine final : public TrainingEngine {
   // MSE loss of one batch; accumulates its gradient (d loss / d param) into the batch's slots.
   float forward_backward(const Example* batch, size_t bs) {
     dz_.resize(bs);
-    return static_cast<float>(batch_forward_backward(batch, slots_.data(), bs, forward_model(), dz_.data()) /
-                              static_cast<double>(bs));
+    const double sum = mode_ == Mode::sparse
+                           ? sparse_forward_backward(batch, slots_.data(), bs, forward_model(), dz_.data())
+                           : batch_forward_backward(batch, slots_.data(), bs, forward_model(), dz_.data());
+    return static_cast<float>(sum / static_cast<double>(bs));
   }
 
   AdamConstants constants(const StepHyper& h) const {
