@@ -38,6 +38,30 @@ inline void scores_body(const Example* ratings, size_t n, const ForwardModel& m,
   }
 }
 
+// Turns the scores of a batch's bs ratings into d loss / d score, in place, and returns their sum
+// of squared errors. The sigmoids eight at a time with vector_exp.h where vector_sigmoid, else
+// with libm.
+inline double errors_body(const Example* batch, size_t bs, const ForwardModel& m, bool vector_sigmoid, float* dz) {
+  vector_sigmoid = vector_sigmoid && m.has_range;
+  if (vector_sigmoid)
+#pragma omp simd
+    for (size_t b = 0; b < bs; ++b) dz[b] = 1.0f / (1.0f + exp_in_vector(-dz[b]));
+  double loss = 0;
+  for (size_t b = 0; b < bs; ++b) {
+    const float z = dz[b];
+    float pred = z, dpred_dz = 1.0f;
+    if (m.has_range) {
+      const float s = vector_sigmoid ? z : 1.0f / (1.0f + std::exp(-z));
+      pred = m.low + m.span * s;
+      dpred_dz = m.span * s * (1.0f - s);
+    }
+    const float diff = pred - batch[b].rating;
+    loss += static_cast<double>(diff) * diff;
+    dz[b] = 2.0f * diff / static_cast<float>(bs) * dpred_dz;
+  }
+  return loss;
+}
+
 }  // namespace
 
 // The scores (before sigmoid_range) of n validation ratings, independent of each other (see
@@ -66,23 +90,7 @@ double batch_forward_backward(const Example* batch, const std::int32_t* slots, s
   const size_t k = m.k;
   auto row = [&](std::int32_t r) { return m.params + static_cast<size_t>(r) * m.row_floats; };
   scores_body(batch, bs, m, dz);
-  const bool vector_sigmoid = m.has_range && m.vector_sigmoid;
-  if (vector_sigmoid)
-#pragma omp simd
-    for (size_t b = 0; b < bs; ++b) dz[b] = 1.0f / (1.0f + exp_in_vector(-dz[b]));
-  double loss = 0;
-  for (size_t b = 0; b < bs; ++b) {
-    const float z = dz[b];
-    float pred = z, dpred_dz = 1.0f;
-    if (m.has_range) {
-      const float s = vector_sigmoid ? z : 1.0f / (1.0f + std::exp(-z));
-      pred = m.low + m.span * s;
-      dpred_dz = m.span * s * (1.0f - s);
-    }
-    const float diff = pred - batch[b].rating;
-    loss += static_cast<double>(diff) * diff;
-    dz[b] = 2.0f * diff / static_cast<float>(bs) * dpred_dz;
-  }
+  const double loss = errors_body(batch, bs, m, m.vector_sigmoid, dz);
   for (size_t b = 0; b < bs; ++b) {
     const float* pu = row(batch[b].user_row);
     const float* pi = row(batch[b].item_row);
@@ -134,21 +142,7 @@ __attribute__((target("avx2,fma"))) double sparse_forward_backward_avx2(const Ex
     sum = _mm_add_ss(sum, _mm_movehdup_ps(sum));
     dz[b] = _mm_cvtss_f32(sum) + (m.has_bias ? pu[m.k] + pi[m.k] : 0.0f);
   }
-  if (m.has_range)
-#pragma omp simd
-    for (size_t b = 0; b < bs; ++b) dz[b] = 1.0f / (1.0f + exp_in_vector(-dz[b]));
-  double loss = 0;
-  for (size_t b = 0; b < bs; ++b) {
-    float pred = dz[b], dpred_dz = 1.0f;
-    if (m.has_range) {
-      const float s = dz[b];
-      pred = m.low + m.span * s;
-      dpred_dz = m.span * s * (1.0f - s);
-    }
-    const float diff = pred - batch[b].rating;
-    loss += static_cast<double>(diff) * diff;
-    dz[b] = 2.0f * diff / static_cast<float>(bs) * dpred_dz;
-  }
+  const double loss = errors_body(batch, bs, m, true, dz);
   for (size_t b = 0; b < bs; ++b) {
     const float* pu = row(batch[b].user_row);
     const float* pi = row(batch[b].item_row);
