@@ -160,8 +160,8 @@ class CpuEmbeddingEngine final : public TrainingEngine {
   }
 
   // Gathers an epoch's ratings in its order ahead of time, on the thread that calls this (fit's
-  // shuffling thread): reading them one by one, scattered over the training set, was 5% of a
-  // sparse-mode step. Two epochs' worth at most, within a memory budget; beyond it (ml-25m's 20
+  // shuffling thread): reading them one by one, scattered over the training set, cost sparse-mode
+  // epochs 5-7%. Two epochs' worth at most, within a memory budget; beyond it (ml-25m's 20
   // million ratings would take 480 MB) the steps gather their ratings themselves.
   void prepare_order(const std::int32_t* order, size_t n) override {
     constexpr size_t kBudgetBytes = size_t{128} << 20;
@@ -177,6 +177,13 @@ class CpuEmbeddingEngine final : public TrainingEngine {
     gather(order, n, epoch.examples.data());
     epoch.n = n;
     epoch.order.store(order, std::memory_order_release);
+  }
+
+  void forget_prepared_orders() override {
+    for (PreparedEpoch& epoch : prepared_) {
+      epoch.order.store(nullptr, std::memory_order_release);
+      std::vector<Example>().swap(epoch.examples);
+    }
   }
 
   std::vector<float> train_batches(const std::int32_t* order, size_t n_batches, size_t bs,

@@ -35,12 +35,16 @@ std::vector<EpochRecord> fit_one_cycle(TrainingEngine& engine, size_t n_train,
   // shuffles still run one after another on the one generator, so the orders are those of
   // shuffling in line.
   std::thread shuffler;
-  struct JoinOnExit {
-    std::thread& t;
-    ~JoinOnExit() {
-      if (t.joinable()) t.join();
+  // However fit ends, the shuffler is done and the engine drops the layouts of this fit's orders,
+  // whose storage goes with it.
+  struct EndOfFit {
+    std::thread& shuffler;
+    TrainingEngine& engine;
+    ~EndOfFit() {
+      if (shuffler.joinable()) shuffler.join();
+      engine.forget_prepared_orders();
     }
-  } join_on_exit{shuffler};
+  } end_of_fit{shuffler, engine};
   auto prepare_next = [&] {
     shuffle_into(next_order);
     engine.prepare_order(next_order.data(), next_order.size());

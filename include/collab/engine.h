@@ -29,12 +29,15 @@ class TrainingEngine {
                                            size_t batch_size, const StepHyper* hyper,
                                            const std::atomic<bool>* stop) = 0;
   // Called with the order of an epoch before it trains, on another thread while the epoch before
-  // it trains: an engine may lay that epoch's ratings out ahead of time. The order's storage must
-  // stay unchanged until train_batches has run over it. Optional.
+  // it trains: an engine may lay that epoch's ratings out ahead of time and use that layout when
+  // train_batches is given the same storage. The order's storage must stay unchanged until
+  // train_batches has run over it, and until forget_prepared_orders() is called (fit does when it
+  // returns), storage with another order must not be passed at that address. Optional.
   virtual void prepare_order(const std::int32_t* order, size_t n) {
     (void)order;
     (void)n;
   }
+  virtual void forget_prepared_orders() {}
   // Mean squared error over every validation row.
   virtual double validation_mse() = 0;
   virtual Weights weights() const = 0;

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -193,4 +194,12 @@ TEST(CpuEngine, RatingsLaidOutAheadTrainTheSameAsGatheredInTheStep) {
     EXPECT_EQ(laid_out.first, gathered.first);
     EXPECT_EQ(laid_out.second, gathered.second);
   }
+  // Once forgotten, a layout is not used even for the same storage, now holding another order.
+  EngineSetup s = test_support::synthetic_setup(split, Arch::dot_bias, 60, 90, 8, 3);
+  auto reused = make_cpu_engine(s), fresh = make_cpu_engine(s);
+  reused->prepare_order(order.data(), n);
+  reused->forget_prepared_orders();
+  std::reverse(order.begin(), order.end());
+  EXPECT_EQ(reused->train_batches(order.data(), batches, bs, hyper.data(), nullptr),
+            fresh->train_batches(order.data(), batches, bs, hyper.data(), nullptr));
 }
