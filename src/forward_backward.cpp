@@ -24,12 +24,7 @@ inline float dot_product_body(const float* __restrict a, const float* __restrict
   return s;
 }
 
-// Forward and backward pass of a batch: the predictions from the users' and items' parameter
-// rows, and d loss / d param added into their gradient slots (slots[2b], slots[2b + 1] for
-// rating b). Returns the sum of squared errors. In three passes, each rating independent of the
-// others within a pass, so that the processor overlaps their long chains of dependent
-// arithmetic (a dot product, its reduction, an exponential); the gradients still accumulate in
-// rating order, so the bits are those of a rating-at-a-time loop. dz: scratch, one per rating.
+// The scores (before sigmoid_range) of n ratings, each independent of the others.
 inline void scores_body(const Example* ratings, size_t n, const ForwardModel& m, float* z) {
   for (size_t b = 0; b < n; ++b) {
     const float* pu = m.params + static_cast<size_t>(ratings[b].user_row) * m.row_floats;
@@ -64,9 +59,8 @@ inline double errors_body(const Example* batch, size_t bs, const ForwardModel& m
 
 }  // namespace
 
-// The scores (before sigmoid_range) of n validation ratings, independent of each other (see
-// above). Their rows are scattered over the whole table and mostly not in cache, so each
-// rating's two rows are asked for a few ratings ahead.
+// Validation's rows are scattered over the whole table and mostly not in cache, so each rating's
+// two rows are asked for a few ratings ahead.
 __attribute__((target_clones("avx2", "default")))
 void validation_scores(const Example* ratings, size_t n, const ForwardModel& m, float* z) {
   constexpr size_t kAhead = 8;
@@ -84,6 +78,10 @@ void validation_scores(const Example* ratings, size_t n, const ForwardModel& m, 
   }
 }
 
+// In three passes (scores, errors, gradients), each rating independent of the others within a
+// pass, so that the processor overlaps their long chains of dependent arithmetic (a dot product,
+// its reduction, an exponential); the gradients still accumulate in rating order, so the bits
+// are those of a rating-at-a-time loop.
 __attribute__((target_clones("avx2", "default")))
 double batch_forward_backward(const Example* batch, const std::int32_t* slots, size_t bs, const ForwardModel& m,
                               float* dz) {
