@@ -157,19 +157,11 @@ __attribute__((target("avx2,fma"))) double sparse_forward_backward_avx2(const Ex
   return loss;
 }
 
-bool has_avx2_and_fma() {
-  static const bool has = [] {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  }();
-  return has;
-}
-
 }  // namespace
 
 double sparse_forward_backward(const Example* batch, const std::int32_t* slots, size_t bs, const ForwardModel& m,
                                float* dz, KernelPath path) {
-  if (path == KernelPath::best && has_avx2_and_fma()) return sparse_forward_backward_avx2(batch, slots, bs, m, dz);
+  if (use_avx2(path)) return sparse_forward_backward_avx2(batch, slots, bs, m, dz);
   return batch_forward_backward(batch, slots, bs, m, dz);
 }
 

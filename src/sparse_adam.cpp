@@ -171,6 +171,8 @@ void apply_catch_up_portable(const RowTable& table, const std::int32_t* rows, si
   }
 }
 
+}  // namespace
+
 bool use_avx2(KernelPath path) {
   static const bool has_avx2_and_fma = [] {
     __builtin_cpu_init();
@@ -178,8 +180,6 @@ bool use_avx2(KernelPath path) {
   }();
   return path == KernelPath::best && has_avx2_and_fma;
 }
-
-}  // namespace
 
 void sparse_adam_update(const RowTable& table, const std::int32_t* rows, size_t count, float* gradients,
                         const AdamStep& step, KernelPath path) {

@@ -42,6 +42,9 @@ struct RowTable {
 // FMA where present) or, with KernelPath::portable, plain code, which tests compare it with.
 enum class KernelPath { best, portable };
 
+// Whether `path` runs the AVX2/FMA code here: asked for, and the processor has both.
+bool use_avx2(KernelPath path);
+
 // fastai's Adam on rows[0, count): rows[s] with its gradient at gradients + s * span (zeroed
 // after).
 void sparse_adam_update(const RowTable& table, const std::int32_t* rows, size_t count, float* gradients,
