@@ -297,7 +297,7 @@ class CpuEmbeddingEngine final : public TrainingEngine {
   }
   ForwardModel forward_model() const {
     return {k_, shape_.has_bias(), shape_.has_range(), shape_.y_low, shape_.y_high - shape_.y_low,
-            state_.get(), 3 * stride_, gradients_.get(), stride_, mode_ == Mode::sparse};
+            state_.get(), 3 * stride_, gradients_.get(), stride_};
   }
 
   // Gathers the ratings of batches [first, last) in step order, a few dozen batches at a time:

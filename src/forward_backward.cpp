@@ -78,17 +78,18 @@ void validation_scores(const Example* ratings, size_t n, const ForwardModel& m, 
   }
 }
 
+namespace {
+
 // In three passes (scores, errors, gradients), each rating independent of the others within a
 // pass, so that the processor overlaps their long chains of dependent arithmetic (a dot product,
 // its reduction, an exponential); the gradients still accumulate in rating order, so the bits
 // are those of a rating-at-a-time loop.
-__attribute__((target_clones("avx2", "default")))
-double batch_forward_backward(const Example* batch, const std::int32_t* slots, size_t bs, const ForwardModel& m,
-                              float* dz) {
+inline double forward_backward_body(const Example* batch, const std::int32_t* slots, size_t bs,
+                                    const ForwardModel& m, float* dz, bool vector_sigmoid) {
   const size_t k = m.k;
   auto row = [&](std::int32_t r) { return m.params + static_cast<size_t>(r) * m.row_floats; };
   scores_body(batch, bs, m, dz);
-  const double loss = errors_body(batch, bs, m, m.vector_sigmoid, dz);
+  const double loss = errors_body(batch, bs, m, vector_sigmoid, dz);
   for (size_t b = 0; b < bs; ++b) {
     const float* pu = row(batch[b].user_row);
     const float* pi = row(batch[b].item_row);
@@ -108,8 +109,13 @@ double batch_forward_backward(const Example* batch, const std::int32_t* slots, s
   return loss;
 }
 
-
-namespace {
+// Sparse mode's pass on processors without AVX2 and FMA: the plain pass, with its sigmoids
+// eight at a time.
+__attribute__((target_clones("avx2", "default")))
+double sparse_forward_backward_plain(const Example* batch, const std::int32_t* slots, size_t bs,
+                                     const ForwardModel& m, float* dz) {
+  return forward_backward_body(batch, slots, bs, m, dz, true);
+}
 
 // The sparse-mode pass by hand, each row as whole vectors. The bias, at lane k, is masked out
 // of the dot product and replaced by 1 (d score / d bias) in the gradients; the padding after
@@ -159,10 +165,17 @@ __attribute__((target("avx2,fma"))) double sparse_forward_backward_avx2(const Ex
 
 }  // namespace
 
+// Exact mode's pass: libm's sigmoid, no FMA, the same bits on every x86-64.
+__attribute__((target_clones("avx2", "default")))
+double batch_forward_backward(const Example* batch, const std::int32_t* slots, size_t bs, const ForwardModel& m,
+                              float* dz) {
+  return forward_backward_body(batch, slots, bs, m, dz, false);
+}
+
 double sparse_forward_backward(const Example* batch, const std::int32_t* slots, size_t bs, const ForwardModel& m,
                                float* dz, KernelPath path) {
   if (use_avx2(path)) return sparse_forward_backward_avx2(batch, slots, bs, m, dz);
-  return batch_forward_backward(batch, slots, bs, m, dz);
+  return sparse_forward_backward_plain(batch, slots, bs, m, dz);
 }
 
 }  // namespace collab

@@ -11,7 +11,6 @@
 namespace collab {
 namespace {
 
-
 // The per-step constants of the two geometric series in the drift (see the header): sum over
 // k = 1..n of r^k delta^(n-k) = q (delta^n - r^n) / (1 - q) with q = r / delta, or n delta^n
 // when q is 1.

@@ -27,7 +27,6 @@ struct ForwardModel {
   size_t row_floats;
   float* gradients;     // slot s's gradient at gradients + s * slot_floats
   size_t slot_floats;
-  bool vector_sigmoid;  // sparse mode: the batch's sigmoids eight at a time (vector_exp.h), not libm's
 };
 
 // Forward and backward pass of a batch of bs ratings: d loss / d param of rating b added into
@@ -38,7 +37,8 @@ double batch_forward_backward(const Example* batch, const std::int32_t* slots, s
 
 // The same for sparse mode, whose bits need not match exact mode's: with AVX2 and FMA where the
 // processor has them, whole vectors throughout (rows and slots 32-byte aligned, row_floats and
-// slot_floats multiples of 8); else batch_forward_backward.
+// slot_floats multiples of 8); else the plain pass. Either way its sigmoids are computed eight
+// at a time (vector_exp.h) rather than with libm.
 double sparse_forward_backward(const Example* batch, const std::int32_t* slots, size_t bs, const ForwardModel& m,
                                float* dz, KernelPath path = KernelPath::best);
 

@@ -33,7 +33,7 @@ void expect_same_pass(const Case& c) {
   const std::vector<std::int32_t> slots = {0, 1, 2, 3, 0, 4, 5, 1, 2, 4};  // users 0..2 -> 0, 2, 5
   auto run = [&](KernelPath path, std::vector<float>& gradients_out) {
     auto gradients = aligned(6 * stride);
-    ForwardModel m{c.k, c.bias, c.range, 0.0f, 5.5f, params.get(), row_floats, gradients.get(), stride, true};
+    ForwardModel m{c.k, c.bias, c.range, 0.0f, 5.5f, params.get(), row_floats, gradients.get(), stride};
     std::vector<float> dz(batch.size());
     const double loss = sparse_forward_backward(batch.data(), slots.data(), batch.size(), m, dz.data(), path);
     gradients_out.assign(gradients.get(), gradients.get() + 6 * stride);
