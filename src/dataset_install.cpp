@@ -2,11 +2,14 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <filesystem>
 
 #include "collab/checksum.h"
 #include "collab/error.h"
+#include "collab/files.h"
 #include "collab/unpack.h"
 
 namespace fs = std::filesystem;
@@ -14,10 +17,18 @@ namespace fs = std::filesystem;
 namespace collab {
 namespace {
 
+// The files a known data set's format needs; none for an archive of another name (--url).
+std::vector<std::string> required_files(const std::string& name) {
+  if (auto known = find_dataset(name)) return {known->ratings_file, known->movies_file};
+  return {};
+}
+
 bool dataset_present(const std::string& folder, const std::string& name) {
-  if (auto known = find_dataset(name)) return fs::exists(fs::path(folder) / known->ratings_file);
   std::error_code ec;
-  return fs::is_directory(folder, ec) && !fs::is_empty(folder, ec);
+  const auto needed = required_files(name);
+  if (needed.empty()) return fs::is_directory(folder, ec) && !fs::is_empty(folder, ec);
+  return std::all_of(needed.begin(), needed.end(),
+                     [&](const std::string& f) { return fs::is_regular_file(fs::path(folder) / f, ec); });
 }
 
 // The checksum to verify against: pinned, or published beside the archive; "" if neither.
@@ -37,9 +48,21 @@ std::string expected_md5(const InstallRequest& r, const std::string& url) {
   return "";
 }
 
+// An MD5 given by hand, in either case, as md5_hex_of_file writes it: lower case.
+std::string normalised_md5(const std::string& given) {
+  std::string md5 = given;
+  std::transform(md5.begin(), md5.end(), md5.begin(), [](unsigned char c) { return std::tolower(c); });
+  if (!md5.empty() && (md5.size() != 32 || md5.find_first_not_of("0123456789abcdef") != std::string::npos))
+    throw usage_error("--md5: '" + given + "' is not an MD5 (32 hexadecimal digits)");
+  return md5;
+}
+
 }  // namespace
 
-InstallOutcome install_dataset(const InstallRequest& r) {
+InstallOutcome install_dataset(const InstallRequest& request) {
+  check_dataset_name(request.name, "--dataset");
+  InstallRequest r = request;
+  r.md5 = normalised_md5(request.md5);
   const std::string folder = (fs::path(r.data_dir) / r.name).string();
   if (!r.force && dataset_present(folder, r.name)) return InstallOutcome::already_present;
 
@@ -54,6 +77,9 @@ InstallOutcome install_dataset(const InstallRequest& r) {
   std::error_code ec;
   fs::create_directories(r.data_dir, ec);
   if (ec) throw cannot_write("cannot create " + r.data_dir + ": " + ec.message());
+  // Two runs fetching into one data directory take turns: the second finds the set installed.
+  const FolderLock lock(r.data_dir, "another collab is downloading into " + r.data_dir + "; waiting for it");
+  if (!r.force && dataset_present(folder, r.name)) return InstallOutcome::already_present;
   const std::string zip = (fs::path(r.data_dir) / (r.name + ".zip")).string();
   if (r.force) fs::remove(zip + ".part", ec);
 
@@ -72,7 +98,7 @@ InstallOutcome install_dataset(const InstallRequest& r) {
     if (actual != md5)
       throw data_error(url + ": checksum mismatch: expected MD5 " + md5 + ", got " + actual);
   }
-  unpack_archive(zip, folder);
+  unpack_archive(zip, folder, required_files(r.name));
   std::fprintf(stderr, "collab: %s is in %s\n", r.name.c_str(), folder.c_str());
   return InstallOutcome::installed;
 }

@@ -1,5 +1,10 @@
 #include "collab/dataset_registry.h"
 
+#include <algorithm>
+#include <cctype>
+
+#include "collab/error.h"
+
 namespace collab {
 namespace {
 
@@ -39,6 +44,16 @@ const std::vector<DatasetInfo>& known_datasets() {
       entry("ml-latest", "", FileFormat::csv, false, 0.5f),
   };
   return sets;
+}
+
+void check_dataset_name(const std::string& name, const std::string& option) {
+  const bool plain = !name.empty() && name != "." && name != ".." && name.size() <= 128 &&
+                     std::all_of(name.begin(), name.end(), [](unsigned char c) {
+                       return std::isalnum(c) || c == '-' || c == '_' || c == '.';
+                     });
+  if (!plain)
+    throw usage_error(option + ": '" + name + "' is not a data set name (letters, digits, '-', '_' and '.'; "
+                      "not a path)");
 }
 
 std::optional<DatasetInfo> find_dataset(const std::string& name) {

@@ -3,7 +3,9 @@
 #include <curl/curl.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <cmath>
 #include <cstdlib>
 #include <cstdio>
@@ -32,6 +34,7 @@ struct Transfer {
   std::chrono::steady_clock::time_point last_drawn{};
   long http_status = 0;
   bool restart_from_zero = false;  // the server ignored our Range request and sent everything
+  int write_errno = 0;             // set when writing the .part file failed
 };
 
 std::string human_bytes(double b) {
@@ -45,7 +48,9 @@ std::string human_bytes(double b) {
 
 size_t write_body(char* data, size_t size, size_t count, void* user) {
   auto* t = static_cast<Transfer*>(user);
-  return std::fwrite(data, size, count, t->file) * size;
+  const size_t written = std::fwrite(data, size, count, t->file) * size;
+  if (written != size * count) t->write_errno = errno;  // a local failure (disk full), not the network's
+  return written;
 }
 
 int on_progress(void* user, curl_off_t total, curl_off_t now, curl_off_t, curl_off_t) {
@@ -163,7 +168,10 @@ Outcome attempt(const std::string& url, const std::string& part, const DownloadO
   CURLcode code = curl_easy_perform(c);
   long status = 0;
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-  std::fclose(t.file);
+  if (std::fclose(t.file) != 0 && code == CURLE_OK) {  // buffered bytes that found no room
+    code = CURLE_WRITE_ERROR;
+    t.write_errno = errno;
+  }
   if (o.progress) std::fprintf(stderr, "\n");
   if (stop_requested()) throw Interrupted();
 
@@ -183,6 +191,9 @@ Outcome attempt(const std::string& url, const std::string& part, const DownloadO
     }
     throw unavailable(msg);
   }
+  if (code == CURLE_WRITE_ERROR && t.write_errno != 0)  // exit 73: the disk, not the network
+    throw cannot_write("cannot write " + part + ": " + std::strerror(t.write_errno) +
+                       " (the bytes so far are kept for a resume)");
   if (code == CURLE_RANGE_ERROR || code == CURLE_BAD_DOWNLOAD_RESUME) {
     failure = curl_easy_strerror(code);
     return Outcome::restart;

@@ -3,13 +3,14 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "collab/data_dir.h"
 #include "collab/error.h"
+#include "collab/files.h"
 
 namespace collab {
 namespace {
@@ -61,12 +62,14 @@ class BlobReader {
  public:
   BlobReader(const std::string& path, const std::string& bytes, size_t at, size_t end)
       : path_(path), bytes_(bytes), at_(at), end_(end) {}
+  // `count` comes from the header: compared against what is left before multiplying, so a
+  // count whose byte size overflows is a truncated file, not a wrapped small number.
   template <class T>
   std::vector<T> array(std::uint64_t count) {
-    const std::uint64_t n = count * sizeof(T);
-    if (n > end_ - at_) throw data_error(path_ + ": truncated model file");
-    std::vector<T> v(count);
-    std::memcpy(v.data(), bytes_.data() + at_, n);
+    if (count > (end_ - at_) / sizeof(T)) throw data_error(path_ + ": truncated model file");
+    const size_t n = static_cast<size_t>(count) * sizeof(T);
+    std::vector<T> v(static_cast<size_t>(count));
+    if (n > 0) std::memcpy(v.data(), bytes_.data() + at_, n);
     at_ += n;
     return v;
   }
@@ -94,6 +97,23 @@ class BlobReader {
   size_t at_, end_;
 };
 
+// A tensor's element count from its declared shape: a negative dimension or a product that
+// overflows is a corrupt file, caught before anything is allocated.
+std::uint64_t element_count(const std::string& path, const NamedTensor& t) {
+  std::uint64_t n = 1;
+  for (auto d : t.shape) {
+    if (d < 0) throw data_error(path + ": corrupt model file (table '" + t.name + "' has a negative dimension)");
+    const auto u = static_cast<std::uint64_t>(d);
+    if (u != 0 && n > std::numeric_limits<std::uint64_t>::max() / u)
+      throw data_error(path + ": corrupt model file (table '" + t.name + "' is impossibly large)");
+    n *= u;
+  }
+  return n;
+}
+
+// A validation loss is null in the file when training had no validation rows.
+double number_or_nan(const json& j) { return j.is_null() ? std::nan("") : j.get<double>(); }
+
 }  // namespace
 
 bool SavedModel::user_trained(std::int32_t user) const {
@@ -119,7 +139,9 @@ void index_training_rows(const RatingSet& train, std::size_t user_rows, SavedMod
     std::sort(m.rated_items.begin() + m.rated_offsets[u], m.rated_items.begin() + m.rated_offsets[u + 1]);
 }
 
-void save_model(const std::string& path, const SavedModel& m) {
+void save_model(const std::string& path, const SavedModel& m) { write_file_atomically(path, model_file_bytes(m)); }
+
+std::string model_file_bytes(const SavedModel& m) {
   json header;
   header["format"] = "collab-model";
   header["version"] = 1;
@@ -158,16 +180,17 @@ void save_model(const std::string& path, const SavedModel& m) {
       crc32_z(0L, reinterpret_cast<const Bytef*>(out.data()), out.size()));
   out.append(reinterpret_cast<const char*>(&crc), sizeof crc);
   out.append(kEnd, sizeof kEnd);
-  write_file_atomically(path, out);
+  return out;
 }
 
 SavedModel load_model(const std::string& path) {
   std::error_code ec;
   if (!std::filesystem::exists(path, ec))
     throw missing_input(path + ": no such model file (train one with `collab train --model " + path + "`)");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw missing_input(path + ": cannot open");
-  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return parse_model(path, read_input_file(path, "model file"));
+}
+
+SavedModel parse_model(const std::string& path, const std::string& bytes) {
   const std::string not_model = path + ": not a collab model file";
   if (bytes.size() < sizeof kMagic + 8 || std::memcmp(bytes.data(), kMagic, sizeof kMagic) != 0)
     throw data_error(not_model);
@@ -207,7 +230,7 @@ SavedModel load_model(const std::string& path) {
     m.vocabulary.item_key = h.at("item_key") == "title" ? ItemKey::title : ItemKey::movie_id;
     if (h.contains("history"))
       for (const auto& e : h.at("history"))
-        m.history.push_back({e.at("epoch"), e.at("train_loss"), e.at("valid_loss"),
+        m.history.push_back({e.at("epoch"), e.at("train_loss"), number_or_nan(e.at("valid_loss")),
                              e.at("seconds"), e.at("lr")});
     BlobReader blobs(path, bytes, header_at + len, body_end);
     const json& v = h.at("vocabulary");
@@ -219,19 +242,19 @@ SavedModel load_model(const std::string& path) {
     m.rated_items = blobs.array<std::int32_t>(h.at("rated_items").get<std::uint64_t>());
     for (const auto& t : h.at("tensors")) {
       NamedTensor tensor{t.at("name"), t.at("shape").get<std::vector<std::int64_t>>(), {}};
-      std::uint64_t n = 1;
-      for (auto d : tensor.shape) n *= static_cast<std::uint64_t>(d);
-      tensor.values = blobs.array<float>(n);
+      tensor.values = blobs.array<float>(element_count(path, tensor));
       m.weights.tensors.push_back(std::move(tensor));
     }
     if (blobs.position() != body_end) throw data_error(path + ": corrupt model file (extra bytes)");
-    if (users != static_cast<std::uint64_t>(m.shape.n_users) || items != static_cast<std::uint64_t>(m.shape.n_items))
-      throw data_error(path + ": corrupt model file (vocabulary does not match the tables)");
-    for (auto i : m.rated_items)
-      if (i < 0 || static_cast<std::uint64_t>(i) >= items) throw data_error(path + ": corrupt model file");
   } catch (const json::exception& e) {
     throw data_error(path + ": corrupt model header (" + e.what() + ")");
+  } catch (const Error& e) {
+    // An unknown architecture or optimizer name is a usage error where a user types it; here
+    // it is a damaged file.
+    if (e.code() != ExitCode::usage) throw;
+    throw data_error(path + ": corrupt model header (" + e.what() + ")");
   }
+  check_model_invariants(path, m);
   return m;
 }
 

@@ -2,12 +2,10 @@
 
 #include <cairo-svg.h>
 #include <cairo.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <filesystem>
 #include <functional>
 #include <memory>
 #include <vector>
@@ -22,15 +20,15 @@ bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
-// A picture written to a temporary name and renamed into place when complete.
+// A picture drawn in memory, as PNG or SVG by the file name's extension; finish() gives its bytes,
+// which the caller writes through write_file_atomically (or stages beside a model).
 class Canvas {
  public:
-  explicit Canvas(const std::string& path) : path_(path), tmp_(path + ".tmp." + std::to_string(::getpid())) {
-    svg_ = ends_with(path, ".svg");
-    surface_ = svg_ ? cairo_svg_surface_create(tmp_.c_str(), kPlotWidth, kPlotHeight)
+  explicit Canvas(const std::string& path) : svg_(ends_with(path, ".svg")) {
+    surface_ = svg_ ? cairo_svg_surface_create_for_stream(append_bytes, &bytes_, kPlotWidth, kPlotHeight)
                     : cairo_image_surface_create(CAIRO_FORMAT_ARGB32, kPlotWidth, kPlotHeight);
     if (cairo_surface_status(surface_) != CAIRO_STATUS_SUCCESS)
-      throw cannot_write("cannot create " + path);
+      throw internal_error("cairo cannot create a surface for " + path);
     cr_ = cairo_create(surface_);
     cairo_set_source_rgb(cr_, 1, 1, 1);
     cairo_paint(cr_);
@@ -39,25 +37,28 @@ class Canvas {
   ~Canvas() {
     if (cr_) cairo_destroy(cr_);
     if (surface_) cairo_surface_destroy(surface_);
-    std::error_code ec;
-    std::filesystem::remove(tmp_, ec);
   }
   cairo_t* cr() { return cr_; }
-  void save() {
+  std::string finish() {
     cairo_status_t status;
     if (svg_) {
       cairo_surface_finish(surface_);
       status = cairo_surface_status(surface_);
     } else {
-      status = cairo_surface_write_to_png(surface_, tmp_.c_str());
+      status = cairo_surface_write_to_png_stream(surface_, append_bytes, &bytes_);
     }
-    if (status != CAIRO_STATUS_SUCCESS || std::rename(tmp_.c_str(), path_.c_str()) != 0)
-      throw cannot_write("cannot write " + path_ + ": " + cairo_status_to_string(status));
+    if (status != CAIRO_STATUS_SUCCESS)
+      throw internal_error(std::string("cairo could not draw the picture: ") + cairo_status_to_string(status));
+    return std::move(bytes_);
   }
 
  private:
-  std::string path_, tmp_;
+  static cairo_status_t append_bytes(void* out, const unsigned char* data, unsigned int length) {
+    static_cast<std::string*>(out)->append(reinterpret_cast<const char*>(data), length);
+    return CAIRO_STATUS_SUCCESS;
+  }
   bool svg_ = false;
+  std::string bytes_;
   cairo_surface_t* surface_ = nullptr;
   cairo_t* cr_ = nullptr;
 };
@@ -194,8 +195,8 @@ void check_plot_path(const std::string& path) {
     throw usage_error("--plot: '" + path + "' must end in .png or .svg");
 }
 
-void plot_training(const std::string& path, const std::vector<StepLoss>& steps,
-                   const std::vector<EpochRecord>& history, const TrainOptions& o) {
+std::string training_plot_image(const std::string& path, const std::vector<StepLoss>& steps,
+                                const std::vector<EpochRecord>& history, const TrainOptions& o) {
   check_plot_path(path);
   Canvas canvas(path);
   const double epochs = std::max(1, o.epochs);
@@ -217,10 +218,10 @@ void plot_training(const std::string& path, const std::vector<StepLoss>& steps,
   Panel lr(canvas.cr(), 80, 420, kPlotWidth - 110, 130, 0, epochs, 0, o.lr);
   lr.axes("One-cycle learning rate", "epoch", "lr");
   lr.polyline(px, py, kRed);
-  canvas.save();
+  return canvas.finish();
 }
 
-void plot_lr_find(const std::string& path, const std::vector<double>& lrs,
+std::string lr_find_plot_image(const std::string& path, const std::vector<double>& lrs,
                   const std::vector<double>& losses, double suggested_lr) {
   check_plot_path(path);
   if (lrs.empty()) throw data_error("the learning-rate finder recorded no losses to plot");
@@ -238,10 +239,10 @@ void plot_lr_find(const std::string& path, const std::vector<double>& lrs,
   char label[64];
   std::snprintf(label, sizeof label, "valley: %.2e", suggested_lr);
   p.text(label, p.px(lrs[at]) + 8, p.py(losses[at]) - 8, 0.0);
-  canvas.save();
+  return canvas.finish();
 }
 
-void plot_points(const std::string& path, const std::vector<LabelledPoint>& points,
+std::string points_plot_image(const std::string& path, const std::vector<LabelledPoint>& points,
                  const std::string& title, const std::string& x_label, const std::string& y_label) {
   check_plot_path(path);
   Canvas canvas(path);
@@ -261,7 +262,7 @@ void plot_points(const std::string& path, const std::vector<LabelledPoint>& poin
     const bool fits_right = p.px(pt.x) + 5 + e.x_advance < kPlotWidth - 5;  // else label to the left
     p.text(pt.label, p.px(pt.x) + (fits_right ? 5 : -5), p.py(pt.y) - 4, fits_right ? 0.0 : 1.0);
   }
-  canvas.save();
+  return canvas.finish();
 }
 
 }  // namespace collab

@@ -13,6 +13,8 @@
 #include <limits>
 
 #include "collab/error.h"
+#include "collab/files.h"
+#include "collab/utf8.h"
 
 namespace collab {
 namespace {
@@ -57,19 +59,6 @@ float parse_rating(const char* text, const std::string& file, unsigned line, flo
     bad_field(file, line, field, shown(text) + range);
   }
   return value;
-}
-
-bool valid_utf8(const std::string& s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    auto c = static_cast<unsigned char>(s[i]);
-    int extra = c < 0x80 ? 0 : (c >> 5) == 6 ? 1 : (c >> 4) == 14 ? 2 : (c >> 3) == 30 ? 3 : -1;
-    if (extra < 0 || i + static_cast<size_t>(extra) >= s.size()) return false;
-    for (int k = 1; k <= extra; ++k)
-      if ((static_cast<unsigned char>(s[i + static_cast<size_t>(k)]) >> 6) != 2) return false;
-    i += static_cast<size_t>(extra) + 1;
-  }
-  return true;
 }
 
 // Turns the parser's own exceptions into our one-line message with file, line and column.
@@ -136,11 +125,11 @@ size_t split_fields(char* line, const std::string& sep, char** fields, size_t ma
   return n;
 }
 
-std::ifstream open_input(const std::string& path) {
-  std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) throw missing_input(path + ": no such file");
+// Special files are refused before opening: a FIFO would block, /dev/zero never end.
+std::ifstream open_input(const std::string& path, const std::string& what) {
+  require_regular_input(path, what);
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw missing_input(path + ": cannot open");
+  if (!in) throw missing_input(path + ": cannot open the " + what);
   return in;
 }
 
@@ -266,8 +255,8 @@ RawDataset read_dataset_files(const DatasetInfo& d, const std::string& folder) {
   const bool custom = d.name == "custom";
   raw.ratings_path = custom ? d.ratings_file : (fs::path(folder) / d.ratings_file).string();
   raw.movies_path = custom ? d.movies_file : (fs::path(folder) / d.movies_file).string();
-  std::ifstream ratings = open_input(raw.ratings_path);
-  std::ifstream movies = open_input(raw.movies_path);
+  std::ifstream ratings = open_input(raw.ratings_path, "ratings file");
+  std::ifstream movies = open_input(raw.movies_path, "movies file");
   switch (d.format) {
     case FileFormat::csv:
       raw.ratings = read_ratings_csv(raw.ratings_path, ratings, d.min_rating, d.max_rating);

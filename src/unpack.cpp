@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "collab/error.h"
+#include "collab/files.h"
+#include "collab/interrupt.h"
 
 namespace fs = std::filesystem;
 
@@ -62,7 +64,7 @@ struct TempDir {
 }  // namespace
 
 void unpack_archive(const std::string& zip_path, const std::string& target_dir,
-                    const UnpackLimits& limits) {
+                    const std::vector<std::string>& required_files, const UnpackLimits& limits) {
   int err = 0;
   std::unique_ptr<zip_t, void (*)(zip_t*)> archive(
       zip_open(zip_path.c_str(), ZIP_RDONLY | ZIP_CHECKCONS, &err), zip_discard);
@@ -104,6 +106,10 @@ void unpack_archive(const std::string& zip_path, const std::string& target_dir,
   fs::path parent = target.has_parent_path() ? target.parent_path() : fs::path(".");
   std::error_code ec;
   fs::create_directories(parent, ec);
+  const std::string target_name = target.filename().string();
+  remove_stale_temporaries(parent.string(), target_name, ".unpacking.");
+  remove_stale_temporaries(parent.string(), target_name, ".old.");
+  CleanupSection section;  // a second Ctrl-C waits for the temporary folder to be removed
   TempDir tmp{parent / (target.filename().string() + ".unpacking." + std::to_string(::getpid()))};
   fs::remove_all(tmp.path, ec);
   if (!fs::create_directories(tmp.path, ec))
@@ -134,6 +140,7 @@ void unpack_archive(const std::string& zip_path, const std::string& target_dir,
         throw data_error(zip_path + ": '" + name + "' is corrupt (" +
                          zip_file_strerror(file.get()) + ")");
       if (got == 0) break;
+      if (stop_requested()) throw Interrupted();  // the temporary folder goes with the unwinding
       entry_bytes += static_cast<std::uint64_t>(got);
       written_total += static_cast<std::uint64_t>(got);
       if (entry_bytes > st.size)
@@ -152,6 +159,11 @@ void unpack_archive(const std::string& zip_path, const std::string& target_dir,
   std::vector<fs::path> top;
   for (const auto& e : fs::directory_iterator(tmp.path)) top.push_back(e.path());
   if (top.size() == 1 && fs::is_directory(top[0])) content = top[0];
+  for (const auto& file : required_files)
+    if (!fs::is_regular_file(content / file, ec))
+      throw data_error(zip_path + ": the archive has no " + file + "; " + target.string() +
+                       " was left as it was");
+  if (stop_requested()) throw Interrupted();
 
   fs::path old = parent / (target.filename().string() + ".old." + std::to_string(::getpid()));
   bool replaced = false;

@@ -26,6 +26,10 @@ struct DatasetInfo {
 };
 
 const std::vector<DatasetInfo>& known_datasets();
+
+// A data set's name is a folder name under the data directory, never a path: letters, digits,
+// '-', '_' and '.', not "." or "..". Throws a usage error naming `option` otherwise.
+void check_dataset_name(const std::string& name, const std::string& option);
 std::optional<DatasetInfo> find_dataset(const std::string& name);
 
 // The data set a pair of CSV files in the small set's format is read as.

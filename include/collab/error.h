@@ -14,7 +14,7 @@ enum class ExitCode : int {
   unavailable = 69,   // EX_UNAVAILABLE: network, HTTP error, no CUDA
   internal = 70,      // EX_SOFTWARE: a bug of ours
   cannot_create = 73, // EX_CANTCREAT: cannot write output
-  interrupted = 130,  // 128 + SIGINT
+  interrupted = 130,  // 128 + SIGINT; SIGTERM gives 143 and SIGHUP 129 (interrupted_exit_code)
 };
 
 // An error whose message is the whole line shown after "collab: error: ".
@@ -34,10 +34,14 @@ inline Error unavailable(const std::string& m) { return Error(ExitCode::unavaila
 inline Error cannot_write(const std::string& m) { return Error(ExitCode::cannot_create, m); }
 inline Error internal_error(const std::string& m) { return Error(ExitCode::internal, m); }
 
-// Thrown when the user asked to stop (Ctrl-C); nothing is written after it.
+// 128 + the signal that asked collab to stop: 130 for SIGINT (Ctrl-C), 143 for SIGTERM, 129 for
+// SIGHUP; 130 when a stop was asked some other way (a test's flag). Defined in interrupt.cpp.
+int interrupted_exit_code();
+
+// Thrown when the user asked to stop (Ctrl-C, SIGTERM, SIGHUP); nothing is written after it.
 class Interrupted : public Error {
  public:
-  Interrupted() : Error(ExitCode::interrupted, "interrupted") {}
+  Interrupted() : Error(static_cast<ExitCode>(interrupted_exit_code()), "interrupted") {}
 };
 
 }  // namespace collab

@@ -41,7 +41,18 @@ void index_training_rows(const RatingSet& train, std::size_t user_rows, SavedMod
 
 // Written to a temporary name and renamed: an earlier model survives any failure.
 void save_model(const std::string& path, const SavedModel& model);
-// Missing file: ExitCode::no_input; truncated, corrupt or not a model: ExitCode::data.
+// The file's bytes, for a caller that stages the model beside another output (StagedFile).
+std::string model_file_bytes(const SavedModel& model);
+// Missing file, or not a regular file: ExitCode::no_input; truncated, corrupt, inconsistent or
+// not a model: ExitCode::data naming the file and what is wrong.
 SavedModel load_model(const std::string& path);
+// The same from the file's bytes (`path` names it in messages): what the fuzzer feeds.
+SavedModel parse_model(const std::string& path, const std::string& bytes);
+
+// Every invariant the reading code relies on, checked once at load time so that no reading verb
+// indexes past a table: table shapes against the vocabularies and the architecture, sorted user
+// ids, rated-item offsets monotone and in range, finite y-range. Throws ExitCode::data naming
+// `path` and the first violation. (model_check.cpp)
+void check_model_invariants(const std::string& path, const SavedModel& model);
 
 }  // namespace collab

@@ -22,14 +22,17 @@ struct LabelledPoint {
 // Throws a usage error unless the path ends in .png or .svg.
 void check_plot_path(const std::string& path);
 
-void plot_training(const std::string& path, const std::vector<StepLoss>& steps,
-                   const std::vector<EpochRecord>& history, const TrainOptions& options);
+// Each *_image draws in memory and returns the file's bytes, PNG or SVG by `path`'s extension
+// (checked by check_plot_path); the caller writes them (files.h), so that a verb with two outputs
+// can stage both before replacing either.
+std::string training_plot_image(const std::string& path, const std::vector<StepLoss>& steps,
+                                const std::vector<EpochRecord>& history, const TrainOptions& options);
 
-void plot_lr_find(const std::string& path, const std::vector<double>& lrs,
-                  const std::vector<double>& losses, double suggested_lr);
+std::string lr_find_plot_image(const std::string& path, const std::vector<double>& lrs,
+                               const std::vector<double>& losses, double suggested_lr);
 
-void plot_points(const std::string& path, const std::vector<LabelledPoint>& points,
-                 const std::string& title, const std::string& x_label, const std::string& y_label);
+std::string points_plot_image(const std::string& path, const std::vector<LabelledPoint>& points,
+                              const std::string& title, const std::string& x_label, const std::string& y_label);
 
 // Image size of every plot, in pixels (PNG) or points (SVG).
 constexpr int kPlotWidth = 800;

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace collab {
 
@@ -16,8 +17,11 @@ struct UnpackLimits {
 // GroupLens archives do: ml-latest-small/..., ml-10M100K/...), that folder's contents become
 // `target_dir`. Everything is written to a temporary folder beside the target and renamed into
 // place only when all entries were read and checked; an existing target is replaced. A corrupt,
-// truncated or hostile archive throws ExitCode::data and leaves nothing behind.
+// truncated or hostile archive throws ExitCode::data and leaves nothing behind, and so does one
+// that lacks any of `required_files` (paths relative to the data set folder): an earlier good
+// copy in `target_dir` then stays. Ctrl-C or SIGTERM while unpacking removes the temporary folder
+// and throws Interrupted; folders that a killed run left beside the target are removed.
 void unpack_archive(const std::string& zip_path, const std::string& target_dir,
-                    const UnpackLimits& limits = {});
+                    const std::vector<std::string>& required_files = {}, const UnpackLimits& limits = {});
 
 }  // namespace collab

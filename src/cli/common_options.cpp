@@ -1,6 +1,10 @@
 #include "common_options.h"
 
+#include <charconv>
+#include <cmath>
 #include <cstdio>
+#include <cstdlib>
+#include <limits>
 #include <unistd.h>
 
 #include "collab/data_dir.h"
@@ -63,6 +67,56 @@ void add_format_option(CLI::App* verb, std::string& format, const std::vector<st
   verb->add_option("--format", format, "Output: " + list + " (table for eyes, the others for scripts)")
       ->check(CLI::IsMember(choices))
       ->capture_default_str();
+}
+
+CLI::Validator finite_number(double lo, double hi, bool above_lo) {
+  return CLI::Validator(
+      [=](std::string& text) -> std::string {
+        char* end = nullptr;
+        const double x = std::strtod(text.c_str(), &end);
+        if (text.empty() || end != text.c_str() + text.size()) return "'" + text + "' is not a number";
+        if (!std::isfinite(x)) return "'" + text + "' is not a finite number";
+        if (above_lo ? !(x > lo) : !(x >= lo)) return "'" + text + "' must be " + (above_lo ? "above " : "at least ") + CLI::detail::to_string(lo);
+        if (x > hi) return "'" + text + "' must be at most " + CLI::detail::to_string(hi);
+        return "";
+      },
+      "NUMBER");
+}
+
+CLI::Validator positive_number() { return finite_number(0, std::numeric_limits<double>::max(), true); }
+CLI::Validator non_negative_number() { return finite_number(0, std::numeric_limits<double>::max()); }
+
+namespace {
+// Digits only (a '-' first where T is signed), and a value that fits T: CLI11 alone wraps "-1"
+// into an unsigned integer and clamps 2^64 into a signed one.
+template <class T>
+CLI::Validator whole_number_of(const std::string& range) {
+  return CLI::Validator(
+      [range](std::string& text) -> std::string {
+        T x{};
+        const char* end = text.c_str() + text.size();
+        auto [ptr, ec] = std::from_chars(text.c_str(), end, x);
+        if (ec == std::errc::result_out_of_range) return "'" + text + "' is out of range (" + range + ")";
+        if (text.empty() || text[0] == '+' || ec != std::errc() || ptr != end)
+          return "'" + text + "' is not a whole number (" + range + ")";
+        return "";
+      },
+      "INTEGER");
+}
+}  // namespace
+
+const CLI::Validator& unsigned_integer_64() {
+  static const CLI::Validator v = whole_number_of<std::uint64_t>("0 to 18446744073709551615");
+  return v;
+}
+
+const CLI::Validator& signed_integer_64() {
+  static const CLI::Validator v = whole_number_of<std::int64_t>("-9223372036854775808 to 9223372036854775807");
+  return v;
+}
+
+CLI::Option* add_seed_option(CLI::App* verb, std::uint64_t& seed, const std::string& what) {
+  return verb->add_option("--seed", seed, what)->check(unsigned_integer_64());
 }
 
 void add_model_option(CLI::App* verb, std::string& model_path, const std::string& what) {

@@ -31,4 +31,17 @@ void add_format_option(CLI::App* verb, std::string& format, const std::vector<st
 
 void add_model_option(CLI::App* verb, std::string& model_path, const std::string& what);
 
+// Validators for numeric options, so that a value is either what the user meant or a usage error
+// (64) naming the option; CLI11 alone accepts "nan" and "inf" for doubles, and wraps "-1" and
+// 2^64 into an unsigned integer.
+// A finite number (not NaN or infinite) in [lo, hi], or in (lo, hi] when `above_lo`.
+CLI::Validator finite_number(double lo, double hi, bool above_lo = false);
+CLI::Validator positive_number();      // finite, above 0
+CLI::Validator non_negative_number();  // finite, 0 or more
+const CLI::Validator& unsigned_integer_64();  // 0 to 2^64-1, digits only
+const CLI::Validator& signed_integer_64();    // -2^63 to 2^63-1
+
+// --seed N for `verb`, checked by unsigned_integer_64.
+CLI::Option* add_seed_option(CLI::App* verb, std::uint64_t& seed, const std::string& what);
+
 }  // namespace collab::cli

@@ -4,10 +4,13 @@
 #include <new>
 
 #include "collab/error.h"
+#include "collab/interrupt.h"
+#include "collab/utf8.h"
 #include "verbs.h"
 
 int main(int argc, char** argv) {
   using collab::ExitCode;
+  collab::install_interrupt_handler();
   CLI::App app{
       "collab: collaborative filtering on MovieLens, the fastai way, from the shell.\n"
       "Exit codes: 0 ok, 64 usage, 65 bad data, 66 missing input, 69 network or device "
@@ -31,17 +34,18 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
     std::fprintf(stderr, "collab: error: %s\nRun 'collab --help' or 'collab VERB --help' for usage.\n",
-                 e.what());
+                 collab::terminal_safe(e.what()).c_str());
     return static_cast<int>(ExitCode::usage);
   } catch (const collab::Error& e) {
     std::fflush(stdout);
-    std::fprintf(stderr, "collab: error: %s\n", e.what());
+    // Messages quote titles and file contents: escape what a terminal would act on.
+    std::fprintf(stderr, "collab: error: %s\n", collab::terminal_safe(e.what()).c_str());
     return static_cast<int>(e.code());
   } catch (const std::bad_alloc&) {
     std::fprintf(stderr, "collab: error: out of memory\n");
     return static_cast<int>(ExitCode::internal);
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "collab: error: internal error: %s\n", e.what());
+    std::fprintf(stderr, "collab: error: internal error: %s\n", collab::terminal_safe(e.what()).c_str());
     return static_cast<int>(ExitCode::internal);
   }
 }

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "collab/utf8.h"
+
 namespace collab::cli {
 namespace {
 // Display width of UTF-8 text: code points, not bytes, so accented titles line up.
@@ -20,9 +22,16 @@ bool stderr_is_terminal() { return ::isatty(2) == 1; }
 std::string format_table(const std::vector<std::string>& header,
                          const std::vector<std::vector<std::string>>& rows,
                          const std::vector<bool>& right) {
+  // Cells hold titles, which are data from the internet: escape what a terminal would act on.
+  std::vector<std::vector<std::string>> safe_rows;
+  safe_rows.reserve(rows.size());
+  for (const auto& r : rows) {
+    safe_rows.emplace_back();
+    for (const auto& cell : r) safe_rows.back().push_back(terminal_safe(cell));
+  }
   std::vector<size_t> w(header.size());
   for (size_t c = 0; c < header.size(); ++c) w[c] = width(header[c]);
-  for (const auto& r : rows)
+  for (const auto& r : safe_rows)
     for (size_t c = 0; c < r.size() && c < w.size(); ++c) w[c] = std::max(w[c], width(r[c]));
   auto line = [&](const std::vector<std::string>& cells) {
     std::string out;
@@ -37,7 +46,7 @@ std::string format_table(const std::vector<std::string>& header,
     return out + "\n";
   };
   std::string out = line(header);
-  for (const auto& r : rows) out += line(r);
+  for (const auto& r : safe_rows) out += line(r);
   return out;
 }
 
@@ -58,8 +67,8 @@ std::string fixed(double value, int decimals) {
 }
 
 std::string tsv_field(std::string text) {
-  std::replace(text.begin(), text.end(), '\t', ' ');
-  std::replace(text.begin(), text.end(), '\n', ' ');
+  for (char& c : text)
+    if (c == '\t' || c == '\n' || c == '\r') c = ' ';
   return text;
 }
 

@@ -9,7 +9,8 @@ namespace collab::cli {
 
 bool stderr_is_terminal();
 
-// Columns separated by two spaces; columns named in `right_aligned` are right-aligned.
+// Columns separated by two spaces; columns named in `right_aligned` are right-aligned. Cells are
+// shown through terminal_safe (utf8.h): a title's ESC or CR never reaches the terminal raw.
 std::string format_table(const std::vector<std::string>& header,
                          const std::vector<std::vector<std::string>>& rows,
                          const std::vector<bool>& right_aligned);
@@ -19,7 +20,7 @@ void print_line(const std::string& line);
 void print_json(const nlohmann::json& value);  // one compact line
 
 std::string fixed(double value, int decimals);
-// A field for TSV: tabs and newlines would break the row.
+// A field for TSV: tabs, newlines and carriage returns would break the row; each becomes a space.
 std::string tsv_field(std::string text);
 
 }  // namespace collab::cli

@@ -1,5 +1,6 @@
 #include "train_setup.h"
 
+#include <cmath>
 #include <cstdio>
 #include <sstream>
 
@@ -32,15 +33,16 @@ void add_training_options(CLI::App* verb, TrainCommand& c) {
   add_data_options(verb, c.data);
   verb->add_option("--arch", c.arch, "Model: dot, dot-range, dot-bias (the seed's DotProductBias), nn")
       ->check(CLI::IsMember({"dot", "dot-range", "dot-bias", "nn"}))->capture_default_str();
-  verb->add_option("--bs", c.train.batch_size, "Batch size")->check(CLI::PositiveNumber)->capture_default_str();
-  verb->add_option("--wd", c.train.wd, "Decoupled weight decay")->check(CLI::NonNegativeNumber)->capture_default_str();
+  verb->add_option("--bs", c.train.batch_size, "Batch size")->check(CLI::Range(1, 1 << 24))->capture_default_str();
+  verb->add_option("--wd", c.train.wd, "Decoupled weight decay")
+      ->check(non_negative_number())->capture_default_str();
   verb->add_option("--factors", c.train.factors, "Latent factors per user and item")
-      ->check(CLI::PositiveNumber)->capture_default_str();
+      ->check(CLI::Range(1, 4096))->capture_default_str();
   verb->add_option("--y-range", c.y_range, "LO,HI of sigmoid_range(x, LO, HI)")->capture_default_str();
   verb->add_option("--layers", c.layers, "nn hidden sizes, e.g. 100,50 (default: fastai's, one layer of --factors)");
   verb->add_option("--valid-pct", c.train.valid_pct, "Share of ratings held out for validation")
-      ->check(CLI::Range(0.0, 0.99))->capture_default_str();
-  verb->add_option("--seed", c.train.seed, "Seed for split, weights and batches (default: fresh, printed)");
+      ->check(finite_number(0.0, 0.99))->capture_default_str();
+  add_seed_option(verb, c.train.seed, "Seed for split, weights and batches (default: fresh, printed)");
   verb->add_option("--device", c.device, "auto (CUDA when available), cpu or cuda")
       ->check(CLI::IsMember({"auto", "cpu", "cuda"}))->capture_default_str();
   verb->add_option("--optimizer", c.optimizer,
@@ -52,7 +54,7 @@ void add_training_options(CLI::App* verb, TrainCommand& c) {
                    "otherwise; cpu; torch (LibTorch, also on the CPU)")
       ->check(CLI::IsMember({"auto", "cpu", "torch"}))->capture_default_str();
   verb->add_option("--threads", c.train.threads, "CPU threads for the CPU engine (0: the usable cores, at most 2)")
-      ->check(CLI::NonNegativeNumber)->capture_default_str();
+      ->check(CLI::Range(0, 1024))->capture_default_str();
 }
 
 void finish_training_options(CLI::App* verb, TrainCommand& c) {
@@ -60,12 +62,13 @@ void finish_training_options(CLI::App* verb, TrainCommand& c) {
   t.arch = parse_arch(c.arch);
   t.optimizer = parse_optimizer(c.optimizer);
   const auto range = parse_numbers(c.y_range, "--y-range");
-  if (range.size() != 2 || !(range[0] < range[1]))
+  if (range.size() != 2 || !std::isfinite(range[0]) || !std::isfinite(range[1]) || !(range[0] < range[1]))
     throw usage_error("--y-range: expected LO,HI with LO < HI, got '" + c.y_range + "'");
   t.y_low = range[0];
   t.y_high = range[1];
   for (float f : parse_numbers(c.layers, "--layers")) {
-    if (f < 1 || f != static_cast<int>(f)) throw usage_error("--layers: sizes must be positive integers");
+    if (!(f >= 1 && f <= 65536) || f != static_cast<int>(f))
+      throw usage_error("--layers: sizes must be whole numbers from 1 to 65536");
     t.layers.push_back(static_cast<int>(f));
   }
   if (t.layers.empty()) t.layers = {t.factors};  // fastai's collab_learner default

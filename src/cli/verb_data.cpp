@@ -18,7 +18,7 @@ void add_data_verb(CLI::App& app) {
   add_format_option(verb, o->format, {"table", "json"});
   verb->add_option("--sample", o->sample, "Random rows to show, like fastai's show_batch")
       ->check(CLI::NonNegativeNumber)->capture_default_str();
-  verb->add_option("--seed", o->seed, "Seed for the sample (default: a fresh one)");
+  add_seed_option(verb, o->seed, "Seed for the sample (default: a fresh one)");
   verb->callback([o, verb] {
     const EncodedRatings d = load_encoded(o->data);
     const Vocabulary& v = d.vocabulary;

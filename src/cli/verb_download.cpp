@@ -29,7 +29,7 @@ void add_download_verb(CLI::App& app) {
   verb->add_option("--retries", o->retries, "Retries after a transient failure, with doubling backoff")
       ->check(CLI::NonNegativeNumber)->capture_default_str();
   verb->callback([o, verb] {
-    install_interrupt_handler();
+    stop_at_safe_points();
     InstallRequest r;
     const bool named = verb->count("--dataset") > 0;
     r.name = (!named && !o->url.empty()) ? dataset_name_from_url(o->url) : o->dataset;

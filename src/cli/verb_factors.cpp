@@ -1,8 +1,9 @@
 #include <algorithm>
 #include <cstdio>
+#include <optional>
 
-#include "collab/data_dir.h"
 #include "collab/error.h"
+#include "collab/files.h"
 #include "collab/interpret.h"
 #include "collab/plot.h"
 #include "output.h"
@@ -31,7 +32,12 @@ void add_factors_verb(CLI::App& app) {
   verb->add_option("--plot", o->plot, "Draw the items on the first two components to FILE.png or FILE.svg");
   verb->add_option("--labels", o->labels, "Titles labelled on the plot")->capture_default_str();
   verb->callback([o] {
-    if (!o->plot.empty()) check_plot_path(o->plot);
+    if (!o->plot.empty()) {
+      if (o->pca < 2) throw usage_error("--plot needs --pca 2 or more");
+      check_plot_path(o->plot);
+      require_replaceable_output(o->plot, "plot");
+    }
+    if (!o->out.empty()) require_replaceable_output(o->out, "coordinates file");
     const SavedModel m = load_model(o->read.model);
     const ItemPca pca = item_factor_pca(m, o->pca, o->most_rated);
     const auto& titles = m.vocabulary.item_titles;
@@ -77,6 +83,8 @@ void add_factors_verb(CLI::App& app) {
       }
       print_line(out.substr(0, out.size() - 1));
     }
+    // Both outputs are made whole before either replaces an earlier file.
+    std::optional<StagedFile> out, plot;
     if (!o->out.empty()) {
       std::string tsv = "title";
       for (int c = 0; c < o->pca; ++c) tsv += "\tpc" + std::to_string(c + 1);
@@ -86,19 +94,20 @@ void add_factors_verb(CLI::App& app) {
         for (double v : pca.coordinates[i]) tsv += "\t" + fixed(v, 6);
         tsv += "\n";
       }
-      write_file_atomically(o->out, tsv);
-      std::fprintf(stderr, "collab: wrote %s\n", o->out.c_str());
+      out.emplace(o->out, tsv);
     }
     if (!o->plot.empty()) {
-      if (o->pca < 2) throw usage_error("--plot needs --pca 2 or more");
       std::vector<LabelledPoint> pts;
       for (size_t i = 0; i < pca.items.size(); ++i)  // items come most-rated first: label those
         pts.push_back({pca.coordinates[i][0], pca.coordinates[i][1],
                        static_cast<int>(i) < o->labels ? titles[static_cast<size_t>(pca.items[i])] : ""});
-      plot_points(o->plot, pts, "Items on the first two principal components of their factors",
-                  "component 1", "component 2");
-      std::fprintf(stderr, "collab: drew %s\n", o->plot.c_str());
+      plot.emplace(o->plot, points_plot_image(o->plot, pts, "Items on the first two principal components of their factors",
+                                              "component 1", "component 2"));
     }
+    if (out) out->commit();
+    if (plot) plot->commit();
+    if (out) std::fprintf(stderr, "collab: wrote %s\n", o->out.c_str());
+    if (plot) std::fprintf(stderr, "collab: drew %s\n", o->plot.c_str());
   });
 }
 

@@ -1,6 +1,7 @@
 #include <cstdio>
 
 #include "collab/error.h"
+#include "collab/files.h"
 #include "collab/interrupt.h"
 #include "collab/lr_find.h"
 #include "collab/plot.h"
@@ -21,16 +22,19 @@ void add_lr_find_verb(CLI::App& app) {
       "lr-find",
       "fastai's learning-rate range test on a fresh model: suggests a --lr for train; saves no model");
   add_training_options(verb, o->command);
-  verb->add_option("--start-lr", o->finder.start_lr, "First learning rate")->check(CLI::PositiveNumber)->capture_default_str();
-  verb->add_option("--end-lr", o->finder.end_lr, "Last learning rate")->check(CLI::PositiveNumber)->capture_default_str();
+  verb->add_option("--start-lr", o->finder.start_lr, "First learning rate")->check(positive_number())->capture_default_str();
+  verb->add_option("--end-lr", o->finder.end_lr, "Last learning rate")->check(positive_number())->capture_default_str();
   verb->add_option("--num-it", o->finder.num_it, "Steps")->check(CLI::Range(20, 100000))->capture_default_str();
   add_format_option(verb, o->format, {"table", "json"});
   verb->add_option("--plot", o->plot, "Draw loss against learning rate to FILE.png or FILE.svg");
   verb->callback([o, verb] {
     finish_training_options(verb, o->command);
-    if (!o->plot.empty()) check_plot_path(o->plot);
+    if (!o->plot.empty()) {
+      check_plot_path(o->plot);
+      require_replaceable_output(o->plot, "plot");
+    }
     if (!(o->finder.end_lr > o->finder.start_lr)) throw usage_error("--end-lr must be above --start-lr");
-    install_interrupt_handler();
+    stop_at_safe_points();
     auto run = prepare_run(o->command);
     const LrFindResult r = lr_find(*run->engine, run->split.train.size(), o->command.train, o->finder,
                                    &stop_requested());
@@ -49,7 +53,7 @@ void add_lr_find_verb(CLI::App& app) {
                  "\n" + std::to_string(r.lrs.size()) + " steps" + (r.diverged ? ", stopped when the loss diverged" : ""));
     }
     if (!o->plot.empty()) {
-      plot_lr_find(o->plot, r.lrs, r.losses, s.valley);
+      write_file_atomically(o->plot, lr_find_plot_image(o->plot, r.lrs, r.losses, s.valley));
       std::fprintf(stderr, "collab: drew %s\n", o->plot.c_str());
     }
   });

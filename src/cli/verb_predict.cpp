@@ -1,5 +1,6 @@
 #include "collab/interpret.h"
 #include "collab/title_match.h"
+#include "common_options.h"
 #include "output.h"
 #include "reading.h"
 #include "verbs.h"
@@ -13,7 +14,7 @@ void add_predict_verb(CLI::App& app) {
   };
   auto o = std::make_shared<Options>();
   auto* verb = app.add_subcommand("predict", "The model's predicted rating of one item by one user");
-  verb->add_option("--user", o->user, "The userId")->required();
+  verb->add_option("--user", o->user, "The userId")->required()->check(signed_integer_64());
   verb->add_option("--item", o->item, "The item's title (or movieId for movieId-keyed models)")->required();
   o->model = default_model_path();
   verb->add_option("--model", o->model, "The saved model (written by collab train)")->capture_default_str();

@@ -1,5 +1,6 @@
 #include "collab/interpret.h"
 #include "collab/title_match.h"
+#include "common_options.h"
 #include "output.h"
 #include "reading.h"
 #include "verbs.h"
@@ -14,7 +15,7 @@ void add_recommend_verb(CLI::App& app) {
   auto o = std::make_shared<Options>();
   auto* verb = app.add_subcommand("recommend",
                                   "The highest predicted ratings among items the user did not rate in training");
-  verb->add_option("--user", o->user, "The userId")->required();
+  verb->add_option("--user", o->user, "The userId")->required()->check(signed_integer_64());
   add_reading_options(verb, o->read, 10, true);
   verb->callback([o] {
     const SavedModel m = load_model(o->read.model);

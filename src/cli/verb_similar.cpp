@@ -1,5 +1,6 @@
 #include "collab/interpret.h"
 #include "collab/title_match.h"
+#include "collab/utf8.h"
 #include "output.h"
 #include "reading.h"
 #include "verbs.h"
@@ -26,7 +27,7 @@ void add_similar_verb(CLI::App& app) {
       std::string out = ranked_tsv(list, "title", "similarity");
       print_line(out.substr(0, out.size() - 1));
     } else {
-      std::string out = "closest to " + title + "\n" + ranked_table(list, "title", "similarity", 4);
+      std::string out = "closest to " + terminal_safe(title) + "\n" + ranked_table(list, "title", "similarity", 4);
       print_line(out.substr(0, out.size() - 1));
     }
   });

@@ -1,6 +1,8 @@
 #include <cstdio>
+#include <optional>
 
 #include "collab/error.h"
+#include "collab/files.h"
 #include "collab/fit.h"
 #include "collab/interrupt.h"
 #include "collab/model_file.h"
@@ -34,8 +36,9 @@ void add_train_verb(CLI::App& app) {
       "Train a model with fastai's one-cycle Adam; print a table per epoch; save the model.\n"
       "Defaults are fastai's and the seed notebook's: collab train --epochs 5 --lr 5e-3 --wd 0.1");
   TrainCommand& c = o->command;
-  verb->add_option("--epochs", c.train.epochs, "Epochs")->check(CLI::PositiveNumber)->capture_default_str();
-  verb->add_option("--lr", c.train.lr, "Peak learning rate of the one-cycle schedule")->capture_default_str();
+  verb->add_option("--epochs", c.train.epochs, "Epochs")->check(CLI::Range(1, 1000000))->capture_default_str();
+  verb->add_option("--lr", c.train.lr, "Peak learning rate of the one-cycle schedule")
+      ->check(positive_number())->capture_default_str();
   add_training_options(verb, c);
   add_model_option(verb, o->model, "Where to save the model (written to a temporary name, then renamed)");
   add_format_option(verb, o->format, {"table", "json"});
@@ -43,8 +46,13 @@ void add_train_verb(CLI::App& app) {
   verb->callback([o, verb] {
     TrainCommand& c = o->command;
     finish_training_options(verb, c);
-    if (!o->plot.empty()) check_plot_path(o->plot);
-    install_interrupt_handler();
+    // Outputs that cannot be written are found before training, not after.
+    require_replaceable_output(o->model, "model");
+    if (!o->plot.empty()) {
+      check_plot_path(o->plot);
+      require_replaceable_output(o->plot, "plot");
+    }
+    stop_at_safe_points();
     auto run = prepare_run(c);
 
     const bool table = o->format == "table";
@@ -90,12 +98,15 @@ void add_train_verb(CLI::App& app) {
     model.weights = run->engine->weights();
     index_training_rows(run->split.train, run->data.vocabulary.user_rows(), model);
     model.vocabulary = std::move(run->data.vocabulary);
-    save_model(o->model, model);
+    // Both outputs are written whole before either replaces an earlier file: a run that fails
+    // here leaves the earlier model and plot as they were.
+    std::optional<StagedFile> plot;
+    if (!o->plot.empty()) plot.emplace(o->plot, training_plot_image(o->plot, steps, history, c.train));
+    StagedFile saved(o->model, model_file_bytes(model));
+    if (plot) plot->commit();
+    saved.commit();
     std::fprintf(stderr, "collab: saved the model to %s\n", o->model.c_str());
-    if (!o->plot.empty()) {
-      plot_training(o->plot, steps, history, c.train);
-      std::fprintf(stderr, "collab: drew %s\n", o->plot.c_str());
-    }
+    if (plot) std::fprintf(stderr, "collab: drew %s\n", o->plot.c_str());
   });
 }
 

@@ -1,4 +1,5 @@
-// Replays the fuzzer's saved corpus (tests/fuzz/corpus) through the parsers on every build, so a
+// Replays a fuzzer's saved corpus (tests/fuzz/corpus for the parsers, tests/fuzz/model_corpus for
+// the model loader: one executable each) through its target on every build, so a
 // crash the fuzzer once found and we fixed stays fixed.
 #include <gtest/gtest.h>
 

@@ -3,6 +3,7 @@
 #include <fstream>
 #include <iterator>
 
+#include "collab/files.h"
 #include "collab/plot.h"
 #include "test_support.h"
 
@@ -42,8 +43,8 @@ TEST(Plot, TrainingCurvesAsPngAndSvg) {
   std::vector<EpochRecord> history = {{0, 0.9, 0.95, 0.1, 0}, {1, 0.7, 0.8, 0.1, 0}, {2, 0.6, 0.75, 0.1, 0},
                                       {3, 0.5, 0.72, 0.1, 0}, {4, 0.45, 0.71, 0.1, 0}};
   TrainOptions o;
-  plot_training(dir + "/t.png", steps, history, o);
-  plot_training(dir + "/t.svg", steps, history, o);
+  write_file_atomically(dir + "/t.png", training_plot_image(dir + "/t.png", steps, history, o));
+  write_file_atomically(dir + "/t.svg", training_plot_image(dir + "/t.svg", steps, history, o));
   expect_png(dir + "/t.png");
   expect_svg(dir + "/t.svg");
 }
@@ -52,9 +53,10 @@ TEST(Plot, LrFinderAndPointsAsPng) {
   const std::string dir = test_support::temp_dir("plot2");
   std::vector<double> lrs, losses;
   for (int i = 0; i < 90; ++i) lrs.push_back(1e-7 * std::pow(10.0, i / 10.0)), losses.push_back(1.0 - i / 200.0);
-  plot_lr_find(dir + "/lr.png", lrs, losses, 1e-3);
+  write_file_atomically(dir + "/lr.png", lr_find_plot_image(dir + "/lr.png", lrs, losses, 1e-3));
   expect_png(dir + "/lr.png");
-  plot_points(dir + "/p.svg", {{0, 0, "Amélie (2001)"}, {1, 2, ""}, {-1, 0.5, "X"}}, "t", "x", "y");
+  write_file_atomically(dir + "/p.svg",
+                        points_plot_image(dir + "/p.svg", {{0, 0, "Amélie (2001)"}, {1, 2, ""}, {-1, 0.5, "X"}}, "t", "x", "y"));
   expect_svg(dir + "/p.svg");
 }
 

@@ -81,7 +81,7 @@ TEST(Unpack, RefusesZipBombsByRatioAndTotal) {
   UnpackLimits small;
   small.max_total_bytes = 1000;
   make_zip(dir + "/big.zip", {{"a", std::string(2000, 'a')}});
-  Error e = test_support::expect_error([&] { unpack_archive(dir + "/big.zip", dir + "/out", small); });
+  Error e = test_support::expect_error([&] { unpack_archive(dir + "/big.zip", dir + "/out", {}, small); });
   EXPECT_EQ(e.code(), ExitCode::data);
 }
 
@@ -102,4 +102,20 @@ TEST(Unpack, RefusesTruncatedAndCorruptArchives) {
 
   test_support::write_text(dir + "/n.zip", "this is not a zip archive at all");
   expect_refused(dir, dir + "/n.zip", "corrupt or truncated");
+}
+
+TEST(Unpack, AnArchiveWithoutTheFilesItsFormatNeedsLeavesTheEarlierCopyInPlace) {
+  const std::string dir = test_support::temp_dir("unpack-required");
+  make_zip(dir + "/good.zip", {{"ml-x/ratings.csv", "good\n"}, {"ml-x/movies.csv", "good\n"}});
+  unpack_archive(dir + "/good.zip", dir + "/out", {"ratings.csv", "movies.csv"});
+  make_zip(dir + "/bad.zip", {{"ml-x/movies.csv", "new\n"}, {"ml-x/README.txt", "no ratings\n"}});
+  Error e = test_support::expect_error([&] { unpack_archive(dir + "/bad.zip", dir + "/out", {"ratings.csv", "movies.csv"}); });
+  EXPECT_EQ(e.code(), ExitCode::data);
+  EXPECT_NE(std::string(e.what()).find("has no ratings.csv"), std::string::npos) << e.what();
+  std::ifstream kept(dir + "/out/movies.csv");
+  std::string line;
+  std::getline(kept, line);
+  EXPECT_EQ(line, "good");
+  for (const auto& f : fs::directory_iterator(dir))
+    EXPECT_TRUE(f.path().extension() == ".zip" || f.path().filename() == "out") << "left behind: " << f.path();
 }
