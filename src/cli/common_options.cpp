@@ -7,11 +7,11 @@
 #include <limits>
 #include <unistd.h>
 
-#include "collab/data_dir.h"
-#include "collab/dataset_install.h"
-#include "collab/error.h"
-#include "collab/model_file.h"
-#include "collab/ratings_loader.h"
+#include "data/data_dir.h"
+#include "data/dataset_install.h"
+#include "support/error.h"
+#include "model/model_file.h"
+#include "data/ratings_loader.h"
 
 namespace collab::cli {
 

@@ -4,8 +4,8 @@
 #include <CLI/CLI.hpp>
 #include <string>
 
-#include "collab/dataset_registry.h"
-#include "collab/encoding.h"
+#include "data/dataset_registry.h"
+#include "data/encoding.h"
 
 namespace collab::cli {
 

@@ -3,9 +3,9 @@
 #include <exception>
 #include <new>
 
-#include "collab/error.h"
-#include "collab/interrupt.h"
-#include "collab/utf8.h"
+#include "support/error.h"
+#include "support/interrupt.h"
+#include "support/utf8.h"
 #include "verbs.h"
 
 int main(int argc, char** argv) {

@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <cstdio>
 
-#include "collab/utf8.h"
+#include "support/utf8.h"
 
 namespace collab::cli {
 namespace {

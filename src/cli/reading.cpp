@@ -1,6 +1,6 @@
 #include "reading.h"
 
-#include "collab/model_file.h"
+#include "model/model_file.h"
 #include "output.h"
 
 namespace collab::cli {

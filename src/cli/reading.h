@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "collab/interpret.h"
+#include "model/interpret.h"
 
 namespace collab::cli {
 

@@ -4,9 +4,9 @@
 #include <cstdio>
 #include <sstream>
 
-#include "collab/engine_factory.h"
-#include "collab/error.h"
-#include "collab/random.h"
+#include "train/engine_factory.h"
+#include "support/error.h"
+#include "support/random.h"
 
 namespace collab::cli {
 namespace {

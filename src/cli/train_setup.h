@@ -5,8 +5,8 @@
 #include <memory>
 #include <string>
 
-#include "collab/engine.h"
-#include "collab/train_options.h"
+#include "train/engine.h"
+#include "train/train_options.h"
 #include "common_options.h"
 
 namespace collab::cli {

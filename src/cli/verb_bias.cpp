@@ -1,4 +1,4 @@
-#include "collab/interpret.h"
+#include "model/interpret.h"
 #include "output.h"
 #include "reading.h"
 #include "verbs.h"

@@ -1,4 +1,4 @@
-#include "collab/random.h"
+#include "support/random.h"
 #include "common_options.h"
 #include "output.h"
 #include "verbs.h"

@@ -1,8 +1,8 @@
 #include <cstdio>
 
-#include "collab/data_dir.h"
-#include "collab/dataset_install.h"
-#include "collab/interrupt.h"
+#include "data/data_dir.h"
+#include "data/dataset_install.h"
+#include "support/interrupt.h"
 #include "output.h"
 #include "verbs.h"
 

@@ -2,10 +2,10 @@
 #include <cstdio>
 #include <optional>
 
-#include "collab/error.h"
-#include "collab/files.h"
-#include "collab/interpret.h"
-#include "collab/plot.h"
+#include "support/error.h"
+#include "support/files.h"
+#include "model/interpret.h"
+#include "cli/plot.h"
 #include "output.h"
 #include "reading.h"
 #include "verbs.h"

@@ -1,10 +1,10 @@
 #include <cstdio>
 
-#include "collab/error.h"
-#include "collab/files.h"
-#include "collab/interrupt.h"
-#include "collab/lr_find.h"
-#include "collab/plot.h"
+#include "support/error.h"
+#include "support/files.h"
+#include "support/interrupt.h"
+#include "train/lr_find.h"
+#include "cli/plot.h"
 #include "output.h"
 #include "train_setup.h"
 #include "verbs.h"

@@ -1,5 +1,5 @@
-#include "collab/interpret.h"
-#include "collab/title_match.h"
+#include "model/interpret.h"
+#include "model/title_match.h"
 #include "common_options.h"
 #include "output.h"
 #include "reading.h"

@@ -1,12 +1,12 @@
 #include <cstdio>
 #include <optional>
 
-#include "collab/error.h"
-#include "collab/files.h"
-#include "collab/fit.h"
-#include "collab/interrupt.h"
-#include "collab/model_file.h"
-#include "collab/plot.h"
+#include "support/error.h"
+#include "support/files.h"
+#include "train/fit.h"
+#include "support/interrupt.h"
+#include "model/model_file.h"
+#include "cli/plot.h"
 #include "output.h"
 #include "train_setup.h"
 #include "verbs.h"

@@ -1,5 +1,5 @@
 // The entry point `collab` finds with dlsym after loading libcollab_torch.so.
-#include "collab/torch_plugin.h"
+#include "train/torch_plugin.h"
 #include "torch_engines.h"
 
 namespace {

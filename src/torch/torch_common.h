@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "collab/engine.h"
-#include "collab/error.h"
+#include "train/engine.h"
+#include "support/error.h"
 
 namespace collab::torch_backend {
 

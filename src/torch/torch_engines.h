@@ -4,7 +4,7 @@
 #include <memory>
 #include <string>
 
-#include "collab/engine.h"
+#include "train/engine.h"
 
 namespace collab::torch_backend {
 

@@ -12,10 +12,10 @@
 #include <cstring>
 #include <string>
 
-#include "collab/error.h"
-#include "collab/interpret.h"
-#include "collab/model_file.h"
-#include "collab/title_match.h"
+#include "support/error.h"
+#include "model/interpret.h"
+#include "model/model_file.h"
+#include "model/title_match.h"
 
 namespace {
 

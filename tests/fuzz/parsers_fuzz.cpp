@@ -6,8 +6,8 @@
 #include <sstream>
 #include <string>
 
-#include "collab/error.h"
-#include "collab/ratings_loader.h"
+#include "support/error.h"
+#include "data/ratings_loader.h"
 
 namespace {
 

@@ -1,8 +1,9 @@
 // The LibTorch engines against the hand-written CPU engine and the plain-C++ model reader.
 #include <gtest/gtest.h>
 
-#include "collab/fit.h"
-#include "collab/interpret.h"
+#include "cpu/cpu_engine.h"
+#include "train/fit.h"
+#include "model/interpret.h"
 #include "test_support.h"
 #include "torch_engines.h"
 

@@ -1,7 +1,7 @@
 #include <gtest/gtest.h>
 
-#include "collab/checksum.h"
-#include "collab/dataset_registry.h"
+#include "data/checksum.h"
+#include "data/dataset_registry.h"
 
 using namespace collab;
 

@@ -4,8 +4,9 @@
 #include <cmath>
 #include <vector>
 
-#include "collab/engine.h"
-#include "collab/fit.h"
+#include "cpu/cpu_engine.h"
+#include "train/engine.h"
+#include "train/fit.h"
 #include "test_support.h"
 
 using namespace collab;

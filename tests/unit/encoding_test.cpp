@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "collab/encoding.h"
+#include "data/encoding.h"
 #include "test_support.h"
 
 using namespace collab;

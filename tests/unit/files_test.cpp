@@ -7,8 +7,8 @@
 #include <fstream>
 #include <iterator>
 
-#include "collab/files.h"
-#include "collab/interrupt.h"
+#include "support/files.h"
+#include "support/interrupt.h"
 #include "test_support.h"
 
 using namespace collab;

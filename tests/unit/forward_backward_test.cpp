@@ -1,5 +1,5 @@
 // The forward and backward pass: sparse mode's vector code against the plain pass.
-#include "collab/forward_backward.h"
+#include "cpu/forward_backward.h"
 
 #include <gtest/gtest.h>
 

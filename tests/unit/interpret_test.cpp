@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "collab/interpret.h"
+#include "model/interpret.h"
 #include "test_support.h"
 
 using namespace collab;

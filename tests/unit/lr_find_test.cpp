@@ -2,8 +2,9 @@
 
 #include <cmath>
 
-#include "collab/engine.h"
-#include "collab/lr_find.h"
+#include "cpu/cpu_engine.h"
+#include "train/engine.h"
+#include "train/lr_find.h"
 #include "test_support.h"
 
 using namespace collab;

@@ -8,7 +8,7 @@
 #include <fstream>
 #include <functional>
 
-#include "collab/model_file.h"
+#include "model/model_file.h"
 #include "test_support.h"
 
 using namespace collab;

@@ -1,7 +1,7 @@
 #include <gtest/gtest.h>
 
-#include "collab/fit.h"
-#include "collab/one_cycle.h"
+#include "train/fit.h"
+#include "train/one_cycle.h"
 
 using collab::OneCycle;
 

@@ -3,8 +3,8 @@
 #include <fstream>
 #include <iterator>
 
-#include "collab/files.h"
-#include "collab/plot.h"
+#include "support/files.h"
+#include "cli/plot.h"
 #include "test_support.h"
 
 using namespace collab;

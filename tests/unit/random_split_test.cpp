@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <set>
 
-#include "collab/random.h"
-#include "collab/split.h"
+#include "support/random.h"
+#include "train/split.h"
 #include "test_support.h"
 
 using namespace collab;

@@ -2,7 +2,7 @@
 
 #include <sstream>
 
-#include "collab/ratings_loader.h"
+#include "data/ratings_loader.h"
 #include "test_support.h"
 
 using namespace collab;

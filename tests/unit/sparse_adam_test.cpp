@@ -1,5 +1,5 @@
 // Sparse mode's kernels against plain double-precision arithmetic.
-#include "collab/sparse_adam.h"
+#include "cpu/sparse_adam.h"
 
 #include <gtest/gtest.h>
 
@@ -8,7 +8,7 @@
 #include <iterator>
 #include <vector>
 
-#include "collab/vector_exp.h"
+#include "cpu/vector_exp.h"
 
 namespace collab {
 namespace {

@@ -10,7 +10,7 @@
 #include <system_error>
 #include <vector>
 
-#include "collab/random.h"
+#include "support/random.h"
 
 namespace collab::test_support {
 

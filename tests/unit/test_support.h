@@ -4,10 +4,10 @@
 #include <functional>
 #include <string>
 
-#include "collab/encoding.h"
-#include "collab/engine.h"
-#include "collab/error.h"
-#include "collab/split.h"
+#include "data/encoding.h"
+#include "train/engine.h"
+#include "support/error.h"
+#include "train/split.h"
 
 namespace collab::test_support {
 

@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "collab/title_match.h"
+#include "model/title_match.h"
 #include "test_support.h"
 
 using namespace collab;

@@ -5,7 +5,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "collab/unpack.h"
+#include "data/unpack.h"
 #include "test_support.h"
 
 using namespace collab;

@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "collab/utf8.h"
+#include "support/utf8.h"
 
 using namespace collab;
 

@@ -1,0 +1,130 @@
+#include "data/encoding.h"
+
+#include <algorithm>
+#include <numeric>
+#include <unordered_map>
+
+#include "support/error.h"
+
+namespace collab {
+namespace {
+
+// A movieId -> value table: a plain array when ids are dense enough (they are in every GroupLens
+// set), which keeps the 25M-row join free of hashing.
+class IdTable {
+ public:
+  explicit IdTable(std::int32_t max_id) : dense_(max_id < (64 << 20)) {
+    if (dense_) values_.assign(static_cast<size_t>(max_id) + 1, -1);
+  }
+  void set(std::int32_t id, std::int32_t v) {
+    if (dense_) values_[static_cast<size_t>(id)] = v;
+    else map_[id] = v;
+  }
+  std::int32_t get(std::int32_t id) const {
+    if (dense_) return static_cast<size_t>(id) < values_.size() ? values_[static_cast<size_t>(id)] : -1;
+    auto it = map_.find(id);
+    return it == map_.end() ? -1 : it->second;
+  }
+
+ private:
+  bool dense_;
+  std::vector<std::int32_t> values_;
+  std::unordered_map<std::int32_t, std::int32_t> map_;
+};
+
+}  // namespace
+
+EncodedRatings merge_and_encode(RawDataset&& raw, ItemKey key) {
+  EncodedRatings out;
+  Vocabulary& vocab = out.vocabulary;
+  vocab.item_key = key;
+  const MovieColumns& movies = raw.movies;
+
+  // Items: sorted distinct keys; each movie maps to its item index.
+  std::vector<size_t> order(movies.size());
+  std::iota(order.begin(), order.end(), 0);
+  if (key == ItemKey::title) {
+    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+      int c = movies.title[a].compare(movies.title[b]);
+      return c != 0 ? c < 0 : movies.movie_id[a] < movies.movie_id[b];
+    });
+  } else {
+    std::sort(order.begin(), order.end(),
+              [&](size_t a, size_t b) { return movies.movie_id[a] < movies.movie_id[b]; });
+  }
+  std::int32_t max_movie = 0;
+  for (auto id : movies.movie_id) max_movie = std::max(max_movie, id);
+  IdTable movie_to_candidate(max_movie);  // movie -> item index, before unused items are dropped
+  std::vector<std::int32_t> candidate_movie_id;
+  std::vector<const std::string*> candidate_title;
+  for (size_t k = 0; k < order.size(); ++k) {
+    size_t m = order[k];
+    bool same = key == ItemKey::title && !candidate_title.empty() &&
+                *candidate_title.back() == movies.title[m];
+    if (!same) {
+      candidate_movie_id.push_back(movies.movie_id[m]);
+      candidate_title.push_back(&movies.title[m]);
+    }
+    movie_to_candidate.set(movies.movie_id[m], static_cast<std::int32_t>(candidate_title.size() - 1));
+  }
+
+  // The inner join: keep ratings whose movie exists, and note which items and users occur.
+  RatingColumns& r = raw.ratings;
+  std::vector<std::int32_t> item_of_row(r.size());
+  std::vector<char> item_used(candidate_title.size(), 0);
+  std::int32_t max_user = 0;
+  size_t kept = 0;
+  for (size_t i = 0; i < r.size(); ++i) {
+    std::int32_t c = movie_to_candidate.get(r.movie_id[i]);
+    if (c < 0) continue;
+    item_used[static_cast<size_t>(c)] = 1;
+    r.user_id[kept] = r.user_id[i];
+    r.rating[kept] = r.rating[i];
+    item_of_row[kept] = c;
+    max_user = std::max(max_user, r.user_id[i]);
+    ++kept;
+  }
+  out.dropped_ratings = r.size() - kept;
+  if (kept == 0)
+    throw data_error(raw.ratings_path + ": no rating matches a movie in " + raw.movies_path);
+  r.movie_id = {};
+
+  // Item vocabulary: only items that have ratings, as pandas' merge leaves them.
+  std::vector<std::int32_t> candidate_to_item(candidate_title.size(), 0);
+  vocab.item_titles.push_back("#na#");
+  vocab.item_movie_ids.push_back(-1);
+  for (size_t c = 0; c < candidate_title.size(); ++c) {
+    if (!item_used[c]) continue;
+    candidate_to_item[c] = static_cast<std::int32_t>(vocab.item_titles.size());
+    vocab.item_titles.push_back(*candidate_title[c]);
+    vocab.item_movie_ids.push_back(candidate_movie_id[c]);
+  }
+
+  // User vocabulary: sorted distinct ids.
+  IdTable user_index(max_user);
+  {
+    std::vector<std::int32_t> ids(r.user_id.begin(), r.user_id.begin() + static_cast<long>(kept));
+    std::sort(ids.begin(), ids.end());
+    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+    vocab.user_ids.reserve(ids.size() + 1);
+    vocab.user_ids.push_back(-1);
+    for (auto id : ids) {
+      user_index.set(id, static_cast<std::int32_t>(vocab.user_ids.size()));
+      vocab.user_ids.push_back(id);
+    }
+  }
+
+  out.user.resize(kept);
+  out.item.resize(kept);
+  for (size_t i = 0; i < kept; ++i) {
+    out.user[i] = user_index.get(r.user_id[i]);
+    out.item[i] = candidate_to_item[static_cast<size_t>(item_of_row[i])];
+  }
+  r.user_id = {};
+  r.rating.resize(kept);
+  r.rating.shrink_to_fit();
+  out.rating = std::move(r.rating);
+  return out;
+}
+
+}  // namespace collab

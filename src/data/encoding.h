@@ -1,0 +1,37 @@
+// Merges ratings with movie titles (an inner join on movieId, like pd.merge) and encodes users and
+// items as contiguous indices in sorted order, index 0 reserved for "#na#" as fastai's Categorify.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "data/ratings_loader.h"
+
+namespace collab {
+
+enum class ItemKey { title, movie_id };
+
+// The id vocabularies a saved model needs to map indices back to users and titles.
+struct Vocabulary {
+  ItemKey item_key = ItemKey::title;
+  std::vector<std::int32_t> user_ids;     // [0] is #na# (-1)
+  std::vector<std::string> item_titles;   // [0] is "#na#"
+  std::vector<std::int32_t> item_movie_ids;  // [0] is -1; for title keys the smallest movieId
+  size_t user_rows() const { return user_ids.size(); }  // distinct users + 1
+  size_t item_rows() const { return item_titles.size(); }
+};
+
+struct EncodedRatings {
+  std::vector<std::int32_t> user;  // indices into vocabulary.user_ids
+  std::vector<std::int32_t> item;  // indices into vocabulary.item_titles
+  std::vector<float> rating;
+  Vocabulary vocabulary;
+  size_t dropped_ratings = 0;      // ratings whose movieId has no movie
+  size_t size() const { return rating.size(); }
+};
+
+// Consumes `raw` (its columns are moved or freed) to keep peak memory low on large sets.
+EncodedRatings merge_and_encode(RawDataset&& raw, ItemKey key);
+
+}  // namespace collab

@@ -1,0 +1,52 @@
+// Reads MovieLens ratings and movies files, in every GroupLens format, into plain columns.
+// Knows nothing of training: the next stage (encoding.h) merges and encodes these columns.
+#pragma once
+
+#include <cstdint>
+#include <istream>
+#include <string>
+#include <vector>
+
+#include "data/dataset_registry.h"
+
+namespace collab {
+
+struct RatingColumns {
+  std::vector<std::int32_t> user_id;
+  std::vector<std::int32_t> movie_id;
+  std::vector<float> rating;
+  size_t size() const { return rating.size(); }
+};
+
+struct MovieColumns {
+  std::vector<std::int32_t> movie_id;
+  std::vector<std::string> title;  // UTF-8
+  size_t size() const { return movie_id.size(); }
+};
+
+struct RawDataset {
+  std::string ratings_path;
+  std::string movies_path;
+  RatingColumns ratings;
+  MovieColumns movies;
+};
+
+// Reads a data set's two files from `folder` (ignored for csv_files_dataset, whose paths are
+// full). Bad input throws ExitCode::data naming file, line and field; a missing file no_input.
+RawDataset read_dataset_files(const DatasetInfo& dataset, const std::string& folder);
+
+// The single-file readers, from a stream so that tests and the fuzzer can feed them bytes.
+// `name` is what error messages call the file.
+RatingColumns read_ratings_csv(const std::string& name, std::istream& in, float min_rating,
+                               float max_rating);
+MovieColumns read_movies_csv(const std::string& name, std::istream& in);
+RatingColumns read_ratings_delimited(const std::string& name, std::istream& in,
+                                     const std::string& separator, float min_rating,
+                                     float max_rating);
+MovieColumns read_movies_delimited(const std::string& name, std::istream& in,
+                                   const std::string& separator, bool latin1);
+
+// Latin-1 bytes to UTF-8.
+std::string latin1_to_utf8(const std::string& latin1);
+
+}  // namespace collab

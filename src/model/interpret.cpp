@@ -1,0 +1,233 @@
+#include "model/interpret.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include "support/error.h"
+
+namespace collab {
+namespace {
+
+const char* arch_hint(const SavedModel& m) {
+  return m.shape.arch == Arch::nn ? "nn" : m.shape.arch == Arch::dot ? "dot" : "dot-range";
+}
+
+std::vector<char> users_trained(const SavedModel& m) {
+  std::vector<char> out(m.vocabulary.user_rows(), 0);
+  for (size_t u = 0; u < out.size(); ++u) out[u] = m.user_trained(static_cast<std::int32_t>(u));
+  return out;
+}
+
+const float* row(const NamedTensor& t, std::int32_t r) {
+  return t.values.data() + static_cast<size_t>(r) * static_cast<size_t>(t.cols());
+}
+
+float sigmoid_range(float z, float lo, float hi) { return lo + (hi - lo) / (1.0f + std::exp(-z)); }
+
+// fastai's EmbeddingNN forward in evaluation mode: Linear -> ReLU -> BatchNorm per hidden layer
+// (running statistics), then the output Linear and sigmoid_range.
+double nn_forward(const SavedModel& m, std::int32_t user, std::int32_t item) {
+  const Weights& w = m.weights;
+  const NamedTensor& U = w.get("user_factors");
+  const NamedTensor& I = w.get("item_factors");
+  std::vector<float> x(row(U, user), row(U, user) + U.cols());
+  x.insert(x.end(), row(I, item), row(I, item) + I.cols());
+  for (size_t l = 0; l < m.shape.layers.size(); ++l) {
+    const std::string p = "layers." + std::to_string(l) + ".";
+    const NamedTensor& W = w.get(p + "linear.weight");
+    const auto out = static_cast<size_t>(W.rows()), in = static_cast<size_t>(W.cols());
+    if (in != x.size()) throw data_error("corrupt nn model: layer " + std::to_string(l) + " has the wrong input size");
+    const auto& g = w.get(p + "bn.weight").values;
+    const auto& b = w.get(p + "bn.bias").values;
+    const auto& mean = w.get(p + "bn.running_mean").values;
+    const auto& var = w.get(p + "bn.running_var").values;
+    std::vector<float> y(out);
+    for (size_t o = 0; o < out; ++o) {
+      float s = 0;
+      for (size_t i = 0; i < in; ++i) s += W.values[o * in + i] * x[i];
+      s = std::max(s, 0.0f);
+      y[o] = (s - mean[o]) / std::sqrt(var[o] + 1e-5f) * g[o] + b[o];
+    }
+    x = std::move(y);
+  }
+  const NamedTensor& O = w.get("out.weight");
+  float z = w.get("out.bias").values.at(0);
+  for (size_t i = 0; i < x.size(); ++i) z += O.values.at(i) * x[i];
+  return sigmoid_range(z, m.shape.y_low, m.shape.y_high);
+}
+
+std::vector<ScoredItem> top_by(const SavedModel& m, std::vector<std::pair<double, std::int32_t>>& scored,
+                               size_t top, bool highest) {
+  const size_t k = std::min(top, scored.size());
+  auto better = [&](const auto& a, const auto& b) {
+    if (a.first != b.first) return highest ? a.first > b.first : a.first < b.first;
+    return a.second < b.second;
+  };
+  std::partial_sort(scored.begin(), scored.begin() + static_cast<long>(k), scored.end(), better);
+  std::vector<ScoredItem> out;
+  for (size_t j = 0; j < k; ++j)
+    out.push_back({scored[j].second, m.vocabulary.item_titles[static_cast<size_t>(scored[j].second)], scored[j].first});
+  return out;
+}
+
+}  // namespace
+
+BiasExtremes extreme_biases(const SavedModel& m, size_t top, bool users, bool include_untrained) {
+  if (!m.shape.has_bias())
+    throw data_error(std::string("the model has no biases: it was trained with --arch ") + arch_hint(m) +
+                     " (biases come with dot-bias)");
+  const NamedTensor& bias = m.weights.get(users ? "user_bias" : "item_bias");
+  const std::vector<char> trained = users ? users_trained(m) : m.items_trained();
+  std::vector<std::pair<double, std::int32_t>> scored;
+  for (size_t r = 1; r < bias.values.size(); ++r)
+    if (include_untrained || trained[r]) scored.emplace_back(bias.values[r], static_cast<std::int32_t>(r));
+  BiasExtremes e;
+  auto copy = scored;
+  e.lowest = top_by(m, scored, top, false);
+  e.highest = top_by(m, copy, top, true);
+  if (users) {
+    for (auto* side : {&e.lowest, &e.highest})
+      for (auto& s : *side) s.name = std::to_string(m.vocabulary.user_ids[static_cast<size_t>(s.index)]);
+  }
+  return e;
+}
+
+std::vector<ScoredItem> similar_items(const SavedModel& m, std::int32_t item, size_t top,
+                                      bool include_untrained) {
+  const NamedTensor& F = m.weights.get("item_factors");
+  const auto k = static_cast<size_t>(F.cols());
+  std::vector<double> norms(static_cast<size_t>(F.rows()));
+  for (size_t r = 0; r < norms.size(); ++r) {
+    double s = 0;
+    for (size_t j = 0; j < k; ++j) s += double(F.values[r * k + j]) * F.values[r * k + j];
+    norms[r] = std::sqrt(s);
+  }
+  const std::vector<char> trained = m.items_trained();
+  const float* q = row(F, item);
+  std::vector<std::pair<double, std::int32_t>> scored;
+  for (size_t r = 1; r < norms.size(); ++r) {
+    if (static_cast<std::int32_t>(r) == item || (!include_untrained && !trained[r])) continue;
+    double dot = 0;
+    for (size_t j = 0; j < k; ++j) dot += double(q[j]) * F.values[r * k + j];
+    const double denom = norms[r] * norms[static_cast<size_t>(item)];
+    scored.emplace_back(denom > 0 ? dot / denom : 0.0, static_cast<std::int32_t>(r));
+  }
+  return top_by(m, scored, top, true);
+}
+
+double predict_rating(const SavedModel& m, std::int32_t user, std::int32_t item) {
+  if (m.shape.arch == Arch::nn) return nn_forward(m, user, item);
+  const NamedTensor& U = m.weights.get("user_factors");
+  const NamedTensor& I = m.weights.get("item_factors");
+  const float* pu = row(U, user);
+  const float* pi = row(I, item);
+  float z = 0;
+  for (std::int64_t j = 0; j < U.cols(); ++j) z += pu[j] * pi[j];
+  if (m.shape.has_bias())
+    z += m.weights.get("user_bias").values[static_cast<size_t>(user)] +
+         m.weights.get("item_bias").values[static_cast<size_t>(item)];
+  return m.shape.has_range() ? sigmoid_range(z, m.shape.y_low, m.shape.y_high) : z;
+}
+
+std::vector<ScoredItem> recommend_items(const SavedModel& m, std::int32_t user, size_t top,
+                                        bool include_untrained) {
+  const std::vector<char> trained = m.items_trained();
+  std::vector<char> rated(trained.size(), 0);
+  const auto u = static_cast<size_t>(user);
+  for (auto k = m.rated_offsets[u]; k < m.rated_offsets[u + 1]; ++k)
+    rated[static_cast<size_t>(m.rated_items[static_cast<size_t>(k)])] = 1;
+  std::vector<std::pair<double, std::int32_t>> scored;
+  for (size_t i = 1; i < trained.size(); ++i)
+    if (!rated[i] && (include_untrained || trained[i]))
+      scored.emplace_back(predict_rating(m, user, static_cast<std::int32_t>(i)), static_cast<std::int32_t>(i));
+  return top_by(m, scored, top, true);
+}
+
+ItemPca item_factor_pca(const SavedModel& m, int components, size_t most_rated) {
+  const NamedTensor& F = m.weights.get("item_factors");
+  const auto k = static_cast<size_t>(F.cols());
+  if (components < 1 || static_cast<size_t>(components) > k)
+    throw usage_error("--pca must be between 1 and " + std::to_string(k));
+  std::vector<std::int64_t> counts(static_cast<size_t>(F.rows()), 0);
+  for (auto i : m.rated_items) ++counts[static_cast<size_t>(i)];
+  ItemPca out;
+  for (size_t r = 1; r < counts.size(); ++r)
+    if (counts[r] > 0) out.items.push_back(static_cast<std::int32_t>(r));
+  std::stable_sort(out.items.begin(), out.items.end(),
+                   [&](auto a, auto b) { return counts[static_cast<size_t>(a)] > counts[static_cast<size_t>(b)]; });
+  if (most_rated > 0 && out.items.size() > most_rated) out.items.resize(most_rated);
+  const size_t n = out.items.size();
+  if (n < 2) throw data_error("too few trained items for a PCA");
+
+  // Centre the factors and form their covariance.
+  std::vector<double> mean(k, 0.0), cov(k * k, 0.0);
+  for (auto i : out.items)
+    for (size_t j = 0; j < k; ++j) mean[j] += row(F, i)[j];
+  for (auto& x : mean) x /= static_cast<double>(n);
+  for (auto i : out.items) {
+    const float* f = row(F, i);
+    for (size_t a = 0; a < k; ++a)
+      for (size_t b = a; b < k; ++b) cov[a * k + b] += (f[a] - mean[a]) * (f[b] - mean[b]);
+  }
+  for (size_t a = 0; a < k; ++a)
+    for (size_t b = a; b < k; ++b) cov[b * k + a] = cov[a * k + b] /= static_cast<double>(n - 1);
+
+  // Cyclic Jacobi rotations: exact enough for a 50x50 symmetric matrix and dependency-free.
+  std::vector<double> vec(k * k, 0.0);
+  for (size_t a = 0; a < k; ++a) vec[a * k + a] = 1.0;
+  for (int sweep = 0; sweep < 100; ++sweep) {
+    double off = 0;
+    for (size_t a = 0; a < k; ++a)
+      for (size_t b = a + 1; b < k; ++b) off += cov[a * k + b] * cov[a * k + b];
+    if (off < 1e-30) break;
+    for (size_t p = 0; p < k; ++p)
+      for (size_t q = p + 1; q < k; ++q) {
+        const double apq = cov[p * k + q];
+        if (std::fabs(apq) < 1e-300) continue;
+        const double theta = (cov[q * k + q] - cov[p * k + p]) / (2 * apq);
+        const double t = (theta >= 0 ? 1.0 : -1.0) / (std::fabs(theta) + std::sqrt(theta * theta + 1));
+        const double c = 1 / std::sqrt(t * t + 1), s = t * c;
+        for (size_t r = 0; r < k; ++r) {
+          const double arp = cov[r * k + p], arq = cov[r * k + q];
+          cov[r * k + p] = c * arp - s * arq;
+          cov[r * k + q] = s * arp + c * arq;
+        }
+        for (size_t r = 0; r < k; ++r) {
+          const double apr = cov[p * k + r], aqr = cov[q * k + r];
+          cov[p * k + r] = c * apr - s * aqr;
+          cov[q * k + r] = s * apr + c * aqr;
+        }
+        for (size_t r = 0; r < k; ++r) {
+          const double vrp = vec[r * k + p], vrq = vec[r * k + q];
+          vec[r * k + p] = c * vrp - s * vrq;
+          vec[r * k + q] = s * vrp + c * vrq;
+        }
+      }
+  }
+  std::vector<size_t> order(k);
+  std::iota(order.begin(), order.end(), 0);
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return cov[a * k + a] > cov[b * k + b]; });
+  double total = 0;
+  for (size_t a = 0; a < k; ++a) total += std::max(0.0, cov[a * k + a]);
+  const auto c = static_cast<size_t>(components);
+  out.coordinates.assign(n, std::vector<double>(c, 0.0));
+  for (size_t comp = 0; comp < c; ++comp) {
+    const size_t e = order[comp];
+    out.explained_variance.push_back(total > 0 ? std::max(0.0, cov[e * k + e]) / total : 0.0);
+    // A component's sign is arbitrary; fix it so that its largest loading is positive.
+    size_t big = 0;
+    for (size_t j = 1; j < k; ++j)
+      if (std::fabs(vec[j * k + e]) > std::fabs(vec[big * k + e])) big = j;
+    const double sign = vec[big * k + e] < 0 ? -1.0 : 1.0;
+    for (size_t r = 0; r < n; ++r) {
+      const float* f = row(F, out.items[r]);
+      double s = 0;
+      for (size_t j = 0; j < k; ++j) s += (f[j] - mean[j]) * vec[j * k + e];
+      out.coordinates[r][comp] = sign * s;
+    }
+  }
+  return out;
+}
+
+}  // namespace collab

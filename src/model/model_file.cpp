@@ -1,0 +1,261 @@
+#include "model/model_file.h"
+
+#include <zlib.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <cstring>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "support/error.h"
+#include "support/files.h"
+
+namespace collab {
+namespace {
+
+using nlohmann::json;
+constexpr char kMagic[8] = {'C', 'O', 'L', 'L', 'A', 'B', 'M', '1'};
+constexpr char kEnd[4] = {'E', 'N', 'D', '!'};
+
+template <class T>
+void append_array(std::string& out, const std::vector<T>& v) {
+  out.append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(T));
+}
+
+std::string join_strings(const std::vector<std::string>& strings) {
+  std::string out;
+  for (const auto& s : strings) {
+    out += s;
+    out += '\0';
+  }
+  return out;
+}
+
+json options_to_json(const TrainOptions& o) {
+  return {{"epochs", o.epochs}, {"lr", o.lr}, {"wd", o.wd}, {"bs", o.batch_size},
+          {"factors", o.factors}, {"y_range", {o.y_low, o.y_high}}, {"valid_pct", o.valid_pct},
+          {"seed", o.seed}, {"layers", o.layers}, {"optimizer", optimizer_name(o.optimizer)},
+          {"arch", arch_name(o.arch)}};
+}
+
+TrainOptions options_from_json(const json& j) {
+  TrainOptions o;
+  o.epochs = j.at("epochs");
+  o.lr = j.at("lr");
+  o.wd = j.at("wd");
+  o.batch_size = j.at("bs");
+  o.factors = j.at("factors");
+  o.y_low = j.at("y_range").at(0);
+  o.y_high = j.at("y_range").at(1);
+  o.valid_pct = j.at("valid_pct");
+  o.seed = j.at("seed");
+  o.layers = j.at("layers").get<std::vector<int>>();
+  o.optimizer = parse_optimizer(j.at("optimizer"));
+  o.arch = parse_arch(j.at("arch"));
+  return o;
+}
+
+// Reads the arrays back in the order the header lists them, checking every size.
+class BlobReader {
+ public:
+  BlobReader(const std::string& path, const std::string& bytes, size_t at, size_t end)
+      : path_(path), bytes_(bytes), at_(at), end_(end) {}
+  // `count` comes from the header: compared against what is left before multiplying, so a
+  // count whose byte size overflows is a truncated file, not a wrapped small number.
+  template <class T>
+  std::vector<T> array(std::uint64_t count) {
+    if (count > (end_ - at_) / sizeof(T)) throw data_error(path_ + ": truncated model file");
+    const size_t n = static_cast<size_t>(count) * sizeof(T);
+    std::vector<T> v(static_cast<size_t>(count));
+    if (n > 0) std::memcpy(v.data(), bytes_.data() + at_, n);
+    at_ += n;
+    return v;
+  }
+  std::vector<std::string> strings(std::uint64_t count, std::uint64_t bytes) {
+    if (bytes > end_ - at_) throw data_error(path_ + ": truncated model file");
+    std::vector<std::string> v;
+    v.reserve(count);
+    const char* p = bytes_.data() + at_;
+    const char* stop = p + bytes;
+    while (p < stop && v.size() < count) {
+      const char* z = static_cast<const char*>(std::memchr(p, '\0', static_cast<size_t>(stop - p)));
+      if (!z) break;
+      v.emplace_back(p, z);
+      p = z + 1;
+    }
+    if (v.size() != count) throw data_error(path_ + ": corrupt vocabulary in model file");
+    at_ += bytes;
+    return v;
+  }
+  size_t position() const { return at_; }
+
+ private:
+  const std::string& path_;
+  const std::string& bytes_;
+  size_t at_, end_;
+};
+
+// A tensor's element count from its declared shape: a negative dimension or a product that
+// overflows is a corrupt file, caught before anything is allocated.
+std::uint64_t element_count(const std::string& path, const NamedTensor& t) {
+  std::uint64_t n = 1;
+  for (auto d : t.shape) {
+    if (d < 0) throw data_error(path + ": corrupt model file (table '" + t.name + "' has a negative dimension)");
+    const auto u = static_cast<std::uint64_t>(d);
+    if (u != 0 && n > std::numeric_limits<std::uint64_t>::max() / u)
+      throw data_error(path + ": corrupt model file (table '" + t.name + "' is impossibly large)");
+    n *= u;
+  }
+  return n;
+}
+
+// A validation loss is null in the file when training had no validation rows.
+double number_or_nan(const json& j) { return j.is_null() ? std::nan("") : j.get<double>(); }
+
+}  // namespace
+
+bool SavedModel::user_trained(std::int32_t user) const {
+  auto u = static_cast<size_t>(user);
+  return u + 1 < rated_offsets.size() && rated_offsets[u + 1] > rated_offsets[u];
+}
+
+std::vector<char> SavedModel::items_trained() const {
+  std::vector<char> seen(vocabulary.item_rows(), 0);
+  for (auto i : rated_items) seen[static_cast<size_t>(i)] = 1;
+  return seen;
+}
+
+void index_training_rows(const RatingSet& train, std::size_t user_rows, SavedModel& m) {
+  m.rated_offsets.assign(user_rows + 1, 0);
+  for (auto u : train.user) ++m.rated_offsets[static_cast<size_t>(u) + 1];
+  for (size_t u = 0; u < user_rows; ++u) m.rated_offsets[u + 1] += m.rated_offsets[u];
+  m.rated_items.assign(train.size(), 0);
+  std::vector<std::int64_t> next(m.rated_offsets.begin(), m.rated_offsets.end() - 1);
+  for (size_t r = 0; r < train.size(); ++r)
+    m.rated_items[static_cast<size_t>(next[static_cast<size_t>(train.user[r])]++)] = train.item[r];
+  for (size_t u = 0; u < user_rows; ++u)
+    std::sort(m.rated_items.begin() + m.rated_offsets[u], m.rated_items.begin() + m.rated_offsets[u + 1]);
+}
+
+void save_model(const std::string& path, const SavedModel& m) { write_file_atomically(path, model_file_bytes(m)); }
+
+std::string model_file_bytes(const SavedModel& m) {
+  json header;
+  header["format"] = "collab-model";
+  header["version"] = 1;
+  header["collab_version"] = COLLAB_VERSION;
+  header["arch"] = arch_name(m.shape.arch);
+  header["shape"] = {{"n_users", m.shape.n_users}, {"n_items", m.shape.n_items},
+                     {"factors", m.shape.factors}, {"y_range", {m.shape.y_low, m.shape.y_high}},
+                     {"layers", m.shape.layers}};
+  header["options"] = options_to_json(m.options);
+  header["dataset"] = m.dataset;
+  header["device"] = m.device;
+  header["item_key"] = m.vocabulary.item_key == ItemKey::title ? "title" : "movieId";
+  for (const auto& e : m.history)
+    header["history"].push_back({{"epoch", e.epoch}, {"train_loss", e.train_loss},
+                                 {"valid_loss", e.valid_loss}, {"seconds", e.seconds}, {"lr", e.lr}});
+  const std::string titles = join_strings(m.vocabulary.item_titles);
+  header["vocabulary"] = {{"users", m.vocabulary.user_ids.size()},
+                          {"items", m.vocabulary.item_titles.size()},
+                          {"title_bytes", titles.size()}};
+  header["rated_items"] = m.rated_items.size();
+  for (const auto& t : m.weights.tensors)
+    header["tensors"].push_back({{"name", t.name}, {"shape", t.shape}});
+
+  const std::string text = header.dump();
+  std::string out(kMagic, sizeof kMagic);
+  const std::uint64_t len = text.size();
+  out.append(reinterpret_cast<const char*>(&len), sizeof len);
+  out += text;
+  append_array(out, m.vocabulary.user_ids);
+  append_array(out, m.vocabulary.item_movie_ids);
+  out += titles;
+  append_array(out, m.rated_offsets);
+  append_array(out, m.rated_items);
+  for (const auto& t : m.weights.tensors) append_array(out, t.values);
+  const auto crc = static_cast<std::uint32_t>(
+      crc32_z(0L, reinterpret_cast<const Bytef*>(out.data()), out.size()));
+  out.append(reinterpret_cast<const char*>(&crc), sizeof crc);
+  out.append(kEnd, sizeof kEnd);
+  return out;
+}
+
+SavedModel load_model(const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec))
+    throw missing_input(path + ": no such model file (train one with `collab train --model " + path + "`)");
+  return parse_model(path, read_input_file(path, "model file"));
+}
+
+SavedModel parse_model(const std::string& path, const std::string& bytes) {
+  const std::string not_model = path + ": not a collab model file";
+  if (bytes.size() < sizeof kMagic + 8 || std::memcmp(bytes.data(), kMagic, sizeof kMagic) != 0)
+    throw data_error(not_model);
+  if (bytes.size() < sizeof kMagic + 8 + 8 ||
+      std::memcmp(bytes.data() + bytes.size() - 4, kEnd, 4) != 0)
+    throw data_error(path + ": truncated model file");
+  const size_t body_end = bytes.size() - 8;
+  std::uint32_t stored_crc;
+  std::memcpy(&stored_crc, bytes.data() + body_end, 4);
+  const auto crc = static_cast<std::uint32_t>(
+      crc32_z(0L, reinterpret_cast<const Bytef*>(bytes.data()), body_end));
+  if (crc != stored_crc) throw data_error(path + ": corrupt model file (checksum mismatch)");
+
+  std::uint64_t len;
+  std::memcpy(&len, bytes.data() + sizeof kMagic, 8);
+  const size_t header_at = sizeof kMagic + 8;
+  if (len > body_end - header_at) throw data_error(path + ": truncated model file");
+  SavedModel m;
+  try {
+    const json h = json::parse(bytes.begin() + static_cast<long>(header_at),
+                               bytes.begin() + static_cast<long>(header_at + len));
+    if (h.at("format") != "collab-model") throw data_error(not_model);
+    if (h.at("version") != 1)
+      throw data_error(path + ": model file version " + h.at("version").dump() +
+                       " is newer than this collab understands");
+    const json& s = h.at("shape");
+    m.shape.arch = parse_arch(h.at("arch"));
+    m.shape.n_users = s.at("n_users");
+    m.shape.n_items = s.at("n_items");
+    m.shape.factors = s.at("factors");
+    m.shape.y_low = s.at("y_range").at(0);
+    m.shape.y_high = s.at("y_range").at(1);
+    m.shape.layers = s.at("layers").get<std::vector<int>>();
+    m.options = options_from_json(h.at("options"));
+    m.dataset = h.at("dataset");
+    m.device = h.at("device");
+    m.vocabulary.item_key = h.at("item_key") == "title" ? ItemKey::title : ItemKey::movie_id;
+    if (h.contains("history"))
+      for (const auto& e : h.at("history"))
+        m.history.push_back({e.at("epoch"), e.at("train_loss"), number_or_nan(e.at("valid_loss")),
+                             e.at("seconds"), e.at("lr")});
+    BlobReader blobs(path, bytes, header_at + len, body_end);
+    const json& v = h.at("vocabulary");
+    const std::uint64_t users = v.at("users"), items = v.at("items");
+    m.vocabulary.user_ids = blobs.array<std::int32_t>(users);
+    m.vocabulary.item_movie_ids = blobs.array<std::int32_t>(items);
+    m.vocabulary.item_titles = blobs.strings(items, v.at("title_bytes"));
+    m.rated_offsets = blobs.array<std::int64_t>(users + 1);
+    m.rated_items = blobs.array<std::int32_t>(h.at("rated_items").get<std::uint64_t>());
+    for (const auto& t : h.at("tensors")) {
+      NamedTensor tensor{t.at("name"), t.at("shape").get<std::vector<std::int64_t>>(), {}};
+      tensor.values = blobs.array<float>(element_count(path, tensor));
+      m.weights.tensors.push_back(std::move(tensor));
+    }
+    if (blobs.position() != body_end) throw data_error(path + ": corrupt model file (extra bytes)");
+  } catch (const json::exception& e) {
+    throw data_error(path + ": corrupt model header (" + e.what() + ")");
+  } catch (const Error& e) {
+    // An unknown architecture or optimizer name is a usage error where a user types it; here
+    // it is a damaged file.
+    if (e.code() != ExitCode::usage) throw;
+    throw data_error(path + ": corrupt model header (" + e.what() + ")");
+  }
+  check_model_invariants(path, m);
+  return m;
+}
+
+}  // namespace collab

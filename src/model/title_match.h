@@ -1,0 +1,27 @@
+// Finding users and items a person names on the command line, with helpful suggestions.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "data/encoding.h"
+
+namespace collab {
+
+// The item a query names: its exact title (or movieId for movieId-keyed models), else the one
+// title equal to it ignoring case, the year and a leading or trailing article ("usual suspects"
+// -> "Usual Suspects, The (1995)"). Otherwise throws ExitCode::data naming the query and offering
+// the closest titles.
+std::int32_t find_item(const Vocabulary& vocab, const std::string& query);
+
+// Up to `n` titles closest to the query, best first.
+std::vector<std::string> closest_titles(const Vocabulary& vocab, const std::string& query, size_t n);
+
+// The row of a userId; throws ExitCode::data when the model does not know the user.
+std::int32_t find_user(const Vocabulary& vocab, std::int64_t user_id);
+
+// Lower case, without the year, punctuation or a leading/trailing English article.
+std::string normalise_title(const std::string& title);
+
+}  // namespace collab

@@ -1,0 +1,56 @@
+// The interface every trainer implements: the fast CPU engine here, and the LibTorch engines
+// (CUDA, the nn architecture) in the plugin. The training loop (fit.h) drives any of them.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "train/split.h"
+#include "train/train_options.h"
+#include "train/weights.h"
+
+namespace collab {
+
+// The optimizer's scheduled values for one step.
+struct StepHyper {
+  float lr;
+  float mom;  // Adam's beta1
+};
+
+class TrainingEngine {
+ public:
+  virtual ~TrainingEngine() = default;
+  // One optimizer step per batch: batch b is training rows order[b*bs, (b+1)*bs) with hyper[b].
+  // Checks `stop` between batches and returns the losses of the batches it ran.
+  virtual std::vector<float> train_batches(const std::int32_t* order, size_t n_batches,
+                                           size_t batch_size, const StepHyper* hyper,
+                                           const std::atomic<bool>* stop) = 0;
+  // Called with the order of an epoch before it trains, on another thread while the epoch before
+  // it trains: an engine may lay that epoch's ratings out ahead of time and use that layout when
+  // train_batches is given the same storage. The order's storage must stay unchanged until
+  // train_batches has run over it, and until forget_prepared_orders() is called (fit does when it
+  // returns), storage with another order must not be passed at that address. Optional.
+  virtual void prepare_order(const std::int32_t* order, size_t n) {
+    (void)order;
+    (void)n;
+  }
+  virtual void forget_prepared_orders() {}
+  // Mean squared error over every validation row.
+  virtual double validation_mse() = 0;
+  virtual Weights weights() const = 0;
+  virtual std::string device_name() const = 0;
+};
+
+// What an engine is built from.
+struct EngineSetup {
+  ModelShape shape;
+  const TrainValidSplit* data = nullptr;  // must outlive the engine
+  Weights initial;                        // empty: the engine initialises (nn)
+  TrainOptions options;
+};
+
+
+}  // namespace collab

@@ -1,0 +1,42 @@
+#include "train/engine_factory.h"
+
+#include "cpu/cpu_engine.h"
+#include "support/error.h"
+#include "train/torch_plugin.h"
+
+namespace collab {
+
+std::unique_ptr<TrainingEngine> make_engine(const EngineSetup& setup, const std::string& device,
+                                            const std::string& engine) {
+  const bool nn = setup.shape.arch == Arch::nn;
+  if (engine == "cpu" && nn)
+    throw usage_error("--engine cpu trains the embedding models only; --arch nn needs --engine torch or auto");
+  if (engine == "cpu" && device == "cuda")
+    throw usage_error("--engine cpu runs on the CPU only; use --engine torch or auto with --device cuda");
+  if (setup.options.optimizer == OptimizerKind::sparse_adam && nn)
+    throw usage_error("--optimizer sparse-adam is for the embedding models; --arch nn uses adam");
+
+  if (device == "cuda" && !torch_plugin_built_with_cuda())
+    throw unavailable("--device cuda: CUDA is not available: this collab was built against a "
+                      "LibTorch without CUDA (see the README's CUDA build); use --device cpu or auto");
+
+  // Only load LibTorch when it can matter: it costs most of a second.
+  const bool may_use_gpu = device == "cuda" || (device == "auto" && torch_plugin_built_with_cuda());
+  if (!nn && engine != "torch" && !may_use_gpu) return make_cpu_engine(setup);
+
+  const TorchPlugin& torch = load_torch_plugin();
+  std::string chosen = "cpu";
+  if (device == "cuda") {
+    if (!torch.cuda_available())
+      throw unavailable("--device cuda: CUDA is not available (LibTorch " + torch.torch_version() +
+                        (torch_plugin_built_with_cuda() ? ", no GPU visible" : ", built without CUDA") +
+                        "); use --device cpu or auto");
+    chosen = "cuda";
+  } else if (device == "auto" && engine != "cpu" && torch.cuda_available()) {
+    chosen = "cuda";
+  }
+  if (chosen == "cpu" && !nn && engine != "torch") return make_cpu_engine(setup);
+  return torch.make_engine(setup, chosen);
+}
+
+}  // namespace collab

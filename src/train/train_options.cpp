@@ -1,0 +1,40 @@
+#include "train/train_options.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "support/error.h"
+
+namespace collab {
+
+std::string arch_name(Arch a) {
+  switch (a) {
+    case Arch::dot: return "dot";
+    case Arch::dot_range: return "dot-range";
+    case Arch::dot_bias: return "dot-bias";
+    case Arch::nn: return "nn";
+  }
+  return "?";
+}
+
+Arch parse_arch(const std::string& name) {
+  for (Arch a : {Arch::dot, Arch::dot_range, Arch::dot_bias, Arch::nn})
+    if (arch_name(a) == name) return a;
+  throw usage_error("unknown architecture '" + name + "' (dot, dot-range, dot-bias, nn)");
+}
+
+std::string optimizer_name(OptimizerKind o) {
+  return o == OptimizerKind::adam ? "adam" : "sparse-adam";
+}
+
+OptimizerKind parse_optimizer(const std::string& name) {
+  if (name == "adam") return OptimizerKind::adam;
+  if (name == "sparse-adam") return OptimizerKind::sparse_adam;
+  throw usage_error("unknown optimizer '" + name + "' (adam, sparse-adam)");
+}
+
+int fastai_embedding_size(std::int64_t n_rows) {
+  return static_cast<int>(std::min(600.0, std::round(1.6 * std::pow(static_cast<double>(n_rows), 0.56))));
+}
+
+}  // namespace collab
