@@ -4,6 +4,8 @@
 
 #include <cmath>
 
+#include "train/adam.h"
+
 namespace collab {
 
 struct AdamStep {
@@ -15,6 +17,21 @@ struct AdamStep {
   float inv_sqrt_debias2;  // 1 / sqrt(1 - beta2^t)
   float eps;
 };
+
+// Adam's constants as the CPU kernels use them: floats, with sqrt(beta2) for the rms form.
+inline AdamStep float_step(const AdamConstants& c) {
+  AdamStep s;
+  s.decay = static_cast<float>(c.decay);
+  s.mom = static_cast<float>(c.mom);
+  s.one_minus_mom = 1.0f - s.mom;
+  s.beta2 = static_cast<float>(c.beta2);
+  s.one_minus_beta2 = static_cast<float>(1.0 - c.beta2);
+  s.sqrt_beta2 = static_cast<float>(std::sqrt(c.beta2));
+  s.step_size = static_cast<float>(c.step_size);
+  s.inv_sqrt_debias2 = static_cast<float>(c.inv_sqrt_debias2);
+  s.eps = static_cast<float>(c.eps);
+  return s;
+}
 
 // fastai's Adam on one parameter p with gradient `grad`, keeping rms = sqrt(v) rather than v
 // (the same numbers up to float rounding). Inline, so that a loop of it vectorises.

@@ -55,8 +55,6 @@ struct FloatBuffer {
 // compute with; flushing them to zero changes no result that matters. Per thread.
 void flush_denormals_on_this_thread() { _mm_setcsr(_mm_getcsr() | 0x8040); }
 
-using AdamConstants = AdamStep;
-
 // fastai's Adam on n contiguous parameters whose gradient is in g; leaves g zeroed for the next
 // batch. The optimizer keeps rms = sqrt(v) rather than Adam's v: the same numbers up to float
 // rounding, and it lets parameters without a gradient (nearly all, every step) update their rms
@@ -64,7 +62,7 @@ using AdamConstants = AdamStep;
 // at run time; no FMA, so both give the same bits; -fno-math-errno lets the sqrt vectorise.
 __attribute__((target_clones("avx2", "default")))
 void adam_update(float* __restrict p, float* __restrict m, float* __restrict rms,
-                 float* __restrict g, size_t n, AdamConstants c) {
+                 float* __restrict g, size_t n, AdamStep c) {
 #pragma omp simd
   for (size_t j = 0; j < n; ++j) {
     adam_step_with_gradient(p[j], m[j], rms[j], g[j], c);
@@ -83,7 +81,7 @@ void adam_update(float* __restrict p, float* __restrict m, float* __restrict rms
 // One step for a span of parameters without a gradient.
 __attribute__((target_clones("avx2", "default")))
 void adam_update_no_grad(float* __restrict p, float* __restrict m, float* __restrict rms, size_t n,
-                         AdamConstants c) {
+                         AdamStep c) {
 #pragma omp simd
   for (size_t j = 0; j < n; ++j) {
     float pj = p[j], mj = m[j], rj = rms[j];
@@ -96,14 +94,14 @@ void adam_update_no_grad(float* __restrict p, float* __restrict m, float* __rest
 // throughout: the same arithmetic, so the same bits, as adam_update_no_grad once per step.
 __attribute__((target_clones("avx2", "default")))
 void adam_replay_no_grad(float* __restrict p, float* __restrict m, float* __restrict rms, size_t n,
-                         const AdamConstants* steps, size_t count) {
+                         const AdamStep* steps, size_t count) {
   constexpr size_t kLanes = 8;
   for (size_t j0 = 0; j0 < n; j0 += kLanes) {
     const size_t lanes = std::min(kLanes, n - j0);
     float pp[kLanes] = {}, mm[kLanes] = {}, rr[kLanes] = {};  // unused lanes stay 0: 0 / eps
     for (size_t l = 0; l < lanes; ++l) pp[l] = p[j0 + l], mm[l] = m[j0 + l], rr[l] = rms[j0 + l];
     for (size_t s = 0; s < count; ++s) {
-      const AdamConstants& c = steps[s];
+      const AdamStep& c = steps[s];
 #pragma omp simd
       for (size_t l = 0; l < kLanes; ++l) COLLAB_NO_GRAD_STEP(c, pp[l], mm[l], rr[l]);
     }
@@ -207,7 +205,7 @@ class CpuEmbeddingEngine final : public TrainingEngine {
       }
       losses.push_back(forward_backward(batch, bs));
       ++step_;
-      const AdamConstants c = constants(hyper[b]);
+      const AdamStep c = constants(hyper[b]);
       if (mode_ == Mode::dense) {
         dense_step(c, threads);
       } else {
@@ -251,11 +249,11 @@ class CpuEmbeddingEngine final : public TrainingEngine {
       }
       w.tensors.push_back(std::move(t));
     };
-    table("user_factors", 0, users_, 0, k_);
-    table("item_factors", users_, items_, 0, k_);
+    table(tables::user_factors, 0, users_, 0, k_);
+    table(tables::item_factors, users_, items_, 0, k_);
     if (shape_.has_bias()) {
-      table("user_bias", 0, users_, k_, 1);
-      table("item_bias", users_, items_, k_, 1);
+      table(tables::user_bias, 0, users_, k_, 1);
+      table(tables::item_bias, users_, items_, k_, 1);
     }
     return w;
   }
@@ -283,11 +281,11 @@ class CpuEmbeddingEngine final : public TrainingEngine {
       for (size_t r = 0; r < rows; ++r)
         std::memcpy(param(first_row + r) + from, t.values.data() + r * count, count * sizeof(float));
     };
-    copy("user_factors", 0, users_, 0, k_);
-    copy("item_factors", users_, items_, 0, k_);
+    copy(tables::user_factors, 0, users_, 0, k_);
+    copy(tables::item_factors, users_, items_, 0, k_);
     if (shape_.has_bias()) {
-      copy("user_bias", 0, users_, k_, 1);
-      copy("item_bias", users_, items_, k_, 1);
+      copy(tables::user_bias, 0, users_, k_, 1);
+      copy(tables::item_bias, users_, items_, k_, 1);
     }
   }
 
@@ -382,24 +380,11 @@ class CpuEmbeddingEngine final : public TrainingEngine {
     return static_cast<float>(sum / static_cast<double>(bs));
   }
 
-  AdamConstants constants(const StepHyper& h) const {
-    const double t = static_cast<double>(step_);
-    AdamConstants c;
-    c.decay = static_cast<float>(1.0 - static_cast<double>(h.lr) * options_.wd);
-    c.mom = h.mom;
-    c.one_minus_mom = 1.0f - h.mom;
-    c.beta2 = static_cast<float>(options_.beta2);
-    c.one_minus_beta2 = static_cast<float>(1.0 - options_.beta2);
-    c.sqrt_beta2 = static_cast<float>(std::sqrt(options_.beta2));
-    c.step_size = static_cast<float>(h.lr / (1.0 - std::pow(static_cast<double>(h.mom), t)));
-    c.inv_sqrt_debias2 = static_cast<float>(1.0 / std::sqrt(1.0 - std::pow(options_.beta2, t)));
-    c.eps = static_cast<float>(options_.eps);
-    return c;
-  }
+  AdamStep constants(const StepHyper& h) const { return float_step(adam_constants(h, step_, options_)); }
 
   // What the deferred updates need of this step: its constants (exact mode), or the running
   // sums its closed form reads (sparse mode).
-  void record_step(const AdamConstants& c) {
+  void record_step(const AdamStep& c) {
     if (mode_ == Mode::lazy) {
       step_constants_.push_back(c);
       return;
@@ -458,7 +443,7 @@ class CpuEmbeddingEngine final : public TrainingEngine {
   }
 
   // Adam on the rows with a gradient (lazy and sparse modes).
-  void update_touched_rows(const AdamConstants& c) {
+  void update_touched_rows(const AdamStep& c) {
     if (mode_ == Mode::sparse) sparse_adam_update(row_table(), touched_.data(), touched_.size(), gradients_.get(), c);
     for (size_t slot = 0; slot < touched_.size(); ++slot) {
       const auto row = static_cast<size_t>(touched_[slot]);
@@ -500,12 +485,12 @@ class CpuEmbeddingEngine final : public TrainingEngine {
   }
 
   // Dense exact mode (tests): every row, every step; the full kernel on rows with a gradient.
-  void dense_step(const AdamConstants& c, int threads) {
+  void dense_step(const AdamStep& c, int threads) {
     pool_->run(threads, [&](int part, int parts) { update_rows(c, part, parts); });
   }
 
   // Thread `part` of `parts` updates its share of the rows.
-  void update_rows(const AdamConstants& c, int part, int parts) const {
+  void update_rows(const AdamStep& c, int part, int parts) const {
     const size_t rows = users_ + items_;
     const size_t first = rows * static_cast<size_t>(part) / static_cast<size_t>(parts);
     const size_t last = rows * static_cast<size_t>(part + 1) / static_cast<size_t>(parts);
@@ -579,14 +564,14 @@ class CpuEmbeddingEngine final : public TrainingEngine {
   std::int64_t step_ = 0;
   std::vector<std::int32_t> touched_;  // this batch's rows
   std::uint32_t batch_stamp_ = 0;
-  std::vector<AdamConstants> step_constants_;  // lazy mode: step s at s - 1
+  std::vector<AdamStep> step_constants_;  // lazy mode: step s at s - 1
   std::vector<double> log_mom_, log_decay_;    // running sums of log(beta1), log(1 - lr*wd)
   // Sparse mode's catch-up: the rows behind, what they missed, and their factors.
   std::vector<std::int32_t> catch_up_rows_;
   std::vector<float> missed_count_, missed_log_decay_, missed_log_mom_;
   std::vector<float> keep_, m_scale_, rms_scale_, inv_b_, eps_a_;
   size_t behind_ = 0;
-  AdamConstants last_constants_{};
+  AdamStep last_constants_{};
 };
 
 }  // namespace

@@ -29,19 +29,18 @@ float sigmoid_range(float z, float lo, float hi) { return lo + (hi - lo) / (1.0f
 // (running statistics), then the output Linear and sigmoid_range.
 double nn_forward(const SavedModel& m, std::int32_t user, std::int32_t item) {
   const Weights& w = m.weights;
-  const NamedTensor& U = w.get("user_factors");
-  const NamedTensor& I = w.get("item_factors");
+  const NamedTensor& U = w.get(tables::user_factors);
+  const NamedTensor& I = w.get(tables::item_factors);
   std::vector<float> x(row(U, user), row(U, user) + U.cols());
   x.insert(x.end(), row(I, item), row(I, item) + I.cols());
   for (size_t l = 0; l < m.shape.layers.size(); ++l) {
-    const std::string p = "layers." + std::to_string(l) + ".";
-    const NamedTensor& W = w.get(p + "linear.weight");
+    const NamedTensor& W = w.get(tables::layer(l, tables::linear_weight));
     const auto out = static_cast<size_t>(W.rows()), in = static_cast<size_t>(W.cols());
     if (in != x.size()) throw data_error("corrupt nn model: layer " + std::to_string(l) + " has the wrong input size");
-    const auto& g = w.get(p + "bn.weight").values;
-    const auto& b = w.get(p + "bn.bias").values;
-    const auto& mean = w.get(p + "bn.running_mean").values;
-    const auto& var = w.get(p + "bn.running_var").values;
+    const auto& g = w.get(tables::layer(l, tables::bn_weight)).values;
+    const auto& b = w.get(tables::layer(l, tables::bn_bias)).values;
+    const auto& mean = w.get(tables::layer(l, tables::bn_running_mean)).values;
+    const auto& var = w.get(tables::layer(l, tables::bn_running_var)).values;
     std::vector<float> y(out);
     for (size_t o = 0; o < out; ++o) {
       float s = 0;
@@ -51,8 +50,8 @@ double nn_forward(const SavedModel& m, std::int32_t user, std::int32_t item) {
     }
     x = std::move(y);
   }
-  const NamedTensor& O = w.get("out.weight");
-  float z = w.get("out.bias").values.at(0);
+  const NamedTensor& O = w.get(tables::out_weight);
+  float z = w.get(tables::out_bias).values.at(0);
   for (size_t i = 0; i < x.size(); ++i) z += O.values.at(i) * x[i];
   return sigmoid_range(z, m.shape.y_low, m.shape.y_high);
 }
@@ -77,7 +76,7 @@ BiasExtremes extreme_biases(const SavedModel& m, size_t top, bool users, bool in
   if (!m.shape.has_bias())
     throw data_error(std::string("the model has no biases: it was trained with --arch ") + arch_hint(m) +
                      " (biases come with dot-bias)");
-  const NamedTensor& bias = m.weights.get(users ? "user_bias" : "item_bias");
+  const NamedTensor& bias = m.weights.get(users ? tables::user_bias : tables::item_bias);
   const std::vector<char> trained = users ? users_trained(m) : m.items_trained();
   std::vector<std::pair<double, std::int32_t>> scored;
   for (size_t r = 1; r < bias.values.size(); ++r)
@@ -95,7 +94,7 @@ BiasExtremes extreme_biases(const SavedModel& m, size_t top, bool users, bool in
 
 std::vector<ScoredItem> similar_items(const SavedModel& m, std::int32_t item, size_t top,
                                       bool include_untrained) {
-  const NamedTensor& F = m.weights.get("item_factors");
+  const NamedTensor& F = m.weights.get(tables::item_factors);
   const auto k = static_cast<size_t>(F.cols());
   std::vector<double> norms(static_cast<size_t>(F.rows()));
   for (size_t r = 0; r < norms.size(); ++r) {
@@ -118,15 +117,15 @@ std::vector<ScoredItem> similar_items(const SavedModel& m, std::int32_t item, si
 
 double predict_rating(const SavedModel& m, std::int32_t user, std::int32_t item) {
   if (m.shape.arch == Arch::nn) return nn_forward(m, user, item);
-  const NamedTensor& U = m.weights.get("user_factors");
-  const NamedTensor& I = m.weights.get("item_factors");
+  const NamedTensor& U = m.weights.get(tables::user_factors);
+  const NamedTensor& I = m.weights.get(tables::item_factors);
   const float* pu = row(U, user);
   const float* pi = row(I, item);
   float z = 0;
   for (std::int64_t j = 0; j < U.cols(); ++j) z += pu[j] * pi[j];
   if (m.shape.has_bias())
-    z += m.weights.get("user_bias").values[static_cast<size_t>(user)] +
-         m.weights.get("item_bias").values[static_cast<size_t>(item)];
+    z += m.weights.get(tables::user_bias).values[static_cast<size_t>(user)] +
+         m.weights.get(tables::item_bias).values[static_cast<size_t>(item)];
   return m.shape.has_range() ? sigmoid_range(z, m.shape.y_low, m.shape.y_high) : z;
 }
 
@@ -145,7 +144,7 @@ std::vector<ScoredItem> recommend_items(const SavedModel& m, std::int32_t user, 
 }
 
 ItemPca item_factor_pca(const SavedModel& m, int components, size_t most_rated) {
-  const NamedTensor& F = m.weights.get("item_factors");
+  const NamedTensor& F = m.weights.get(tables::item_factors);
   const auto k = static_cast<size_t>(F.cols());
   if (components < 1 || static_cast<size_t>(components) > k)
     throw usage_error("--pca must be between 1 and " + std::to_string(k));

@@ -69,34 +69,34 @@ void check_tables(const Checker& c, const SavedModel& m) {
     if (!names.insert(t.name).second) c.fail("table '" + t.name + "' appears twice");
   if (s.arch != Arch::nn) {
     if (s.factors < 1) c.fail("factors must be positive");
-    c.table("user_factors", {s.n_users, s.factors});
-    c.table("item_factors", {s.n_items, s.factors});
+    c.table(tables::user_factors, {s.n_users, s.factors});
+    c.table(tables::item_factors, {s.n_items, s.factors});
     if (s.has_bias()) {
-      c.table("user_bias", {s.n_users});
-      c.table("item_bias", {s.n_items});
+      c.table(tables::user_bias, {s.n_users});
+      c.table(tables::item_bias, {s.n_items});
     }
     if (m.weights.tensors.size() != names.size() || names.size() != (s.has_bias() ? 4u : 2u))
       c.fail("unexpected tables for a " + arch_name(s.arch) + " model");
     return;
   }
   // nn: the embeddings' widths are free; each layer's input is the previous layer's output.
-  const NamedTensor* users = m.weights.find("user_factors");
-  const NamedTensor* items = m.weights.find("item_factors");
+  const NamedTensor* users = m.weights.find(tables::user_factors);
+  const NamedTensor* items = m.weights.find(tables::item_factors);
   if (!users || !items || users->shape.size() != 2 || items->shape.size() != 2)
     c.fail("an nn model needs two-dimensional user_factors and item_factors");
-  c.table("user_factors", {s.n_users, users->cols()});
-  c.table("item_factors", {s.n_items, items->cols()});
+  c.table(tables::user_factors, {s.n_users, users->cols()});
+  c.table(tables::item_factors, {s.n_items, items->cols()});
   std::int64_t width = users->cols() + items->cols();
   for (size_t l = 0; l < s.layers.size(); ++l) {
     const std::int64_t out = s.layers[l];
     if (out < 1) c.fail("layer " + std::to_string(l) + " has no units");
-    const std::string p = "layers." + std::to_string(l) + ".";
-    c.table(p + "linear.weight", {out, width});
-    for (const char* bn : {"bn.weight", "bn.bias", "bn.running_mean", "bn.running_var"}) c.table(p + bn, {out});
+    c.table(tables::layer(l, tables::linear_weight), {out, width});
+    for (const char* bn : {tables::bn_weight, tables::bn_bias, tables::bn_running_mean, tables::bn_running_var})
+      c.table(tables::layer(l, bn), {out});
     width = out;
   }
-  c.table("out.weight", {1, width});
-  c.table("out.bias", {1});
+  c.table(tables::out_weight, {1, width});
+  c.table(tables::out_bias, {1});
   if (names.size() != 4 + 5 * s.layers.size()) c.fail("unexpected tables for an nn model");
 }
 

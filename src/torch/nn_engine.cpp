@@ -104,18 +104,17 @@ class NnEngine final : public TrainingEngine {
 
   Weights weights() const override {
     Weights w;
-    w.tensors.push_back(to_named("user_factors", model_->users->weight));
-    w.tensors.push_back(to_named("item_factors", model_->items->weight));
+    w.tensors.push_back(to_named(tables::user_factors, model_->users->weight));
+    w.tensors.push_back(to_named(tables::item_factors, model_->items->weight));
     for (size_t l = 0; l < model_->linears.size(); ++l) {
-      const std::string p = "layers." + std::to_string(l) + ".";
-      w.tensors.push_back(to_named(p + "linear.weight", model_->linears[l]->weight));
-      w.tensors.push_back(to_named(p + "bn.weight", model_->norms[l]->weight));
-      w.tensors.push_back(to_named(p + "bn.bias", model_->norms[l]->bias));
-      w.tensors.push_back(to_named(p + "bn.running_mean", model_->norms[l]->running_mean));
-      w.tensors.push_back(to_named(p + "bn.running_var", model_->norms[l]->running_var));
+      w.tensors.push_back(to_named(tables::layer(l, tables::linear_weight), model_->linears[l]->weight));
+      w.tensors.push_back(to_named(tables::layer(l, tables::bn_weight), model_->norms[l]->weight));
+      w.tensors.push_back(to_named(tables::layer(l, tables::bn_bias), model_->norms[l]->bias));
+      w.tensors.push_back(to_named(tables::layer(l, tables::bn_running_mean), model_->norms[l]->running_mean));
+      w.tensors.push_back(to_named(tables::layer(l, tables::bn_running_var), model_->norms[l]->running_var));
     }
-    w.tensors.push_back(to_named("out.weight", model_->out->weight));
-    w.tensors.push_back(to_named("out.bias", model_->out->bias));
+    w.tensors.push_back(to_named(tables::out_weight, model_->out->weight));
+    w.tensors.push_back(to_named(tables::out_bias, model_->out->bias));
     return w;
   }
 
@@ -126,16 +125,14 @@ class NnEngine final : public TrainingEngine {
  private:
   void adam_step(const StepHyper& h) {
     torch::NoGradGuard no_grad;
-    const double t = static_cast<double>(step_);
-    const double step_size = h.lr / (1.0 - std::pow(static_cast<double>(h.mom), t));
-    const double debias2 = 1.0 - std::pow(options_.beta2, t);
+    const AdamConstants c = adam_constants(h, step_, options_);
     for (auto& s : params_) {
       const torch::Tensor& g = s.param.grad();
       if (!g.defined()) continue;
-      if (s.decay) s.param.mul_(1.0 - h.lr * options_.wd);
+      if (s.decay) s.param.mul_(c.decay);
       s.exp_avg.mul_(h.mom).add_(g, 1.0 - h.mom);
-      s.exp_avg_sq.mul_(options_.beta2).addcmul_(g, g, 1.0 - options_.beta2);
-      s.param.addcdiv_(s.exp_avg, (s.exp_avg_sq / debias2).sqrt_().add_(options_.eps), -step_size);
+      s.exp_avg_sq.mul_(c.beta2).addcmul_(g, g, 1.0 - c.beta2);
+      s.param.addcdiv_(s.exp_avg, (s.exp_avg_sq / c.debias2).sqrt_().add_(c.eps), -c.step_size);
     }
   }
 

@@ -20,13 +20,13 @@ class TensorEmbeddingEngine final : public TrainingEngine {
     params_ = torch::zeros({total}, torch::TensorOptions().dtype(torch::kFloat32).device(device_));
     user_factors_ = params_.narrow(0, 0, nu * k).view({nu, k});
     item_factors_ = params_.narrow(0, nu * k, ni * k).view({ni, k});
-    user_factors_.copy_(from_named(s.initial.get("user_factors"), device_));
-    item_factors_.copy_(from_named(s.initial.get("item_factors"), device_));
+    user_factors_.copy_(from_named(s.initial.get(tables::user_factors), device_));
+    item_factors_.copy_(from_named(s.initial.get(tables::item_factors), device_));
     if (shape_.has_bias()) {
       user_bias_ = params_.narrow(0, (nu + ni) * k, nu);
       item_bias_ = params_.narrow(0, (nu + ni) * k + nu, ni);
-      user_bias_.copy_(from_named(s.initial.get("user_bias"), device_));
-      item_bias_.copy_(from_named(s.initial.get("item_bias"), device_));
+      user_bias_.copy_(from_named(s.initial.get(tables::user_bias), device_));
+      item_bias_.copy_(from_named(s.initial.get(tables::item_bias), device_));
     }
     grad_ = torch::zeros_like(params_);
     exp_avg_ = torch::zeros_like(params_);
@@ -89,11 +89,11 @@ class TensorEmbeddingEngine final : public TrainingEngine {
   Weights weights() const override {
     guarded([&] { const_cast<TensorEmbeddingEngine*>(this)->catch_up_all_rows(); });  // no-op if caught up
     Weights w;
-    w.tensors.push_back(to_named("user_factors", user_factors_));
-    w.tensors.push_back(to_named("item_factors", item_factors_));
+    w.tensors.push_back(to_named(tables::user_factors, user_factors_));
+    w.tensors.push_back(to_named(tables::item_factors, item_factors_));
     if (shape_.has_bias()) {
-      w.tensors.push_back(to_named("user_bias", user_bias_));
-      w.tensors.push_back(to_named("item_bias", item_bias_));
+      w.tensors.push_back(to_named(tables::user_bias, user_bias_));
+      w.tensors.push_back(to_named(tables::item_bias, item_bias_));
     }
     return w;
   }
@@ -138,21 +138,11 @@ class TensorEmbeddingEngine final : public TrainingEngine {
     return diff.pow(2).mean();
   }
 
-  struct Constants {
-    double decay, step_size, debias2, inv_sqrt_debias2;
-  };
-  Constants constants(const StepHyper& h) const { return constants_at(h, step_); }
-  Constants constants_at(const StepHyper& h, std::int64_t step) const {
-    const double t = static_cast<double>(step);
-    const double debias2 = 1.0 - std::pow(options_.beta2, t);
-    return {1.0 - static_cast<double>(h.lr) * options_.wd,
-            static_cast<double>(h.lr) / (1.0 - std::pow(static_cast<double>(h.mom), t)), debias2,
-            1.0 / std::sqrt(debias2)};
-  }
+  AdamConstants constants(const StepHyper& h) const { return adam_constants(h, step_, options_); }
 
   // fastai's Adam, in place, on every parameter.
   void dense_step(const StepHyper& h) {
-    const Constants c = constants(h);
+    const AdamConstants c = constants(h);
     params_.mul_(c.decay);
     exp_avg_.mul_(h.mom).add_(grad_, 1.0 - h.mom);
     exp_avg_sq_.mul_(options_.beta2).addcmul_(grad_, grad_, 1.0 - options_.beta2);
@@ -169,7 +159,7 @@ class TensorEmbeddingEngine final : public TrainingEngine {
     torch::Tensor keep, inv_sum_a_over_b, eps_over_sum_a, m_scale, rms_scale;  // per parameter
   };
   RowCatchUp catch_up_factors(std::int64_t now, double log_decay_now, const StepHyper& h) {
-    const Constants c = constants_at(h, now);
+    const AdamConstants c = adam_constants(h, now, options_);
     torch::Tensor n = (now - last_step_).to(torch::kFloat64);
     const double delta = c.decay;
     auto series = [&](double r) {  // sum over k = 1..n of r^k delta^(n-k)
@@ -210,7 +200,7 @@ class TensorEmbeddingEngine final : public TrainingEngine {
 
   // This step's Adam update of the batch's rows, already caught up.
   void sparse_step(const torch::Tensor& u, const torch::Tensor& i, const StepHyper& h) {
-    const Constants c = constants(h);
+    const AdamConstants c = constants(h);
     torch::Tensor touched = touched_rows(u, i);
     torch::Tensor mask = touched.index_select(0, element_row_);
     log_decay_ += std::log(c.decay);

@@ -8,17 +8,12 @@
 #include <string>
 #include <vector>
 
+#include "train/adam.h"
 #include "train/split.h"
 #include "train/train_options.h"
 #include "train/weights.h"
 
 namespace collab {
-
-// The optimizer's scheduled values for one step.
-struct StepHyper {
-  float lr;
-  float mom;  // Adam's beta1
-};
 
 class TrainingEngine {
  public:

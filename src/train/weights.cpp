@@ -27,11 +27,11 @@ Weights initial_embedding_weights(const ModelShape& s, float init_std, std::uint
     return t;
   };
   Weights w;
-  w.tensors.push_back(table("user_factors", {s.n_users, s.factors}));
-  w.tensors.push_back(table("item_factors", {s.n_items, s.factors}));
+  w.tensors.push_back(table(tables::user_factors, {s.n_users, s.factors}));
+  w.tensors.push_back(table(tables::item_factors, {s.n_items, s.factors}));
   if (s.has_bias()) {
-    w.tensors.push_back(table("user_bias", {s.n_users}));
-    w.tensors.push_back(table("item_bias", {s.n_items}));
+    w.tensors.push_back(table(tables::user_bias, {s.n_users}));
+    w.tensors.push_back(table(tables::item_bias, {s.n_items}));
   }
   return w;
 }

@@ -9,6 +9,23 @@
 
 namespace collab {
 
+// The tables' names as model files store them, one place for every engine and reader.
+namespace tables {
+inline constexpr const char* user_factors = "user_factors";  // [users, k]; nn: [users, its width]
+inline constexpr const char* item_factors = "item_factors";
+inline constexpr const char* user_bias = "user_bias";        // [users], dot-bias only
+inline constexpr const char* item_bias = "item_bias";
+inline constexpr const char* out_weight = "out.weight";      // nn: the output layer, [1, width]
+inline constexpr const char* out_bias = "out.bias";          // [1]
+// nn hidden layer l's tables: "layers.<l>.<part>".
+inline constexpr const char* linear_weight = "linear.weight";  // [units, inputs]
+inline constexpr const char* bn_weight = "bn.weight";          // [units] each, BatchNorm
+inline constexpr const char* bn_bias = "bn.bias";
+inline constexpr const char* bn_running_mean = "bn.running_mean";
+inline constexpr const char* bn_running_var = "bn.running_var";
+inline std::string layer(size_t l, const char* part) { return "layers." + std::to_string(l) + "." + part; }
+}  // namespace tables
+
 struct NamedTensor {
   std::string name;
   std::vector<std::int64_t> shape;
