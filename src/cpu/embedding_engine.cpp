@@ -28,6 +28,7 @@
 #include "cpu/cpu_engine.h"
 #include "cpu/forward_backward.h"
 #include "support/error.h"
+#include "train/forward.h"
 #include "cpu/sparse_adam.h"
 #include "cpu/step_pool.h"
 
@@ -289,10 +290,7 @@ class CpuEmbeddingEngine final : public TrainingEngine {
     }
   }
 
-  float output(float z) const {
-    if (!shape_.has_range()) return z;
-    return shape_.y_low + (shape_.y_high - shape_.y_low) / (1.0f + std::exp(-z));
-  }
+  float output(float z) const { return embedding_output(shape_, z); }
   ForwardModel forward_model() const {
     return {k_, shape_.has_bias(), shape_.has_range(), shape_.y_low, shape_.y_high - shape_.y_low,
             state_.get(), 3 * stride_, gradients_.get(), stride_};

@@ -5,6 +5,7 @@
 #include <numeric>
 
 #include "support/error.h"
+#include "train/forward.h"
 
 namespace collab {
 namespace {
@@ -22,8 +23,6 @@ std::vector<char> users_trained(const SavedModel& m) {
 const float* row(const NamedTensor& t, std::int32_t r) {
   return t.values.data() + static_cast<size_t>(r) * static_cast<size_t>(t.cols());
 }
-
-float sigmoid_range(float z, float lo, float hi) { return lo + (hi - lo) / (1.0f + std::exp(-z)); }
 
 // fastai's EmbeddingNN forward in evaluation mode: Linear -> ReLU -> BatchNorm per hidden layer
 // (running statistics), then the output Linear and sigmoid_range.
@@ -119,14 +118,10 @@ double predict_rating(const SavedModel& m, std::int32_t user, std::int32_t item)
   if (m.shape.arch == Arch::nn) return nn_forward(m, user, item);
   const NamedTensor& U = m.weights.get(tables::user_factors);
   const NamedTensor& I = m.weights.get(tables::item_factors);
-  const float* pu = row(U, user);
-  const float* pi = row(I, item);
-  float z = 0;
-  for (std::int64_t j = 0; j < U.cols(); ++j) z += pu[j] * pi[j];
-  if (m.shape.has_bias())
-    z += m.weights.get(tables::user_bias).values[static_cast<size_t>(user)] +
-         m.weights.get(tables::item_bias).values[static_cast<size_t>(item)];
-  return m.shape.has_range() ? sigmoid_range(z, m.shape.y_low, m.shape.y_high) : z;
+  const bool bias = m.shape.has_bias();
+  return embedding_prediction(m.shape, row(U, user), row(I, item), static_cast<size_t>(U.cols()),
+                              bias ? m.weights.get(tables::user_bias).values[static_cast<size_t>(user)] : 0.0f,
+                              bias ? m.weights.get(tables::item_bias).values[static_cast<size_t>(item)] : 0.0f);
 }
 
 std::vector<ScoredItem> recommend_items(const SavedModel& m, std::int32_t user, size_t top,

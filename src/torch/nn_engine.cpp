@@ -88,17 +88,10 @@ class NnEngine final : public TrainingEngine {
 
   double validation_mse() override {
     return guarded([&] {
-      torch::NoGradGuard no_grad;
       model_->eval();
-      if (valid_.rating.numel() == 0) return std::nan("");
-      torch::Tensor sum = torch::zeros({}, torch::TensorOptions().dtype(torch::kFloat64).device(device_));
-      const long n = valid_.rating.numel(), chunk = 1 << 18;
-      for (long at = 0; at < n; at += chunk) {
-        const long len = std::min(chunk, n - at);
-        torch::Tensor pred = model_->forward(valid_.user.narrow(0, at, len), valid_.item.narrow(0, at, len));
-        sum += (pred - valid_.rating.narrow(0, at, len)).pow(2).sum().to(torch::kFloat64);
-      }
-      return sum.item<double>() / static_cast<double>(n);
+      return validation_mse_in_chunks(valid_, 1 << 18, device_, [&](const torch::Tensor& u, const torch::Tensor& i) {
+        return model_->forward(u, i);
+      });
     });
   }
 

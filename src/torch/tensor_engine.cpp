@@ -73,16 +73,8 @@ class TensorEmbeddingEngine final : public TrainingEngine {
   double validation_mse() override {
     return guarded([&] {
       catch_up_all_rows();
-      torch::NoGradGuard no_grad;
-      if (valid_.rating.numel() == 0) return std::nan("");
-      torch::Tensor sum = torch::zeros({}, params_.options().dtype(torch::kFloat64));
-      const long n = valid_.rating.numel(), chunk = 1 << 20;
-      for (long at = 0; at < n; at += chunk) {
-        const long len = std::min(chunk, n - at);
-        torch::Tensor pred = predict(valid_.user.narrow(0, at, len), valid_.item.narrow(0, at, len));
-        sum += (pred - valid_.rating.narrow(0, at, len)).pow(2).sum().to(torch::kFloat64);
-      }
-      return sum.item<double>() / static_cast<double>(n);
+      return validation_mse_in_chunks(valid_, 1 << 20, params_.device(),
+                                      [&](const torch::Tensor& u, const torch::Tensor& i) { return predict(u, i); });
     });
   }
 

@@ -1,6 +1,9 @@
 // Small pieces both LibTorch engines use.
 #pragma once
 
+#include <algorithm>
+#include <cmath>
+
 #include <torch/torch.h>
 
 #include <string>
@@ -43,6 +46,22 @@ struct DeviceRatings {
   DeviceRatings(const RatingSet& r, torch::Device d)
       : user(index_column(r.user, d)), item(index_column(r.item, d)), rating(float_column(r.rating, d)) {}
 };
+
+// The mean squared error over `valid`, in chunks of `chunk` ratings (to bound the memory of the
+// predictions), summed in double on the device: both LibTorch engines' validation loss.
+template <class Predict>
+double validation_mse_in_chunks(const DeviceRatings& valid, long chunk, torch::Device device, Predict&& predict) {
+  torch::NoGradGuard no_grad;
+  const long n = valid.rating.numel();
+  if (n == 0) return std::nan("");
+  torch::Tensor sum = torch::zeros({}, torch::TensorOptions().dtype(torch::kFloat64).device(device));
+  for (long at = 0; at < n; at += chunk) {
+    const long len = std::min(chunk, n - at);
+    torch::Tensor pred = predict(valid.user.narrow(0, at, len), valid.item.narrow(0, at, len));
+    sum += (pred - valid.rating.narrow(0, at, len)).pow(2).sum().to(torch::kFloat64);
+  }
+  return sum.item<double>() / static_cast<double>(n);
+}
 
 inline NamedTensor to_named(const std::string& name, const torch::Tensor& t) {
   torch::Tensor c = t.detach().to(torch::kCPU, torch::kFloat32).contiguous();

@@ -7,6 +7,8 @@
 #include "cpu/cpu_engine.h"
 #include "train/engine.h"
 #include "train/fit.h"
+#include "train/forward.h"
+#include "train/split.h"
 #include "test_support.h"
 
 using namespace collab;
@@ -203,4 +205,32 @@ TEST(CpuEngine, RatingsLaidOutAheadTrainTheSameAsGatheredInTheStep) {
   std::reverse(order.begin(), order.end());
   EXPECT_EQ(reused->train_batches(order.data(), batches, bs, hyper.data(), nullptr),
             fresh->train_batches(order.data(), batches, bs, hyper.data(), nullptr));
+}
+
+// The engine's validation (its own layout, vectorised sums) and the reading verbs' prediction
+// (train/forward.h, one rating at a time) are two copies of each architecture's forward pass:
+// held equal here to float rounding.
+TEST(CpuEngine, ValidationLossIsTheForwardDefinitionsLoss) {
+  const EncodedRatings data = test_support::synthetic_ratings(40, 60, 0.3, 11);
+  const TrainValidSplit split = random_split(data, 0.2, 5);
+  for (Arch arch : {Arch::dot, Arch::dot_range, Arch::dot_bias}) {
+    EngineSetup setup = test_support::synthetic_setup(split, arch, 40, 60, 8, 3);
+    auto engine = make_cpu_engine(setup);
+    TrainOptions o = setup.options;
+    o.epochs = 2;
+    fit_one_cycle(*engine, split.train.size(), o, {});
+    const Weights w = engine->weights();
+    const NamedTensor& users = w.get(tables::user_factors);
+    const NamedTensor& items = w.get(tables::item_factors);
+    double sum = 0;
+    for (size_t r = 0; r < split.valid.size(); ++r) {
+      const auto u = static_cast<size_t>(split.valid.user[r]), i = static_cast<size_t>(split.valid.item[r]);
+      const float bu = setup.shape.has_bias() ? w.get(tables::user_bias).values[u] : 0.0f;
+      const float bi = setup.shape.has_bias() ? w.get(tables::item_bias).values[i] : 0.0f;
+      const double diff = embedding_prediction(setup.shape, users.values.data() + u * 8, items.values.data() + i * 8, 8,
+                                               bu, bi) - split.valid.rating[r];
+      sum += diff * diff;
+    }
+    EXPECT_NEAR(engine->validation_mse(), sum / static_cast<double>(split.valid.size()), 1e-5) << arch_name(arch);
+  }
 }
