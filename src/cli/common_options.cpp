@@ -5,22 +5,28 @@
 #include <cstdio>
 #include <cstdlib>
 #include <limits>
-#include <unistd.h>
 
 #include "data/data_dir.h"
-#include "data/dataset_install.h"
-#include "support/error.h"
 #include "model/model_file.h"
-#include "data/ratings_loader.h"
+#include "support/error.h"
 
 namespace collab::cli {
+
+namespace {
+std::vector<std::string> registered_names() {
+  std::vector<std::string> names;
+  for (const auto& d : known_datasets()) names.push_back(d.name);
+  return names;
+}
+}  // namespace
 
 void add_data_options(CLI::App* verb, DataOptions& o) {
   verb->add_option("--data-dir", o.data_dir,
                    "Folder of data sets (default: $COLLAB_DATA_DIR, else ./data)");
-  auto* ds = verb->add_option("--dataset", o.dataset,
-                              "GroupLens data set: ml-latest-small, ml-100k, ml-1m, ml-10m, ml-20m, "
-                              "ml-25m, ml-32m, ml-latest; downloaded on first use")
+  std::string names;
+  for (const auto& n : registered_names()) names += (names.empty() ? "" : ", ") + n;
+  auto* ds = verb->add_option("--dataset", o.dataset, "GroupLens data set: " + names + "; downloaded on first use")
+                 ->check(CLI::IsMember(registered_names()))
                  ->capture_default_str();
   // Not checked here: a missing file is exit 66 from the loader, as the contract says, not a usage error.
   auto* r = verb->add_option("--ratings", o.ratings, "A ratings CSV (userId,movieId,rating,timestamp)");
@@ -29,35 +35,13 @@ void add_data_options(CLI::App* verb, DataOptions& o) {
   m->needs(r);
   r->excludes(ds);
   m->excludes(ds);
-  verb->add_option("--item-key", o.item_key, "What identifies an item: title (as the seed) or movieId")
-      ->check(CLI::IsMember({"title", "movieId"}))
-      ->capture_default_str();
+  add_enum_option<ItemKey>(verb, "--item-key", o.item_key, {{"title", ItemKey::title}, {"movieId", ItemKey::movie_id}},
+                           "What identifies an item: title (as the seed) or movieId");
 }
 
-DatasetInfo chosen_dataset(const DataOptions& o) {
-  if (!o.ratings.empty()) return csv_files_dataset(o.ratings, o.movies);
-  auto known = find_dataset(o.dataset);
-  if (!known)
-    throw usage_error("unknown data set '" + o.dataset + "' (ml-latest-small, ml-100k, ml-1m, "
-                      "ml-10m, ml-20m, ml-25m, ml-32m, ml-latest; or --ratings F --movies F)");
-  return *known;
-}
-
-std::string describe_dataset(const DataOptions& o) {
-  return o.ratings.empty() ? o.dataset : o.ratings + " + " + o.movies;
-}
-
-EncodedRatings load_encoded(const DataOptions& o) {
-  const DatasetInfo d = chosen_dataset(o);
-  std::string folder;
-  if (o.ratings.empty()) folder = ensure_dataset(d, resolve_data_dir(o.data_dir));
-  RawDataset raw = read_dataset_files(d, folder);
-  const std::string ratings_path = raw.ratings_path, movies_path = raw.movies_path;
-  EncodedRatings enc = merge_and_encode(std::move(raw), o.item_key == "title" ? ItemKey::title : ItemKey::movie_id);
-  if (enc.dropped_ratings > 0)
-    std::fprintf(stderr, "collab: warning: %zu ratings in %s have a movieId missing from %s; dropped\n",
-                 enc.dropped_ratings, ratings_path.c_str(), movies_path.c_str());
-  return enc;
+DataSource data_source(const DataOptions& o) {
+  if (!o.ratings.empty()) return csv_files_data_source(o.ratings, o.movies, o.item_key);
+  return registered_data_source(o.dataset, resolve_data_dir(o.data_dir), o.item_key);
 }
 
 void add_format_option(CLI::App* verb, std::string& format, const std::vector<std::string>& choices) {

@@ -4,8 +4,7 @@
 #include <CLI/CLI.hpp>
 #include <string>
 
-#include "data/dataset_registry.h"
-#include "data/encoding.h"
+#include "data/data_source.h"
 
 namespace collab::cli {
 
@@ -14,17 +13,14 @@ struct DataOptions {
   std::string dataset = "ml-latest-small";
   std::string ratings;                   // --ratings/--movies: CSV files in the small set's format
   std::string movies;
-  std::string item_key = "title";
+  ItemKey item_key = ItemKey::title;
 };
 
+// --data-dir, --dataset (one of the registry's names), --ratings/--movies, --item-key.
 void add_data_options(CLI::App* verb, DataOptions& o);
 
-// Which data set the options name, and a short description of it for model files and messages.
-DatasetInfo chosen_dataset(const DataOptions& o);
-std::string describe_dataset(const DataOptions& o);
-
-// Downloads the data set if needed, parses, merges and encodes it; warns about dropped ratings.
-EncodedRatings load_encoded(const DataOptions& o);
+// Where the options say the ratings are, resolved once for the whole pipeline.
+DataSource data_source(const DataOptions& o);
 
 // --format with the given choices; the first is the default.
 void add_format_option(CLI::App* verb, std::string& format, const std::vector<std::string>& choices);
@@ -40,6 +36,26 @@ CLI::Validator positive_number();      // finite, above 0
 CLI::Validator non_negative_number();  // finite, 0 or more
 const CLI::Validator& unsigned_integer_64();  // 0 to 2^64-1, digits only
 const CLI::Validator& signed_integer_64();    // -2^63 to 2^63-1
+
+// An option whose words map to an enum: only the words are accepted (CLI11's own transformers also
+// take the enum's numbers), help lists them, and the default shown is `value`'s word.
+template <class T>
+CLI::Option* add_enum_option(CLI::App* verb, const std::string& name, T& value,
+                             const std::vector<std::pair<std::string, T>>& words, const std::string& help) {
+  std::vector<std::string> names;
+  std::string list, current;
+  for (const auto& [word, v] : words) {
+    names.push_back(word);
+    list += (list.empty() ? "" : "|") + word;
+    if (v == value) current = word;
+  }
+  // CLI11 runs the transformer added last first: the word check, then the mapping.
+  return verb->add_option(name, value, help)
+      ->transform(CLI::Transformer(words).description(""))
+      ->transform(CLI::IsMember(names).description(""))
+      ->type_name(list)
+      ->default_str(current);
+}
 
 // --seed N for `verb`, checked by unsigned_integer_64.
 CLI::Option* add_seed_option(CLI::App* verb, std::uint64_t& seed, const std::string& what);

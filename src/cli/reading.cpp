@@ -1,6 +1,7 @@
 #include "reading.h"
 
 #include "model/model_file.h"
+#include "common_options.h"
 #include "output.h"
 
 namespace collab::cli {
@@ -11,12 +12,9 @@ const char* const kUntrainedHelp =
 
 void add_reading_options(CLI::App* verb, ReadingOptions& o, size_t top, bool untrained) {
   o.top = top;
-  o.model = default_model_path();
-  verb->add_option("--model", o.model, "The saved model (written by collab train)")->capture_default_str();
-  o.format = "table";
-  verb->add_option("--format", o.format, "Output: table|tsv|json (table for eyes, the others for scripts)")
-      ->check(CLI::IsMember({"table", "tsv", "json"}))->capture_default_str();
-  verb->add_option("--top", o.top, "How many to list")->check(CLI::PositiveNumber)->capture_default_str();
+  add_model_option(verb, o.model, "The saved model (written by collab train)");
+  add_format_option(verb, o.format, {"table", "tsv", "json"});
+  verb->add_option("--top", o.top, "How many to list")->check(CLI::Range(size_t{1}, size_t{1} << 30))->capture_default_str();
   if (untrained) verb->add_flag("--include-untrained", o.include_untrained, kUntrainedHelp);
 }
 

@@ -1,37 +1,44 @@
+// `collab bias`: the lowest and highest learned biases of a saved model.
 #include "model/interpret.h"
 #include "output.h"
 #include "reading.h"
 #include "verbs.h"
 
 namespace collab::cli {
+namespace {
+
+struct BiasVerbOptions {
+  ReadingOptions read;
+  bool users = false;
+};
+
+void run_bias(const BiasVerbOptions& o) {
+  const SavedModel m = load_model(o.read.model);
+  const BiasExtremes e = extreme_biases(m, o.read.top, o.users, o.read.include_untrained);
+  const std::string name = o.users ? "userId" : "title";
+  if (o.read.format == "json") {
+    print_json({{"lowest", ranked_json(e.lowest, name, "bias")},
+                {"highest", ranked_json(e.highest, name, "bias")}});
+  } else if (o.read.format == "tsv") {
+    std::string out = "side\trank\t" + name + "\tbias\n";
+    out += ranked_tsv(e.lowest, name, "bias", "lowest") + ranked_tsv(e.highest, name, "bias", "highest");
+    print_line(out.substr(0, out.size() - 1));
+  } else {
+    std::string out = "lowest " + std::string(o.users ? "user" : "item") + " biases\n" +
+                      ranked_table(e.lowest, name, "bias", 4) + "\nhighest " +
+                      (o.users ? "user" : "item") + " biases\n" + ranked_table(e.highest, name, "bias", 4);
+    print_line(out.substr(0, out.size() - 1));
+  }
+}
+
+}  // namespace
 
 void add_bias_verb(CLI::App& app) {
-  struct Options {
-    ReadingOptions read;
-    bool users = false;
-  };
-  auto o = std::make_shared<Options>();
+  auto o = std::make_shared<BiasVerbOptions>();
   auto* verb = app.add_subcommand("bias", "The items (or users) with the lowest and highest learned bias");
   add_reading_options(verb, o->read, 5, true);
   verb->add_flag("--users", o->users, "User biases instead of item biases");
-  verb->callback([o] {
-    const SavedModel m = load_model(o->read.model);
-    const BiasExtremes e = extreme_biases(m, o->read.top, o->users, o->read.include_untrained);
-    const std::string name = o->users ? "userId" : "title";
-    if (o->read.format == "json") {
-      print_json({{"lowest", ranked_json(e.lowest, name, "bias")},
-                  {"highest", ranked_json(e.highest, name, "bias")}});
-    } else if (o->read.format == "tsv") {
-      std::string out = "side\trank\t" + name + "\tbias\n";
-      out += ranked_tsv(e.lowest, name, "bias", "lowest") + ranked_tsv(e.highest, name, "bias", "highest");
-      print_line(out.substr(0, out.size() - 1));
-    } else {
-      std::string out = "lowest " + std::string(o->users ? "user" : "item") + " biases\n" +
-                        ranked_table(e.lowest, name, "bias", 4) + "\nhighest " +
-                        (o->users ? "user" : "item") + " biases\n" + ranked_table(e.highest, name, "bias", 4);
-      print_line(out.substr(0, out.size() - 1));
-    }
-  });
+  verb->callback([o] { run_bias(*o); });
 }
 
 }  // namespace collab::cli

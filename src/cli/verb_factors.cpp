@@ -1,3 +1,4 @@
+// `collab factors`: principal components of the item factors, as the book's PCA.
 #include <algorithm>
 #include <cstdio>
 #include <optional>
@@ -11,16 +12,99 @@
 #include "verbs.h"
 
 namespace collab::cli {
+namespace {
+
+struct FactorsVerbOptions {
+  ReadingOptions read;
+  int pca = 3;
+  size_t most_rated = 1000;
+  std::string out, plot;
+  int labels = 40;
+};
+
+void run_factors(const FactorsVerbOptions& o) {
+  if (!o.plot.empty()) {
+    if (o.pca < 2) throw usage_error("--plot needs --pca 2 or more");
+    check_plot_path(o.plot);
+    require_replaceable_output(o.plot, "plot");
+  }
+  if (!o.out.empty()) require_replaceable_output(o.out, "coordinates file");
+  const SavedModel m = load_model(o.read.model);
+  const ItemPca pca = item_factor_pca(m, o.pca, o.most_rated);
+  const auto& titles = m.vocabulary.item_titles;
+  auto extremes = [&](int c, bool highest) {
+    std::vector<size_t> idx(pca.items.size());
+    for (size_t i = 0; i < idx.size(); ++i) idx[i] = i;
+    const size_t k = std::min(o.read.top, idx.size());
+    std::partial_sort(idx.begin(), idx.begin() + static_cast<long>(k), idx.end(), [&](size_t a, size_t b) {
+      const double x = pca.coordinates[a][static_cast<size_t>(c)], y = pca.coordinates[b][static_cast<size_t>(c)];
+      return highest ? x > y : x < y;
+    });
+    std::vector<ScoredItem> out;
+    for (size_t j = 0; j < k; ++j)
+      out.push_back({pca.items[idx[j]], titles[static_cast<size_t>(pca.items[idx[j]])],
+                     pca.coordinates[idx[j]][static_cast<size_t>(c)]});
+    return out;
+  };
+  if (o.read.format == "json") {
+    nlohmann::json j = {{"items", pca.items.size()}, {"components", nlohmann::json::array()}};
+    for (int c = 0; c < o.pca; ++c)
+      j["components"].push_back({{"component", c + 1},
+                                 {"explained_variance", pca.explained_variance[static_cast<size_t>(c)]},
+                                 {"highest", ranked_json(extremes(c, true), "title", "score")},
+                                 {"lowest", ranked_json(extremes(c, false), "title", "score")}});
+    print_json(j);
+  } else if (o.read.format == "tsv") {
+    std::string out = "component\tside\trank\ttitle\tscore\n";
+    for (int c = 0; c < o.pca; ++c)
+      for (bool high : {true, false}) {
+        const auto list = extremes(c, high);
+        for (size_t r = 0; r < list.size(); ++r)
+          out += std::to_string(c + 1) + "\t" + (high ? "highest" : "lowest") + "\t" + std::to_string(r + 1) +
+                 "\t" + tsv_field(list[r].name) + "\t" + fixed(list[r].value, 6) + "\n";
+      }
+    print_line(out.substr(0, out.size() - 1));
+  } else {
+    std::string out = "PCA of the factors of " + std::to_string(pca.items.size()) + " items\n";
+    for (int c = 0; c < o.pca; ++c) {
+      out += "\ncomponent " + std::to_string(c + 1) + " (" +
+             fixed(100 * pca.explained_variance[static_cast<size_t>(c)], 1) + "% of the variance)\n";
+      out += "highest\n" + ranked_table(extremes(c, true), "title", "score", 3);
+      out += "lowest\n" + ranked_table(extremes(c, false), "title", "score", 3);
+    }
+    print_line(out.substr(0, out.size() - 1));
+  }
+  // Both outputs are made whole before either replaces an earlier file.
+  std::optional<StagedFile> out, plot;
+  if (!o.out.empty()) {
+    std::string tsv = "title";
+    for (int c = 0; c < o.pca; ++c) tsv += "\tpc" + std::to_string(c + 1);
+    tsv += "\n";
+    for (size_t i = 0; i < pca.items.size(); ++i) {
+      tsv += tsv_field(titles[static_cast<size_t>(pca.items[i])]);
+      for (double v : pca.coordinates[i]) tsv += "\t" + fixed(v, 6);
+      tsv += "\n";
+    }
+    out.emplace(o.out, tsv);
+  }
+  if (!o.plot.empty()) {
+    std::vector<LabelledPoint> pts;
+    for (size_t i = 0; i < pca.items.size(); ++i)  // items come most-rated first: label those
+      pts.push_back({pca.coordinates[i][0], pca.coordinates[i][1],
+                     static_cast<int>(i) < o.labels ? titles[static_cast<size_t>(pca.items[i])] : ""});
+    plot.emplace(o.plot, points_plot_image(o.plot, pts, "Items on the first two principal components of their factors",
+                                            "component 1", "component 2"));
+  }
+  if (out) out->commit();
+  if (plot) plot->commit();
+  if (out) std::fprintf(stderr, "collab: wrote %s\n", o.out.c_str());
+  if (plot) std::fprintf(stderr, "collab: drew %s\n", o.plot.c_str());
+}
+
+}  // namespace
 
 void add_factors_verb(CLI::App& app) {
-  struct Options {
-    ReadingOptions read;
-    int pca = 3;
-    size_t most_rated = 1000;
-    std::string out, plot;
-    int labels = 40;
-  };
-  auto o = std::make_shared<Options>();
+  auto o = std::make_shared<FactorsVerbOptions>();
   auto* verb = app.add_subcommand(
       "factors", "Principal components of the item factors, with the titles at each end (the book's PCA)");
   add_reading_options(verb, o->read, 5, false);
@@ -31,84 +115,7 @@ void add_factors_verb(CLI::App& app) {
   verb->add_option("--out", o->out, "Write every analysed item's coordinates to FILE.tsv");
   verb->add_option("--plot", o->plot, "Draw the items on the first two components to FILE.png or FILE.svg");
   verb->add_option("--labels", o->labels, "Titles labelled on the plot")->capture_default_str();
-  verb->callback([o] {
-    if (!o->plot.empty()) {
-      if (o->pca < 2) throw usage_error("--plot needs --pca 2 or more");
-      check_plot_path(o->plot);
-      require_replaceable_output(o->plot, "plot");
-    }
-    if (!o->out.empty()) require_replaceable_output(o->out, "coordinates file");
-    const SavedModel m = load_model(o->read.model);
-    const ItemPca pca = item_factor_pca(m, o->pca, o->most_rated);
-    const auto& titles = m.vocabulary.item_titles;
-    auto extremes = [&](int c, bool highest) {
-      std::vector<size_t> idx(pca.items.size());
-      for (size_t i = 0; i < idx.size(); ++i) idx[i] = i;
-      const size_t k = std::min(o->read.top, idx.size());
-      std::partial_sort(idx.begin(), idx.begin() + static_cast<long>(k), idx.end(), [&](size_t a, size_t b) {
-        const double x = pca.coordinates[a][static_cast<size_t>(c)], y = pca.coordinates[b][static_cast<size_t>(c)];
-        return highest ? x > y : x < y;
-      });
-      std::vector<ScoredItem> out;
-      for (size_t j = 0; j < k; ++j)
-        out.push_back({pca.items[idx[j]], titles[static_cast<size_t>(pca.items[idx[j]])],
-                       pca.coordinates[idx[j]][static_cast<size_t>(c)]});
-      return out;
-    };
-    if (o->read.format == "json") {
-      nlohmann::json j = {{"items", pca.items.size()}, {"components", nlohmann::json::array()}};
-      for (int c = 0; c < o->pca; ++c)
-        j["components"].push_back({{"component", c + 1},
-                                   {"explained_variance", pca.explained_variance[static_cast<size_t>(c)]},
-                                   {"highest", ranked_json(extremes(c, true), "title", "score")},
-                                   {"lowest", ranked_json(extremes(c, false), "title", "score")}});
-      print_json(j);
-    } else if (o->read.format == "tsv") {
-      std::string out = "component\tside\trank\ttitle\tscore\n";
-      for (int c = 0; c < o->pca; ++c)
-        for (bool high : {true, false}) {
-          const auto list = extremes(c, high);
-          for (size_t r = 0; r < list.size(); ++r)
-            out += std::to_string(c + 1) + "\t" + (high ? "highest" : "lowest") + "\t" + std::to_string(r + 1) +
-                   "\t" + tsv_field(list[r].name) + "\t" + fixed(list[r].value, 6) + "\n";
-        }
-      print_line(out.substr(0, out.size() - 1));
-    } else {
-      std::string out = "PCA of the factors of " + std::to_string(pca.items.size()) + " items\n";
-      for (int c = 0; c < o->pca; ++c) {
-        out += "\ncomponent " + std::to_string(c + 1) + " (" +
-               fixed(100 * pca.explained_variance[static_cast<size_t>(c)], 1) + "% of the variance)\n";
-        out += "highest\n" + ranked_table(extremes(c, true), "title", "score", 3);
-        out += "lowest\n" + ranked_table(extremes(c, false), "title", "score", 3);
-      }
-      print_line(out.substr(0, out.size() - 1));
-    }
-    // Both outputs are made whole before either replaces an earlier file.
-    std::optional<StagedFile> out, plot;
-    if (!o->out.empty()) {
-      std::string tsv = "title";
-      for (int c = 0; c < o->pca; ++c) tsv += "\tpc" + std::to_string(c + 1);
-      tsv += "\n";
-      for (size_t i = 0; i < pca.items.size(); ++i) {
-        tsv += tsv_field(titles[static_cast<size_t>(pca.items[i])]);
-        for (double v : pca.coordinates[i]) tsv += "\t" + fixed(v, 6);
-        tsv += "\n";
-      }
-      out.emplace(o->out, tsv);
-    }
-    if (!o->plot.empty()) {
-      std::vector<LabelledPoint> pts;
-      for (size_t i = 0; i < pca.items.size(); ++i)  // items come most-rated first: label those
-        pts.push_back({pca.coordinates[i][0], pca.coordinates[i][1],
-                       static_cast<int>(i) < o->labels ? titles[static_cast<size_t>(pca.items[i])] : ""});
-      plot.emplace(o->plot, points_plot_image(o->plot, pts, "Items on the first two principal components of their factors",
-                                              "component 1", "component 2"));
-    }
-    if (out) out->commit();
-    if (plot) plot->commit();
-    if (out) std::fprintf(stderr, "collab: wrote %s\n", o->out.c_str());
-    if (plot) std::fprintf(stderr, "collab: drew %s\n", o->plot.c_str());
-  });
+  verb->callback([o] { run_factors(*o); });
 }
 
 }  // namespace collab::cli

@@ -1,3 +1,4 @@
+// `collab similar TITLE`: the items closest by cosine similarity of their factors.
 #include "model/interpret.h"
 #include "model/title_match.h"
 #include "support/utf8.h"
@@ -6,31 +7,37 @@
 #include "verbs.h"
 
 namespace collab::cli {
+namespace {
+
+struct SimilarVerbOptions {
+  ReadingOptions read;
+  std::string title;
+};
+
+void run_similar(const SimilarVerbOptions& o) {
+  const SavedModel m = load_model(o.read.model);
+  const std::int32_t item = find_item(m.vocabulary, o.title);
+  const auto list = similar_items(m, item, o.read.top, o.read.include_untrained);
+  const std::string& title = m.vocabulary.item_titles[static_cast<size_t>(item)];
+  if (o.read.format == "json") {
+    print_json({{"title", title}, {"similar", ranked_json(list, "title", "similarity")}});
+  } else if (o.read.format == "tsv") {
+    std::string out = ranked_tsv(list, "title", "similarity");
+    print_line(out.substr(0, out.size() - 1));
+  } else {
+    std::string out = "closest to " + terminal_safe(title) + "\n" + ranked_table(list, "title", "similarity", 4);
+    print_line(out.substr(0, out.size() - 1));
+  }
+}
+
+}  // namespace
 
 void add_similar_verb(CLI::App& app) {
-  struct Options {
-    ReadingOptions read;
-    std::string title;
-  };
-  auto o = std::make_shared<Options>();
+  auto o = std::make_shared<SimilarVerbOptions>();
   auto* verb = app.add_subcommand("similar", "The items closest to TITLE by cosine similarity of their factors");
   verb->add_option("title", o->title, "An item's title (case and a leading article do not matter)")->required();
   add_reading_options(verb, o->read, 10, true);
-  verb->callback([o] {
-    const SavedModel m = load_model(o->read.model);
-    const std::int32_t item = find_item(m.vocabulary, o->title);
-    const auto list = similar_items(m, item, o->read.top, o->read.include_untrained);
-    const std::string& title = m.vocabulary.item_titles[static_cast<size_t>(item)];
-    if (o->read.format == "json") {
-      print_json({{"title", title}, {"similar", ranked_json(list, "title", "similarity")}});
-    } else if (o->read.format == "tsv") {
-      std::string out = ranked_tsv(list, "title", "similarity");
-      print_line(out.substr(0, out.size() - 1));
-    } else {
-      std::string out = "closest to " + terminal_safe(title) + "\n" + ranked_table(list, "title", "similarity", 4);
-      print_line(out.substr(0, out.size() - 1));
-    }
-  });
+  verb->callback([o] { run_similar(*o); });
 }
 
 }  // namespace collab::cli

@@ -62,14 +62,6 @@ std::optional<DatasetInfo> find_dataset(const std::string& name) {
   return std::nullopt;
 }
 
-DatasetInfo csv_files_dataset(const std::string& ratings_path, const std::string& movies_path) {
-  DatasetInfo d = entry("custom", "", FileFormat::csv, false, 0.5f);
-  d.url.clear();
-  d.ratings_file = ratings_path;
-  d.movies_file = movies_path;
-  return d;
-}
-
 std::string dataset_name_from_url(const std::string& url) {
   std::string path = url.substr(0, url.find_first_of("?#"));
   while (!path.empty() && path.back() == '/') path.pop_back();

@@ -32,9 +32,6 @@ const std::vector<DatasetInfo>& known_datasets();
 void check_dataset_name(const std::string& name, const std::string& option);
 std::optional<DatasetInfo> find_dataset(const std::string& name);
 
-// The data set a pair of CSV files in the small set's format is read as.
-DatasetInfo csv_files_dataset(const std::string& ratings_path, const std::string& movies_path);
-
 // "https://host/path/ml-latest-small.zip?x" -> "ml-latest-small".
 std::string dataset_name_from_url(const std::string& url);
 

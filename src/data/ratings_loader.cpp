@@ -251,10 +251,13 @@ MovieColumns read_movies_delimited(const std::string& name, std::istream& in,
 
 RawDataset read_dataset_files(const DatasetInfo& d, const std::string& folder) {
   namespace fs = std::filesystem;
+  return read_data_files(d, (fs::path(folder) / d.ratings_file).string(), (fs::path(folder) / d.movies_file).string());
+}
+
+RawDataset read_data_files(const DatasetInfo& d, const std::string& ratings_path, const std::string& movies_path) {
   RawDataset raw;
-  const bool custom = d.name == "custom";
-  raw.ratings_path = custom ? d.ratings_file : (fs::path(folder) / d.ratings_file).string();
-  raw.movies_path = custom ? d.movies_file : (fs::path(folder) / d.movies_file).string();
+  raw.ratings_path = ratings_path;
+  raw.movies_path = movies_path;
   std::ifstream ratings = open_input(raw.ratings_path, "ratings file");
   std::ifstream movies = open_input(raw.movies_path, "movies file");
   switch (d.format) {

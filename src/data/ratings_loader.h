@@ -31,8 +31,10 @@ struct RawDataset {
   MovieColumns movies;
 };
 
-// Reads a data set's two files from `folder` (ignored for csv_files_dataset, whose paths are
-// full). Bad input throws ExitCode::data naming file, line and field; a missing file no_input.
+// Reads a data set's two files in `format`. Bad input throws ExitCode::data naming file, line and
+// field; a missing file, or one that is not a regular file, ExitCode::no_input.
+RawDataset read_data_files(const DatasetInfo& format, const std::string& ratings_path, const std::string& movies_path);
+// The same for a registered set unpacked into `folder`.
 RawDataset read_dataset_files(const DatasetInfo& dataset, const std::string& folder);
 
 // The single-file readers, from a stream so that tests and the fuzzer can feed them bytes.

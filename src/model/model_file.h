@@ -9,35 +9,12 @@
 #include <string>
 #include <vector>
 
-#include "data/encoding.h"
-#include "train/fit.h"
-#include "train/split.h"
-#include "train/train_options.h"
-#include "train/weights.h"
+#include "train/trained_model.h"
 
 namespace collab {
 
-struct SavedModel {
-  ModelShape shape;
-  TrainOptions options;
-  std::string dataset;      // data set name, or "ratings.csv + movies.csv" paths
-  std::string device;
-  std::vector<EpochRecord> history;
-  Vocabulary vocabulary;
-  Weights weights;
-  // The training rows by user: items of user u are rated_items[rated_offsets[u], rated_offsets[u+1]).
-  std::vector<std::int64_t> rated_offsets;
-  std::vector<std::int32_t> rated_items;
-
-  bool user_trained(std::int32_t user) const;
-  std::vector<char> items_trained() const;  // per item row: seen in the training rows
-};
-
 // The documented default path of --model for `train` and the reading verbs.
 inline const char* default_model_path() { return "model.collab"; }
-
-// Groups the training rows by user into rated_offsets/rated_items.
-void index_training_rows(const RatingSet& train, std::size_t user_rows, SavedModel& model);
 
 // Written to a temporary name and renamed: an earlier model survives any failure.
 void save_model(const std::string& path, const SavedModel& model);

@@ -122,8 +122,10 @@ TEST(DatFormat, ReadsDoubleColonSeparatedFiles) {
 }
 
 TEST(DatasetFiles, MissingFileIsNoInput) {
-  auto d = csv_files_dataset("/nonexistent/ratings.csv", "/nonexistent/movies.csv");
-  EXPECT_EQ(test_support::expect_error([&] { read_dataset_files(d, ""); }).code(), ExitCode::no_input);
+  EXPECT_EQ(test_support::expect_error([&] {
+              read_data_files(*find_dataset("ml-latest-small"), "/nonexistent/ratings.csv", "/nonexistent/movies.csv");
+            }).code(),
+            ExitCode::no_input);
 }
 
 TEST(DatasetFiles, EveryRegisteredFormatReadsItsSample) {

@@ -1,10 +1,9 @@
-#include "train_setup.h"
+#include "training_options.h"
 
 #include <cmath>
 #include <cstdio>
 #include <sstream>
 
-#include "train/engine_factory.h"
 #include "support/error.h"
 #include "support/random.h"
 
@@ -29,10 +28,11 @@ std::vector<float> parse_numbers(const std::string& text, const std::string& opt
 
 }  // namespace
 
-void add_training_options(CLI::App* verb, TrainCommand& c) {
+void add_training_options(CLI::App* verb, TrainingCommandOptions& c) {
   add_data_options(verb, c.data);
-  verb->add_option("--arch", c.arch, "Model: dot, dot-range, dot-bias (the seed's DotProductBias), nn")
-      ->check(CLI::IsMember({"dot", "dot-range", "dot-bias", "nn"}))->capture_default_str();
+  add_enum_option<Arch>(verb, "--arch", c.train.arch,
+                        {{"dot", Arch::dot}, {"dot-range", Arch::dot_range}, {"dot-bias", Arch::dot_bias}, {"nn", Arch::nn}},
+                        "Model: dot, dot-range, dot-bias (the seed's DotProductBias), nn");
   verb->add_option("--bs", c.train.batch_size, "Batch size")->check(CLI::Range(1, 1 << 24))->capture_default_str();
   verb->add_option("--wd", c.train.wd, "Decoupled weight decay")
       ->check(non_negative_number())->capture_default_str();
@@ -45,10 +45,10 @@ void add_training_options(CLI::App* verb, TrainCommand& c) {
   add_seed_option(verb, c.train.seed, "Seed for split, weights and batches (default: fresh, printed)");
   verb->add_option("--device", c.device, "auto (CUDA when available), cpu or cuda")
       ->check(CLI::IsMember({"auto", "cpu", "cuda"}))->capture_default_str();
-  verb->add_option("--optimizer", c.optimizer,
-                   "adam: fastai's Adam + decoupled weight decay on every parameter each step; "
-                   "sparse-adam: only on the rows a batch touches (much faster, see README)")
-      ->check(CLI::IsMember({"adam", "sparse-adam"}))->capture_default_str();
+  add_enum_option<OptimizerKind>(verb, "--optimizer", c.train.optimizer,
+                                 {{"adam", OptimizerKind::adam}, {"sparse-adam", OptimizerKind::sparse_adam}},
+                                 "adam: fastai's Adam + decoupled weight decay on every parameter each step "
+                                 "(exact mode); sparse-adam: only on the rows a batch touches (much faster, see README)");
   verb->add_option("--engine", c.engine,
                    "auto: the hand-written CPU engine for embedding models on the CPU, LibTorch "
                    "otherwise; cpu; torch (LibTorch, also on the CPU)")
@@ -57,52 +57,38 @@ void add_training_options(CLI::App* verb, TrainCommand& c) {
       ->check(CLI::Range(0, 1024))->capture_default_str();
 }
 
-void finish_training_options(CLI::App* verb, TrainCommand& c) {
+TrainingRequest training_request(const CLI::App* verb, TrainingCommandOptions& c) {
   TrainOptions& t = c.train;
-  t.arch = parse_arch(c.arch);
-  t.optimizer = parse_optimizer(c.optimizer);
   const auto range = parse_numbers(c.y_range, "--y-range");
   if (range.size() != 2 || !std::isfinite(range[0]) || !std::isfinite(range[1]) || !(range[0] < range[1]))
     throw usage_error("--y-range: expected LO,HI with LO < HI, got '" + c.y_range + "'");
   t.y_low = range[0];
   t.y_high = range[1];
+  t.layers.clear();
   for (float f : parse_numbers(c.layers, "--layers")) {
     if (!(f >= 1 && f <= 65536) || f != static_cast<int>(f))
       throw usage_error("--layers: sizes must be whole numbers from 1 to 65536");
     t.layers.push_back(static_cast<int>(f));
   }
   if (t.layers.empty()) t.layers = {t.factors};  // fastai's collab_learner default
-  if (!(t.lr > 0)) throw usage_error("--lr must be positive");
-  c.seed_given = verb->count("--seed") > 0;
-  if (!c.seed_given) {
+  if (verb->count("--seed") == 0) {
     t.seed = fresh_seed();
     std::fprintf(stderr, "collab: seed %llu (repeat this run with --seed %llu)\n",
                  static_cast<unsigned long long>(t.seed), static_cast<unsigned long long>(t.seed));
   }
+  TrainingRequest request;
+  request.source = data_source(c.data);
+  request.options = t;
+  request.device = c.device;
+  request.engine = c.engine;
+  return request;
 }
 
-std::unique_ptr<PreparedRun> prepare_run(const TrainCommand& c) {
-  auto run = std::make_unique<PreparedRun>();
-  const TrainOptions& t = c.train;
-  run->data = load_encoded(c.data);
-  run->split = random_split(run->data, t.valid_pct, t.seed);
-  ModelShape& shape = run->setup.shape;
-  shape.arch = t.arch;
-  shape.n_users = static_cast<std::int64_t>(run->data.vocabulary.user_rows());
-  shape.n_items = static_cast<std::int64_t>(run->data.vocabulary.item_rows());
-  shape.factors = t.factors;
-  shape.y_low = t.y_low;
-  shape.y_high = t.y_high;
-  if (t.arch == Arch::nn) shape.layers = t.layers;
-  run->setup.data = &run->split;
-  run->setup.options = t;
-  if (t.arch != Arch::nn) run->setup.initial = initial_embedding_weights(shape, t.init_std, t.seed);
-  run->engine = make_engine(run->setup, c.device, c.engine);
+void announce_training(const PreparedTraining& run) {
   std::fprintf(stderr, "collab: %zu ratings (%zu train, %zu valid), %lld users, %lld items; %s on %s\n",
-               run->data.size(), run->split.train.size(), run->split.valid.size(),
-               static_cast<long long>(shape.n_users - 1), static_cast<long long>(shape.n_items - 1),
-               arch_name(t.arch).c_str(), run->engine->device_name().c_str());
-  return run;
+               run.data.size(), run.split.train.size(), run.split.valid.size(),
+               static_cast<long long>(run.setup.shape.n_users - 1), static_cast<long long>(run.setup.shape.n_items - 1),
+               arch_name(run.setup.shape.arch).c_str(), run.engine->device_name().c_str());
 }
 
 }  // namespace collab::cli

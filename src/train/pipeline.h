@@ -1,0 +1,39 @@
+// The path from a data source to a trained model as library calls, which every verb that trains
+// reuses (train, lr-find): load -> split -> initial weights -> engine -> fit -> SavedModel.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "data/data_source.h"
+#include "train/engine.h"
+#include "train/fit.h"
+#include "train/trained_model.h"
+
+namespace collab {
+
+struct TrainingRequest {
+  DataSource source;
+  TrainOptions options;        // the seed already chosen
+  std::string device = "auto"; // auto|cpu|cuda
+  std::string engine = "auto"; // auto|cpu|torch
+};
+
+// Everything before the first step.
+struct PreparedTraining {
+  EncodedRatings data;
+  TrainValidSplit split;
+  EngineSetup setup;
+  std::unique_ptr<TrainingEngine> engine;
+};
+
+// Loads the data (downloading a registered set when missing), splits it, draws the initial
+// weights and makes the engine the request asks for.
+std::unique_ptr<PreparedTraining> prepare_training(const TrainingRequest& request);
+
+// fastai's fit_one_cycle on the prepared engine, then the model as a file stores it (its
+// vocabulary is moved out of `run`). Throws what fit_one_cycle throws (a diverged loss,
+// Interrupted).
+SavedModel train_model(PreparedTraining& run, const TrainingRequest& request, const FitHooks& hooks);
+
+}  // namespace collab
