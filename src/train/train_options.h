@@ -38,10 +38,11 @@ struct TrainOptions {
   std::vector<int> layers;     // nn hidden sizes; empty: fastai's default, {factors}
   OptimizerKind optimizer = OptimizerKind::adam;
   int threads = 0;             // 0: choose
-  // Exact mode defers the gradient-free updates of rows a step did not touch and replays them,
-  // with the same arithmetic, when the row is next read: the same bits as updating every row
-  // every step, for a fraction of the memory traffic. false: update every row every step (tests).
-  bool lazy_exact = true;
+  // Exact mode (OptimizerKind::adam) defers the gradient-free updates of rows a step did not
+  // touch and replays them, with the same arithmetic, when the row is next read: the same bits as
+  // updating every row every step, for a fraction of the memory traffic. false: update every row
+  // every step (tests hold the deferred updates to it).
+  bool defer_exact_updates = true;
   float init_std = 0.01f;      // the seed's create_params: normal(0, 0.01)
 
   // fastai's Adam

@@ -97,19 +97,19 @@ TEST(CpuEngine, ThreadCountDoesNotChangeTheResult) {
 TEST(CpuEngine, DeferredExactUpdatesGiveTheSameBitsAsUpdatingEveryRowEveryStep) {
   EncodedRatings d = test_support::synthetic_ratings(60, 200, 0.2, 4);
   TrainValidSplit split = random_split(d, 0.2, 1);
-  auto run = [&](bool lazy) {
+  auto run = [&](bool deferred) {
     EngineSetup s = test_support::synthetic_setup(split, Arch::dot_bias, 60, 200, 12, 3);
-    s.options.lazy_exact = lazy;
+    s.options.defer_exact_updates = deferred;
     s.options.epochs = 3;
     auto e = make_cpu_engine(s);
     auto history = fit_one_cycle(*e, split.train.size(), s.options, {});
     return std::make_pair(history.back().valid_loss, e->weights());
   };
-  const auto [lazy_loss, lazy] = run(true);
+  const auto [deferred_loss, deferred] = run(true);
   const auto [dense_loss, dense] = run(false);
-  EXPECT_EQ(lazy_loss, dense_loss);
+  EXPECT_EQ(deferred_loss, dense_loss);
   for (const char* name : {"user_factors", "item_factors", "user_bias", "item_bias"})
-    EXPECT_EQ(lazy.get(name).values, dense.get(name).values) << name;
+    EXPECT_EQ(deferred.get(name).values, dense.get(name).values) << name;
 }
 
 TEST(CpuEngine, SparseAdamCatchesUpTheStepsARowMissed) {

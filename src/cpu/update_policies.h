@@ -1,0 +1,188 @@
+// How the CPU engine's modes update the rows, one policy per mode instead of branches on it. The
+// engine (embedding_engine.cpp) is a template over these, so each step calls its mode's code
+// directly. A policy sees a step in three moments:
+//   begin(most_rows), listed(row, state)   while the batch's rows are collected;
+//   before_forward(table, threads)          the rows brought up to date before the forward pass;
+//   apply(table, step)   the seam: the batch's gradient table applied with this step's constants.
+// and catch_up(rows) brings given rows up to date for validation or for reading the weights.
+//
+//   DenseExact:    every row, every step: fastai's Adam as written (tests hold the others to it).
+//   DeferredExact: exact mode. A row a step does not touch is not updated then: it replays the
+//                  missed steps, with the same arithmetic, when next read. The same bits as
+//                  DenseExact, for a fraction of the memory traffic.
+//   Sparse:        --optimizer sparse-adam. Adam only on the touched rows; a row is caught up in
+//                  closed form (sparse_adam.h) before it is next read.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "cpu/exact_adam.h"
+#include "cpu/gradient_table.h"
+#include "cpu/row_store.h"
+#include "cpu/sparse_adam.h"
+#include "cpu/step_pool.h"
+
+namespace collab {
+
+// What every policy works on: the rows, the step count (steps applied so far) and the threads.
+struct UpdateContext {
+  RowStore& store;
+  StepPool& pool;
+  const std::int64_t& step;
+  int max_threads;
+};
+
+class DenseExactUpdate {
+ public:
+  static constexpr bool kShareThreads = true;
+  static constexpr bool kVectorForward = false;
+  static constexpr bool kSortedRows = true;  // apply walks the spans between the batch's rows
+  explicit DenseExactUpdate(UpdateContext c) : c_(c) {}
+  std::string describe() const { return "every row every step"; }
+
+  void begin(size_t) {}
+  void listed(std::int32_t, const RowState&) {}
+  void before_forward(GradientTable&, int) {}
+  void apply(const GradientTable& g, const AdamStep& step, int threads) {
+    c_.pool.run(threads, [&](int part, int parts) { update_rows(g, step, part, parts); });
+  }
+  void catch_up(const std::vector<std::int32_t>&) {}
+
+ private:
+  // Thread `part` of `parts` updates its share of the rows; the full kernel on rows with a gradient.
+  void update_rows(const GradientTable& g, const AdamStep& c, int part, int parts) const {
+    const RowStore& s = c_.store;
+    const size_t first = s.rows() * static_cast<size_t>(part) / static_cast<size_t>(parts);
+    const size_t last = s.rows() * static_cast<size_t>(part + 1) / static_cast<size_t>(parts);
+    auto it = std::lower_bound(g.rows.begin(), g.rows.end(), static_cast<std::int32_t>(first));
+    for (size_t row = first; row < last; ++row) {
+      if (it != g.rows.end() && static_cast<size_t>(*it) == row) {
+        const auto slot = static_cast<size_t>(it - g.rows.begin());
+        adam_update(s.param(row), s.moment(row), s.rms(row), g.gradient(slot), s.stride(), c);
+        ++it;
+      } else {
+        adam_update_no_grad(s.param(row), s.moment(row), s.rms(row), s.stride(), c);
+      }
+    }
+  }
+  UpdateContext c_;
+};
+
+class DeferredExactUpdate {
+ public:
+  static constexpr bool kShareThreads = true;
+  static constexpr bool kVectorForward = false;
+  static constexpr bool kSortedRows = false;
+  explicit DeferredExactUpdate(UpdateContext c) : c_(c) {}
+  std::string describe() const { return "deferred exact updates"; }
+
+  void begin(size_t) {}
+  void listed(std::int32_t, const RowState&) {}
+  // The batch's rows replay the steps they missed, shared over the threads (each row on its own,
+  // so the bits do not depend on the sharing).
+  void before_forward(GradientTable& g, int threads) { replay(g.rows, threads); }
+  void apply(const GradientTable& g, const AdamStep& step, int) {
+    step_constants_.push_back(step);
+    RowStore& s = c_.store;
+    for (size_t slot = 0; slot < g.rows.size(); ++slot) {
+      const auto row = static_cast<size_t>(g.rows[slot]);
+      adam_update(s.param(row), s.moment(row), s.rms(row), g.gradient(slot), s.stride(), step);
+      s.states[row].clock = c_.step;
+    }
+  }
+  void catch_up(const std::vector<std::int32_t>& rows) {
+    if (c_.step > 0) replay(rows, c_.max_threads);
+  }
+
+ private:
+  void replay(const std::vector<std::int32_t>& rows, int threads) {
+    c_.pool.run(threads, [&](int part, int parts) {
+      for (size_t r = static_cast<size_t>(part); r < rows.size(); r += static_cast<size_t>(parts))
+        replay_row(static_cast<size_t>(rows[r]));
+    });
+  }
+  // Replays the steps since the row's clock, up to the end of the latest step.
+  void replay_row(size_t row) {
+    RowStore& s = c_.store;
+    const std::int64_t from = s.states[row].clock, now = c_.step;
+    if (now <= from) return;
+    adam_replay_no_grad(s.param(row), s.moment(row), s.rms(row), s.stride(), step_constants_.data() + from,
+                        static_cast<size_t>(now - from));
+    s.states[row].clock = now;
+  }
+  UpdateContext c_;
+  std::vector<AdamStep> step_constants_;  // step s at s - 1
+};
+
+class SparseUpdate {
+ public:
+  static constexpr bool kShareThreads = false;  // its steps are too small to share out
+  static constexpr bool kVectorForward = true;
+  static constexpr bool kSortedRows = false;
+  explicit SparseUpdate(UpdateContext c) : c_(c) {
+    log_mom_.push_back(0.0);
+    log_decay_.push_back(0.0);
+  }
+  std::string describe() const { return "sparse updates"; }
+
+  // Rows behind are noted while the batch is collected, while their state is at hand; their
+  // factors are computed all at once, in whole vectors, then applied row by row.
+  void begin(size_t most_rows) {
+    const size_t capacity = (most_rows + kLanes - 1) / kLanes * kLanes;
+    if (rows_.size() < capacity) {
+      rows_.resize(capacity);
+      for (auto* f : {&missed_count_, &missed_log_decay_, &missed_log_mom_, &keep_, &m_scale_, &rms_scale_, &inv_b_, &eps_a_})
+        f->resize(capacity);
+    }
+    behind_ = 0;
+  }
+  void listed(std::int32_t row, const RowState& state) {
+    const auto now = static_cast<size_t>(c_.step), from = static_cast<size_t>(state.clock);
+    if (from == now) return;
+    rows_[behind_] = row;
+    missed_count_[behind_] = static_cast<float>(now - from);
+    missed_log_decay_[behind_] = static_cast<float>(log_decay_[now] - log_decay_[from]);
+    missed_log_mom_[behind_] = static_cast<float>(log_mom_[now] - log_mom_[from]);
+    ++behind_;
+  }
+  void before_forward(GradientTable&, int) { finish(); }
+  void apply(const GradientTable& g, const AdamStep& step, int) {
+    log_mom_.push_back(log_mom_.back() + std::log(static_cast<double>(step.mom)));
+    log_decay_.push_back(log_decay_.back() + std::log(static_cast<double>(step.decay)));
+    last_constants_ = step;
+    sparse_adam_update(c_.store.table(), g.rows.data(), g.rows.size(), g.gradients(), step);
+    for (auto row : g.rows) c_.store.states[static_cast<size_t>(row)].clock = c_.step;
+  }
+  void catch_up(const std::vector<std::int32_t>& rows) {
+    if (c_.step == 0) return;
+    begin(rows.size());
+    for (auto row : rows) listed(row, c_.store.states[static_cast<size_t>(row)]);
+    finish();
+  }
+
+ private:
+  void finish() {
+    const size_t behind = behind_;
+    const size_t padded = (behind + kLanes - 1) / kLanes * kLanes;
+    for (size_t r = behind; r < padded; ++r)  // whole vectors: the padding computes harmless factors
+      missed_count_[r] = 1.0f, missed_log_decay_[r] = 0.0f, missed_log_mom_[r] = 0.0f;
+    const CatchUpFactors factors{keep_.data(), m_scale_.data(), rms_scale_.data(), inv_b_.data(), eps_a_.data()};
+    catch_up_factors(padded, {missed_count_.data(), missed_log_decay_.data(), missed_log_mom_.data()},
+                     last_constants_, factors);
+    apply_catch_up(c_.store.table(), rows_.data(), behind, factors);
+    for (size_t r = 0; r < behind; ++r) c_.store.states[static_cast<size_t>(rows_[r])].clock = c_.step;
+  }
+  UpdateContext c_;
+  std::vector<double> log_mom_, log_decay_;  // running sums of log(beta1), log(1 - lr*wd)
+  AdamStep last_constants_{};
+  // The rows behind, what they missed, and their factors.
+  std::vector<std::int32_t> rows_;
+  std::vector<float> missed_count_, missed_log_decay_, missed_log_mom_;
+  std::vector<float> keep_, m_scale_, rms_scale_, inv_b_, eps_a_;
+  size_t behind_ = 0;
+};
+
+}  // namespace collab
