@@ -32,15 +32,15 @@ class IdTable {
   std::unordered_map<std::int32_t, std::int32_t> map_;
 };
 
-}  // namespace
+// Items before the join: each distinct key (title or movieId) in sorted order is a candidate
+// item, and every movie maps to its candidate.
+struct Candidates {
+  IdTable movie_to_candidate;
+  std::vector<std::int32_t> movie_id;       // per candidate: its smallest movieId
+  std::vector<const std::string*> title;    // per candidate
+};
 
-EncodedRatings merge_and_encode(RawDataset&& raw, ItemKey key) {
-  EncodedRatings out;
-  Vocabulary& vocab = out.vocabulary;
-  vocab.item_key = key;
-  const MovieColumns& movies = raw.movies;
-
-  // Items: sorted distinct keys; each movie maps to its item index.
+Candidates distinct_items(const MovieColumns& movies, ItemKey key) {
   std::vector<size_t> order(movies.size());
   std::iota(order.begin(), order.end(), 0);
   if (key == ItemKey::title) {
@@ -54,28 +54,51 @@ EncodedRatings merge_and_encode(RawDataset&& raw, ItemKey key) {
   }
   std::int32_t max_movie = 0;
   for (auto id : movies.movie_id) max_movie = std::max(max_movie, id);
-  IdTable movie_to_candidate(max_movie);  // movie -> item index, before unused items are dropped
-  std::vector<std::int32_t> candidate_movie_id;
-  std::vector<const std::string*> candidate_title;
+  Candidates c{IdTable(max_movie), {}, {}};
   for (size_t k = 0; k < order.size(); ++k) {
     size_t m = order[k];
-    bool same = key == ItemKey::title && !candidate_title.empty() &&
-                *candidate_title.back() == movies.title[m];
+    bool same = key == ItemKey::title && !c.title.empty() && *c.title.back() == movies.title[m];
     if (!same) {
-      candidate_movie_id.push_back(movies.movie_id[m]);
-      candidate_title.push_back(&movies.title[m]);
+      c.movie_id.push_back(movies.movie_id[m]);
+      c.title.push_back(&movies.title[m]);
     }
-    movie_to_candidate.set(movies.movie_id[m], static_cast<std::int32_t>(candidate_title.size() - 1));
+    c.movie_to_candidate.set(movies.movie_id[m], static_cast<std::int32_t>(c.title.size() - 1));
   }
+  return c;
+}
+
+// The user vocabulary (sorted distinct ids after #na#) of the first `kept` ratings, and the
+// table from a userId to its index.
+IdTable encode_users(const std::vector<std::int32_t>& user_id, size_t kept, std::int32_t max_user, Vocabulary& vocab) {
+  IdTable user_index(max_user);
+  std::vector<std::int32_t> ids(user_id.begin(), user_id.begin() + static_cast<long>(kept));
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  vocab.user_ids.reserve(ids.size() + 1);
+  vocab.user_ids.push_back(-1);
+  for (auto id : ids) {
+    user_index.set(id, static_cast<std::int32_t>(vocab.user_ids.size()));
+    vocab.user_ids.push_back(id);
+  }
+  return user_index;
+}
+
+}  // namespace
+
+EncodedRatings merge_and_encode(RawDataset&& raw, ItemKey key) {
+  EncodedRatings out;
+  Vocabulary& vocab = out.vocabulary;
+  vocab.item_key = key;
+  const Candidates candidates = distinct_items(raw.movies, key);
 
   // The inner join: keep ratings whose movie exists, and note which items and users occur.
   RatingColumns& r = raw.ratings;
   std::vector<std::int32_t> item_of_row(r.size());
-  std::vector<char> item_used(candidate_title.size(), 0);
+  std::vector<char> item_used(candidates.title.size(), 0);
   std::int32_t max_user = 0;
   size_t kept = 0;
   for (size_t i = 0; i < r.size(); ++i) {
-    std::int32_t c = movie_to_candidate.get(r.movie_id[i]);
+    std::int32_t c = candidates.movie_to_candidate.get(r.movie_id[i]);
     if (c < 0) continue;
     item_used[static_cast<size_t>(c)] = 1;
     r.user_id[kept] = r.user_id[i];
@@ -90,29 +113,16 @@ EncodedRatings merge_and_encode(RawDataset&& raw, ItemKey key) {
   r.movie_id = {};
 
   // Item vocabulary: only items that have ratings, as pandas' merge leaves them.
-  std::vector<std::int32_t> candidate_to_item(candidate_title.size(), 0);
+  std::vector<std::int32_t> candidate_to_item(candidates.title.size(), 0);
   vocab.item_titles.push_back("#na#");
   vocab.item_movie_ids.push_back(-1);
-  for (size_t c = 0; c < candidate_title.size(); ++c) {
+  for (size_t c = 0; c < candidates.title.size(); ++c) {
     if (!item_used[c]) continue;
     candidate_to_item[c] = static_cast<std::int32_t>(vocab.item_titles.size());
-    vocab.item_titles.push_back(*candidate_title[c]);
-    vocab.item_movie_ids.push_back(candidate_movie_id[c]);
+    vocab.item_titles.push_back(*candidates.title[c]);
+    vocab.item_movie_ids.push_back(candidates.movie_id[c]);
   }
-
-  // User vocabulary: sorted distinct ids.
-  IdTable user_index(max_user);
-  {
-    std::vector<std::int32_t> ids(r.user_id.begin(), r.user_id.begin() + static_cast<long>(kept));
-    std::sort(ids.begin(), ids.end());
-    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
-    vocab.user_ids.reserve(ids.size() + 1);
-    vocab.user_ids.push_back(-1);
-    for (auto id : ids) {
-      user_index.set(id, static_cast<std::int32_t>(vocab.user_ids.size()));
-      vocab.user_ids.push_back(id);
-    }
-  }
+  const IdTable user_index = encode_users(r.user_id, kept, max_user, vocab);
 
   out.user.resize(kept);
   out.item.resize(kept);

@@ -69,6 +69,41 @@ std::vector<ScoredItem> top_by(const SavedModel& m, std::vector<std::pair<double
   return out;
 }
 
+// Diagonalises the symmetric k x k matrix `a` in place by cyclic Jacobi rotations (exact enough for
+// a 50 x 50 covariance, and dependency-free); its diagonal becomes the eigenvalues. Returns the
+// eigenvectors as the columns of a k x k matrix.
+std::vector<double> diagonalise_symmetric(std::vector<double>& a, size_t k) {
+  std::vector<double> vec(k * k, 0.0);
+  for (size_t i = 0; i < k; ++i) vec[i * k + i] = 1.0;
+  auto rotate = [&](std::vector<double>& m, size_t p, size_t q, double c, double s, bool rows) {
+    for (size_t r = 0; r < k; ++r) {
+      double& x = rows ? m[p * k + r] : m[r * k + p];
+      double& y = rows ? m[q * k + r] : m[r * k + q];
+      const double xp = x, yq = y;
+      x = c * xp - s * yq;
+      y = s * xp + c * yq;
+    }
+  };
+  for (int sweep = 0; sweep < 100; ++sweep) {
+    double off = 0;
+    for (size_t p = 0; p < k; ++p)
+      for (size_t q = p + 1; q < k; ++q) off += a[p * k + q] * a[p * k + q];
+    if (off < 1e-30) break;
+    for (size_t p = 0; p < k; ++p)
+      for (size_t q = p + 1; q < k; ++q) {
+        const double apq = a[p * k + q];
+        if (std::fabs(apq) < 1e-300) continue;
+        const double theta = (a[q * k + q] - a[p * k + p]) / (2 * apq);
+        const double t = (theta >= 0 ? 1.0 : -1.0) / (std::fabs(theta) + std::sqrt(theta * theta + 1));
+        const double c = 1 / std::sqrt(t * t + 1), s = t * c;
+        rotate(a, p, q, c, s, false);
+        rotate(a, p, q, c, s, true);
+        rotate(vec, p, q, c, s, false);
+      }
+  }
+  return vec;
+}
+
 }  // namespace
 
 BiasExtremes extreme_biases(const SavedModel& m, size_t top, bool users, bool include_untrained) {
@@ -167,38 +202,7 @@ ItemPca item_factor_pca(const SavedModel& m, int components, size_t most_rated) 
   for (size_t a = 0; a < k; ++a)
     for (size_t b = a; b < k; ++b) cov[b * k + a] = cov[a * k + b] /= static_cast<double>(n - 1);
 
-  // Cyclic Jacobi rotations: exact enough for a 50x50 symmetric matrix and dependency-free.
-  std::vector<double> vec(k * k, 0.0);
-  for (size_t a = 0; a < k; ++a) vec[a * k + a] = 1.0;
-  for (int sweep = 0; sweep < 100; ++sweep) {
-    double off = 0;
-    for (size_t a = 0; a < k; ++a)
-      for (size_t b = a + 1; b < k; ++b) off += cov[a * k + b] * cov[a * k + b];
-    if (off < 1e-30) break;
-    for (size_t p = 0; p < k; ++p)
-      for (size_t q = p + 1; q < k; ++q) {
-        const double apq = cov[p * k + q];
-        if (std::fabs(apq) < 1e-300) continue;
-        const double theta = (cov[q * k + q] - cov[p * k + p]) / (2 * apq);
-        const double t = (theta >= 0 ? 1.0 : -1.0) / (std::fabs(theta) + std::sqrt(theta * theta + 1));
-        const double c = 1 / std::sqrt(t * t + 1), s = t * c;
-        for (size_t r = 0; r < k; ++r) {
-          const double arp = cov[r * k + p], arq = cov[r * k + q];
-          cov[r * k + p] = c * arp - s * arq;
-          cov[r * k + q] = s * arp + c * arq;
-        }
-        for (size_t r = 0; r < k; ++r) {
-          const double apr = cov[p * k + r], aqr = cov[q * k + r];
-          cov[p * k + r] = c * apr - s * aqr;
-          cov[q * k + r] = s * apr + c * aqr;
-        }
-        for (size_t r = 0; r < k; ++r) {
-          const double vrp = vec[r * k + p], vrq = vec[r * k + q];
-          vec[r * k + p] = c * vrp - s * vrq;
-          vec[r * k + q] = s * vrp + c * vrq;
-        }
-      }
-  }
+  std::vector<double> vec = diagonalise_symmetric(cov, k);
   std::vector<size_t> order(k);
   std::iota(order.begin(), order.end(), 0);
   std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return cov[a * k + a] > cov[b * k + b]; });

@@ -132,6 +132,11 @@ expect_rc no-valid 0
 [[ "$(json_get "$WORK/no-valid.out" "j['valid_loss']")" == None ]] && pass || fail "valid_loss without validation rows"
 run no-valid-bias "$COLLAB" bias --model "$WORK/nv.collab"
 expect_rc no-valid-bias 0
+for arch in dot dot-range dot-bias; do  # one factor: the smallest tables a model can have
+  "$COLLAB" train "${data[@]}" --epochs 1 --seed 1 --factors 1 --arch "$arch" --model "$WORK/f1.collab" >/dev/null 2>&1
+  run "one-factor-$arch" "$COLLAB" recommend --user 1 --model "$WORK/f1.collab"
+  expect_rc "one-factor-$arch" 0
+done
 
 # 6. Option values: NaN, infinities, negatives and overflows are usage errors naming the option.
 for args in "--wd nan" "--lr inf" "--lr -1" "--valid-pct nan" "--seed -1" "--seed 18446744073709551616" \
