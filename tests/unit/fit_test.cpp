@@ -84,3 +84,12 @@ TEST(Fit, TooFewRatingsForOneBatchIsExplained) {
   Error e = test_support::expect_error([&] { fit_one_cycle(*r->engine, r->split.train.size(), r->setup.options, {}); });
   EXPECT_EQ(e.code(), ExitCode::data);
 }
+
+TEST(SmoothedLoss, IsADebiasedExponentialAverage) {
+  collab::SmoothedLoss s(0.98);
+  s.add(1.0);
+  EXPECT_NEAR(s.value(), 1.0, 1e-12);  // debiasing makes the first value exact
+  s.add(3.0);
+  const double raw = 0.98 * (0.02 * 1.0) + 0.02 * 3.0;
+  EXPECT_NEAR(s.value(), raw / (1 - 0.98 * 0.98), 1e-12);
+}

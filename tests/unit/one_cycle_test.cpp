@@ -1,6 +1,5 @@
 #include <gtest/gtest.h>
 
-#include "train/fit.h"
 #include "train/one_cycle.h"
 
 using collab::OneCycle;
@@ -33,13 +32,4 @@ TEST(OneCycle, FollowsHalfCosinesBetweenItsPoints) {
   // Halfway through the annealing.
   EXPECT_NEAR(c.lr(0.625), (1.0 + 1e-5) / 2, 1e-12);
   EXPECT_NEAR(collab::cosine_anneal(2, 4, 0.5), 3.0, 1e-12);
-}
-
-TEST(SmoothedLoss, IsADebiasedExponentialAverage) {
-  collab::SmoothedLoss s(0.98);
-  s.add(1.0);
-  EXPECT_NEAR(s.value(), 1.0, 1e-12);  // debiasing makes the first value exact
-  s.add(3.0);
-  const double raw = 0.98 * (0.02 * 1.0) + 0.02 * 3.0;
-  EXPECT_NEAR(s.value(), raw / (1 - 0.98 * 0.98), 1e-12);
 }
