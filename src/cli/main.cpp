@@ -28,6 +28,9 @@ int main(int argc, char** argv) {
   collab::cli::add_recommend_verb(app);
   collab::cli::add_predict_verb(app);
   collab::cli::add_factors_verb(app);
+  collab::cli::add_split_verb(app);
+  collab::cli::add_eval_verb(app);
+  collab::cli::add_cv_verb(app);
   try {
     app.parse(argc, argv);
     return 0;

@@ -28,7 +28,32 @@ std::vector<float> parse_numbers(const std::string& text, const std::string& opt
 
 }  // namespace
 
-void add_training_options(CLI::App* verb, TrainingCommandOptions& c) {
+void add_split_options(CLI::App* verb, SplitOptions& o) {
+  add_enum_option<SplitKind>(verb, "--split", o.kind,
+                             {{"random", SplitKind::random}, {"time", SplitKind::time}, {"user-last", SplitKind::user_last}},
+                             "Validation rows: random (fastai's RandomSplitter), time (the latest --valid-pct by "
+                             "timestamp) or user-last (each user's latest --valid-last ratings)");
+  verb->add_option("--valid-pct", o.valid_pct, "Share of ratings held out for validation (random and time splits)")
+      ->check(finite_number(0.0, 0.99))->capture_default_str();
+  verb->add_option("--valid-last", o.valid_last, "Ratings per user held out by --split user-last")
+      ->check(CLI::Range(1, 1000000))->capture_default_str();
+  verb->add_option("--valid-ratings", o.valid_ratings,
+                   "Validate on the ratings in FILE (a ratings CSV, as collab split writes) and train on the "
+                   "rest of the data set")
+      ->excludes("--split")->excludes("--valid-pct")->excludes("--valid-last");
+}
+
+SplitSpec split_spec(const SplitOptions& o, std::uint64_t seed) {
+  SplitSpec s;
+  s.kind = o.valid_ratings.empty() ? o.kind : SplitKind::given;
+  s.valid_pct = o.valid_pct;
+  s.valid_last = o.valid_last;
+  s.valid_ratings = o.valid_ratings;
+  s.seed = seed;
+  return s;
+}
+
+void add_training_options(CLI::App* verb, TrainingCommandOptions& c, bool with_split) {
   add_data_options(verb, c.data);
   add_enum_option<Arch>(verb, "--arch", c.train.arch,
                         {{"dot", Arch::dot}, {"dot-range", Arch::dot_range}, {"dot-bias", Arch::dot_bias}, {"nn", Arch::nn}},
@@ -40,8 +65,7 @@ void add_training_options(CLI::App* verb, TrainingCommandOptions& c) {
       ->check(CLI::Range(1, 4096))->capture_default_str();
   verb->add_option("--y-range", c.y_range, "LO,HI of sigmoid_range(x, LO, HI)")->capture_default_str();
   verb->add_option("--layers", c.layers, "nn hidden sizes, e.g. 100,50 (default: fastai's, one layer of --factors)");
-  verb->add_option("--valid-pct", c.train.valid_pct, "Share of ratings held out for validation")
-      ->check(finite_number(0.0, 0.99))->capture_default_str();
+  if (with_split) add_split_options(verb, c.split);
   add_seed_option(verb, c.train.seed, "Seed for split, weights and batches (default: fresh, printed)");
   verb->add_option("--device", c.device, "auto (CUDA when available), cpu or cuda")
       ->check(CLI::IsMember({"auto", "cpu", "cuda"}))->capture_default_str();
@@ -76,9 +100,11 @@ TrainingRequest training_request(const CLI::App* verb, TrainingCommandOptions& c
     std::fprintf(stderr, "collab: seed %llu (repeat this run with --seed %llu)\n",
                  static_cast<unsigned long long>(t.seed), static_cast<unsigned long long>(t.seed));
   }
+  t.valid_pct = c.split.valid_pct;
   TrainingRequest request;
   request.source = data_source(c.data);
   request.options = t;
+  request.split = split_spec(c.split, t.seed);
   request.device = c.device;
   request.engine = c.engine;
   return request;

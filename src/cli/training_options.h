@@ -10,8 +10,19 @@
 
 namespace collab::cli {
 
+// --split, --valid-pct, --valid-last, --valid-ratings: every verb that splits (train, lr-find, split).
+struct SplitOptions {
+  SplitKind kind = SplitKind::random;
+  double valid_pct = 0.2;
+  int valid_last = 1;
+  std::string valid_ratings;
+};
+void add_split_options(CLI::App* verb, SplitOptions& o);
+SplitSpec split_spec(const SplitOptions& o, std::uint64_t seed);
+
 struct TrainingCommandOptions {
   DataOptions data;
+  SplitOptions split;
   TrainOptions train;            // --arch and --optimizer land here directly (CLI11 transformers)
   std::string y_range = "0,5.5";
   std::string layers;            // "100,50"
@@ -19,7 +30,8 @@ struct TrainingCommandOptions {
   std::string engine = "auto";
 };
 
-void add_training_options(CLI::App* verb, TrainingCommandOptions& o);
+// The data, model and optimizer options; the split options too where `with_split`.
+void add_training_options(CLI::App* verb, TrainingCommandOptions& o, bool with_split = true);
 
 // Checks what CLI11 cannot (y-range, layers), chooses and prints a fresh seed when --seed was not
 // given, and resolves the data source.

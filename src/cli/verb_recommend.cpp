@@ -1,5 +1,9 @@
 // `collab recommend --user ID`: the highest predicted ratings among the unrated items.
+#include <cstdio>
+
 #include "model/interpret.h"
+#include "model/top_items.h"
+#include "support/utf8.h"
 #include "model/title_match.h"
 #include "common_options.h"
 #include "output.h"
@@ -12,10 +16,50 @@ namespace {
 struct RecommendVerbOptions {
   ReadingOptions read;
   std::int64_t user = 0;
+  bool all_users = false;
+  int threads = 0;
 };
+
+// Every trained user's list, streamed in user order as it is computed (model/top_items.h):
+// TSV or JSON lines for scripts, or aligned rows with the title last.
+void run_recommend_all(const RecommendVerbOptions& o, const SavedModel& m) {
+  std::vector<std::int32_t> users;
+  for (size_t u = 1; u < m.vocabulary.user_rows(); ++u)
+    if (m.user_trained(static_cast<std::int32_t>(u))) users.push_back(static_cast<std::int32_t>(u));
+  const std::string& format = o.read.format;
+  if (format == "tsv") print_line("userId\trank\ttitle\tpredicted_rating");
+  if (format == "table") print_line("userId  rank  predicted  title");
+  TopItemsOptions top;
+  top.k = o.read.top;
+  top.include_untrained = o.read.include_untrained;
+  top.threads = o.threads;
+  std::string out;
+  top_items_for_users(m, users, top, [&](std::int32_t user, std::vector<ScoredItem>& list) {
+    const std::int32_t id = m.vocabulary.user_ids[static_cast<size_t>(user)];
+    if (format == "json") {
+      out += nlohmann::json({{"userId", id}, {"recommendations", ranked_json(list, "title", "predicted_rating")}})
+                 .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+    } else {
+      for (size_t r = 0; r < list.size(); ++r) {
+        if (format == "tsv") {
+          out += std::to_string(id) + "\t" + std::to_string(r + 1) + "\t" + tsv_field(list[r].name) + "\t" +
+                 fixed(list[r].value, 6) + "\n";
+        } else {
+          char head[64];
+          std::snprintf(head, sizeof head, "%6d  %4zu  %9.3f  ", id, r + 1, list[r].value);
+          out += head + terminal_safe(list[r].name) + "\n";
+        }
+      }
+    }
+    if (out.size() > (1u << 16)) std::fputs(out.c_str(), stdout), out.clear();
+  });
+  std::fputs(out.c_str(), stdout);
+  std::fflush(stdout);
+}
 
 void run_recommend(const RecommendVerbOptions& o) {
   const SavedModel m = load_model(o.read.model);
+  if (o.all_users) return run_recommend_all(o, m);
   const std::int32_t user = find_user(m.vocabulary, o.user);
   const auto list = recommend_items(m, user, o.read.top, o.read.include_untrained);
   if (o.read.format == "json") {
@@ -36,9 +80,18 @@ void add_recommend_verb(CLI::App& app) {
   auto o = std::make_shared<RecommendVerbOptions>();
   auto* verb = app.add_subcommand("recommend",
                                   "The highest predicted ratings among items the user did not rate in training");
-  verb->add_option("--user", o->user, "The userId")->required()->check(signed_integer_64());
+  auto* user = verb->add_option("--user", o->user, "The userId")->check(signed_integer_64());
+  auto* all = verb->add_flag("--all-users", o->all_users,
+                             "The top --top items of every user the model trained on, streamed in user order "
+                             "(TSV, JSON lines, or rows)");
+  user->excludes(all);
+  verb->add_option("--threads", o->threads, "Threads for --all-users (0: every usable core)")
+      ->check(CLI::Range(0, 1024))->capture_default_str();
   add_reading_options(verb, o->read, 10, true);
-  verb->callback([o] { run_recommend(*o); });
+  verb->callback([o, verb] {
+    if (!o->all_users && verb->count("--user") == 0) throw CLI::RequiredError("--user or --all-users");
+    run_recommend(*o);
+  });
 }
 
 }  // namespace collab::cli

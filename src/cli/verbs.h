@@ -14,5 +14,8 @@ void add_similar_verb(CLI::App& app);
 void add_recommend_verb(CLI::App& app);
 void add_predict_verb(CLI::App& app);
 void add_factors_verb(CLI::App& app);
+void add_split_verb(CLI::App& app);
+void add_eval_verb(CLI::App& app);
+void add_cv_verb(CLI::App& app);
 
 }  // namespace collab::cli

@@ -93,6 +93,7 @@ EncodedRatings merge_and_encode(RawDataset&& raw, ItemKey key) {
 
   // The inner join: keep ratings whose movie exists, and note which items and users occur.
   RatingColumns& r = raw.ratings;
+  if (r.timestamp.size() != r.size()) r.timestamp.assign(r.size(), 0), r.has_timestamps = false;
   std::vector<std::int32_t> item_of_row(r.size());
   std::vector<char> item_used(candidates.title.size(), 0);
   std::int32_t max_user = 0;
@@ -103,6 +104,8 @@ EncodedRatings merge_and_encode(RawDataset&& raw, ItemKey key) {
     item_used[static_cast<size_t>(c)] = 1;
     r.user_id[kept] = r.user_id[i];
     r.rating[kept] = r.rating[i];
+    r.movie_id[kept] = r.movie_id[i];
+    r.timestamp[kept] = r.timestamp[i];
     item_of_row[kept] = c;
     max_user = std::max(max_user, r.user_id[i]);
     ++kept;
@@ -110,7 +113,6 @@ EncodedRatings merge_and_encode(RawDataset&& raw, ItemKey key) {
   out.dropped_ratings = r.size() - kept;
   if (kept == 0)
     throw data_error(raw.ratings_path + ": no rating matches a movie in " + raw.movies_path);
-  r.movie_id = {};
 
   // Item vocabulary: only items that have ratings, as pandas' merge leaves them.
   std::vector<std::int32_t> candidate_to_item(candidates.title.size(), 0);
@@ -131,9 +133,15 @@ EncodedRatings merge_and_encode(RawDataset&& raw, ItemKey key) {
     out.item[i] = candidate_to_item[static_cast<size_t>(item_of_row[i])];
   }
   r.user_id = {};
-  r.rating.resize(kept);
-  r.rating.shrink_to_fit();
-  out.rating = std::move(r.rating);
+  auto keep = [kept](auto& column) {
+    column.resize(kept);
+    column.shrink_to_fit();
+    return std::move(column);
+  };
+  out.rating = keep(r.rating);
+  out.movie_id = keep(r.movie_id);
+  out.timestamp = keep(r.timestamp);
+  out.has_timestamps = r.has_timestamps;
   return out;
 }
 

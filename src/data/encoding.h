@@ -26,6 +26,9 @@ struct EncodedRatings {
   std::vector<std::int32_t> user;  // indices into vocabulary.user_ids
   std::vector<std::int32_t> item;  // indices into vocabulary.item_titles
   std::vector<float> rating;
+  std::vector<std::int32_t> movie_id;   // each rating's own movieId (an item may have several)
+  std::vector<std::int64_t> timestamp;  // 0 where the file has none
+  bool has_timestamps = true;
   Vocabulary vocabulary;
   size_t dropped_ratings = 0;      // ratings whose movieId has no movie
   size_t size() const { return rating.size(); }

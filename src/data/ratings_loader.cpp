@@ -45,6 +45,15 @@ std::int32_t parse_id(const char* text, const std::string& file, unsigned line,
   return static_cast<std::int32_t>(value);
 }
 
+std::int64_t parse_timestamp(const char* text, const std::string& file, unsigned line) {
+  if (!text || !*text) bad_field(file, line, "timestamp", "is empty");
+  std::int64_t value = 0;
+  const char* end = text + std::strlen(text);
+  auto [ptr, ec] = std::from_chars(text, end, value);
+  if (ec != std::errc() || ptr != end) bad_field(file, line, "timestamp", shown(text) + " is not an integer");
+  return value;
+}
+
 float parse_rating(const char* text, const std::string& file, unsigned line, float lo, float hi) {
   const std::string field = "rating";
   if (!text || !*text) bad_field(file, line, field, "is empty");
@@ -107,6 +116,7 @@ void reserve_for(std::istream& in, RatingColumns& r) {
     r.user_id.reserve(rows);
     r.movie_id.reserve(rows);
     r.rating.reserve(rows);
+    r.timestamp.reserve(rows);
   }
 }
 
@@ -156,12 +166,14 @@ RatingColumns read_ratings_csv(const std::string& name, std::istream& in, float 
   try {
     CsvRatingsReader csv(name, in);
     csv.read_header(io::ignore_no_column, "userId", "movieId", "rating", "timestamp");
+    r.has_timestamps = csv.has_column("timestamp");
     char *user = nullptr, *movie = nullptr, *rating = nullptr, *timestamp = nullptr;
     while (csv.read_row(user, movie, rating, timestamp)) {
       line = csv.get_file_line();
       r.user_id.push_back(parse_id(user, name, line, "userId"));
       r.movie_id.push_back(parse_id(movie, name, line, "movieId"));
       r.rating.push_back(parse_rating(rating, name, line, lo, hi));
+      r.timestamp.push_back(r.has_timestamps ? parse_timestamp(timestamp, name, line) : 0);
     }
   } catch (const io::error::base& e) {
     rethrow_parser_error(e, name, line + 1);
@@ -212,6 +224,8 @@ RatingColumns read_ratings_delimited(const std::string& name, std::istream& in,
       r.user_id.push_back(parse_id(fields[0], name, line, "userId"));
       r.movie_id.push_back(parse_id(fields[1], name, line, "movieId"));
       r.rating.push_back(parse_rating(fields[2], name, line, lo, hi));
+      if (n == 4) r.timestamp.push_back(parse_timestamp(fields[3], name, line));
+      else r.has_timestamps = false, r.timestamp.push_back(0);
     }
   } catch (const io::error::base& e) {
     rethrow_parser_error(e, name, line + 1);
@@ -247,6 +261,11 @@ MovieColumns read_movies_delimited(const std::string& name, std::istream& in,
   }
   if (m.size() == 0) throw data_error(name + " line 1: the file holds no movies");
   return m;
+}
+
+RatingColumns read_ratings_csv_file(const std::string& path) {
+  std::ifstream in = open_input(path, "ratings file");
+  return read_ratings_csv(path, in, -std::numeric_limits<float>::max(), std::numeric_limits<float>::max());
 }
 
 RawDataset read_dataset_files(const DatasetInfo& d, const std::string& folder) {

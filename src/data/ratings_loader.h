@@ -15,6 +15,8 @@ struct RatingColumns {
   std::vector<std::int32_t> user_id;
   std::vector<std::int32_t> movie_id;
   std::vector<float> rating;
+  std::vector<std::int64_t> timestamp;  // seconds since 1970; 0 where the file has none
+  bool has_timestamps = true;           // false: a CSV without a timestamp column
   size_t size() const { return rating.size(); }
 };
 
@@ -47,6 +49,10 @@ RatingColumns read_ratings_delimited(const std::string& name, std::istream& in,
                                      float max_rating);
 MovieColumns read_movies_delimited(const std::string& name, std::istream& in,
                                    const std::string& separator, bool latin1);
+
+// A ratings CSV (userId,movieId,rating[,timestamp]) as `collab split` writes them, whatever the
+// data set's own format; any finite rating.
+RatingColumns read_ratings_csv_file(const std::string& path);
 
 // Latin-1 bytes to UTF-8.
 std::string latin1_to_utf8(const std::string& latin1);

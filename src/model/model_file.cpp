@@ -111,6 +111,17 @@ std::uint64_t element_count(const std::string& path, const NamedTensor& t) {
   return n;
 }
 
+// Where a model's ratings came from: a registered set (its name and data directory) or two files.
+json source_to_json(const DataSource& s) {
+  if (!s.install_dir.empty()) return {{"dataset", s.format.name}, {"data_dir", s.install_dir}};
+  return {{"ratings", s.ratings_path}, {"movies", s.movies_path}};
+}
+
+DataSource source_from_json(const json& j, ItemKey key) {
+  if (j.contains("dataset")) return registered_data_source(j.at("dataset"), j.at("data_dir"), key);
+  return csv_files_data_source(j.at("ratings"), j.at("movies"), key);
+}
+
 // A validation loss is null in the file when training had no validation rows.
 double number_or_nan(const json& j) { return j.is_null() ? std::nan("") : j.get<double>(); }
 
@@ -129,6 +140,10 @@ std::string model_file_bytes(const SavedModel& m) {
                      {"layers", m.shape.layers}};
   header["options"] = options_to_json(m.options);
   header["dataset"] = m.dataset;
+  header["source"] = source_to_json(m.source);
+  header["split"] = {{"kind", split_name(m.split.kind)}, {"valid_pct", m.split.valid_pct},
+                     {"valid_last", m.split.valid_last}, {"valid_ratings", m.split.valid_ratings},
+                     {"seed", m.split.seed}};
   header["device"] = m.device;
   header["item_key"] = m.vocabulary.item_key == ItemKey::title ? "title" : "movieId";
   for (const auto& e : m.history)
@@ -202,9 +217,23 @@ SavedModel parse_model(const std::string& path, const std::string& bytes) {
     m.shape.y_high = s.at("y_range").at(1);
     m.shape.layers = s.at("layers").get<std::vector<int>>();
     m.options = options_from_json(h.at("options"));
-    m.dataset = h.at("dataset");
-    m.device = h.at("device");
     m.vocabulary.item_key = h.at("item_key") == "title" ? ItemKey::title : ItemKey::movie_id;
+    m.dataset = h.at("dataset");
+    // Models written before collab recorded its source and split were split at random.
+    m.has_source = h.contains("source");
+    if (m.has_source) m.source = source_from_json(h.at("source"), m.vocabulary.item_key);
+    m.split.kind = SplitKind::random;
+    m.split.valid_pct = m.options.valid_pct;
+    m.split.seed = m.options.seed;
+    if (h.contains("split")) {
+      const json& sp = h.at("split");
+      m.split.kind = parse_split(sp.at("kind"));
+      m.split.valid_pct = sp.at("valid_pct");
+      m.split.valid_last = sp.at("valid_last");
+      m.split.valid_ratings = sp.at("valid_ratings");
+      m.split.seed = sp.at("seed");
+    }
+    m.device = h.at("device");
     if (h.contains("history"))
       for (const auto& e : h.at("history"))
         m.history.push_back({e.at("epoch"), e.at("train_loss"), number_or_nan(e.at("valid_loss")),

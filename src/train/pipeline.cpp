@@ -1,14 +1,29 @@
 #include "train/pipeline.h"
 
+#include "support/error.h"
 #include "train/engine_factory.h"
 
 namespace collab {
 
 std::unique_ptr<PreparedTraining> prepare_training(const TrainingRequest& request) {
+  EncodedRatings data = load_data_source(request.source);
+  SplitSpec spec = request.split;
+  spec.seed = request.options.seed;
+  TrainValidSplit split = split_ratings(data, spec);
+  const bool asked_for_validation = spec.kind != SplitKind::random || request.options.valid_pct > 0;
+  if (asked_for_validation && split.valid.size() == 0)
+    throw data_error("the " + split_name(spec.kind) + " split leaves the validation set empty (" +
+                     std::to_string(data.size()) + " ratings)");
+  if (split.train.size() == 0) throw data_error("the " + split_name(spec.kind) + " split leaves no rating to train on");
+  return prepare_training_on(request, std::move(data), std::move(split));
+}
+
+std::unique_ptr<PreparedTraining> prepare_training_on(const TrainingRequest& request, EncodedRatings data,
+                                                      TrainValidSplit split) {
   auto run = std::make_unique<PreparedTraining>();
   const TrainOptions& t = request.options;
-  run->data = load_data_source(request.source);
-  run->split = random_split(run->data, t.valid_pct, t.seed);
+  run->data = std::move(data);
+  run->split = std::move(split);
   ModelShape& shape = run->setup.shape;
   shape.arch = t.arch;
   shape.n_users = static_cast<std::int64_t>(run->data.vocabulary.user_rows());
@@ -30,6 +45,9 @@ SavedModel train_model(PreparedTraining& run, const TrainingRequest& request, co
   model.shape = run.setup.shape;
   model.options = request.options;
   model.dataset = request.source.description;
+  model.source = request.source;
+  model.split = request.split;
+  model.split.seed = request.options.seed;
   model.device = run.engine->device_name();
   model.weights = run.engine->weights();
   index_training_rows(run.split.train, run.data.vocabulary.user_rows(), model);

@@ -8,6 +8,7 @@
 #include "data/data_source.h"
 #include "train/engine.h"
 #include "train/fit.h"
+#include "train/split.h"
 #include "train/trained_model.h"
 
 namespace collab {
@@ -15,6 +16,7 @@ namespace collab {
 struct TrainingRequest {
   DataSource source;
   TrainOptions options;        // the seed already chosen
+  SplitSpec split;             // its seed is options.seed
   std::string device = "auto"; // auto|cpu|cuda
   std::string engine = "auto"; // auto|cpu|torch
 };
@@ -30,6 +32,9 @@ struct PreparedTraining {
 // Loads the data (downloading a registered set when missing), splits it, draws the initial
 // weights and makes the engine the request asks for.
 std::unique_ptr<PreparedTraining> prepare_training(const TrainingRequest& request);
+// The same on data already loaded and split (cross-validation's folds).
+std::unique_ptr<PreparedTraining> prepare_training_on(const TrainingRequest& request, EncodedRatings data,
+                                                      TrainValidSplit split);
 
 // fastai's fit_one_cycle on the prepared engine, then the model as a file stores it (its
 // vocabulary is moved out of `run`). Throws what fit_one_cycle throws (a diverged loss,

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "data/data_source.h"
 #include "data/encoding.h"
 #include "train/fit.h"
 #include "train/split.h"
@@ -18,6 +19,9 @@ struct SavedModel {
   ModelShape shape;
   TrainOptions options;
   std::string dataset;      // data set name, or "ratings.csv + movies.csv" paths
+  DataSource source;        // where the ratings came from, to rebuild the split (eval)
+  bool has_source = true;   // false for models written before collab recorded it
+  SplitSpec split;          // how the validation rows were chosen (seed included)
   std::string device;
   std::vector<EpochRecord> history;
   Vocabulary vocabulary;

@@ -1,0 +1,90 @@
+// `collab split`: a data set's train/validation split as two ratings CSV files, so that another
+// tool can use the very same split, and `collab train --valid-ratings DIR/valid.csv` with the same
+// --seed trains the very same model.
+#include <charconv>
+#include <cstdio>
+#include <filesystem>
+
+#include "common_options.h"
+#include "output.h"
+#include "support/error.h"
+#include "support/files.h"
+#include "training_options.h"
+#include "verbs.h"
+
+namespace collab::cli {
+namespace {
+
+struct SplitVerbOptions {
+  DataOptions data;
+  SplitOptions split;
+  std::uint64_t seed = 0;
+  bool seed_given = false;
+  std::string out, format;
+};
+
+// The rows as a ratings CSV in the data set's columns, with their own movieIds and timestamps.
+std::string ratings_csv(const EncodedRatings& d, const std::vector<std::int32_t>& rows) {
+  std::string out = "userId,movieId,rating,timestamp\n";
+  out.reserve(rows.size() * 28 + out.size());
+  char buf[64];
+  for (auto r : rows) {
+    const auto i = static_cast<size_t>(r);
+    char* p = buf;
+    p = std::to_chars(p, buf + sizeof buf, d.vocabulary.user_ids[static_cast<size_t>(d.user[i])]).ptr;
+    *p++ = ',';
+    p = std::to_chars(p, buf + sizeof buf, d.movie_id[i]).ptr;
+    *p++ = ',';
+    p = std::to_chars(p, buf + sizeof buf, d.rating[i]).ptr;  // shortest form that reads back the same
+    *p++ = ',';
+    p = std::to_chars(p, buf + sizeof buf, d.timestamp[i]).ptr;
+    *p++ = '\n';
+    out.append(buf, p);
+  }
+  return out;
+}
+
+void run_split(const SplitVerbOptions& o) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::create_directories(o.out, ec);
+  if (ec || !fs::is_directory(o.out)) throw cannot_write("cannot create the folder " + o.out);
+  const std::string train_path = (fs::path(o.out) / "train.csv").string();
+  const std::string valid_path = (fs::path(o.out) / "valid.csv").string();
+  require_replaceable_output(train_path, "training ratings");
+  require_replaceable_output(valid_path, "validation ratings");
+  const EncodedRatings data = load_data_source(data_source(o.data));
+  const std::uint64_t seed = o.seed_given ? o.seed : 0;
+  const TrainValidSplit s = split_ratings(data, split_spec(o.split, seed));
+  if (s.valid_rows.empty()) throw data_error("the split leaves the validation set empty");
+  StagedFile train(train_path, ratings_csv(data, s.train_rows));
+  StagedFile valid(valid_path, ratings_csv(data, s.valid_rows));
+  train.commit();
+  valid.commit();
+  if (o.format == "json") {
+    print_json({{"train", train_path}, {"valid", valid_path}, {"train_ratings", s.train_rows.size()},
+                {"valid_ratings", s.valid_rows.size()}, {"seed", seed}});
+  } else {
+    print_line(train_path + "\t" + std::to_string(s.train_rows.size()) + "\n" + valid_path + "\t" +
+               std::to_string(s.valid_rows.size()));
+  }
+}
+
+}  // namespace
+
+void add_split_verb(CLI::App& app) {
+  auto o = std::make_shared<SplitVerbOptions>();
+  auto* verb = app.add_subcommand(
+      "split", "Write a data set's train/validation split as DIR/train.csv and DIR/valid.csv (ratings CSV)");
+  add_data_options(verb, o->data);
+  add_split_options(verb, o->split);
+  add_seed_option(verb, o->seed, "Seed of the split's permutation (default 0; give train the same --seed)");
+  verb->add_option("--out", o->out, "Folder for train.csv and valid.csv")->required();
+  add_format_option(verb, o->format, {"table", "json"});
+  verb->callback([o, verb] {
+    o->seed_given = verb->count("--seed") > 0;
+    run_split(*o);
+  });
+}
+
+}  // namespace collab::cli

@@ -1,0 +1,82 @@
+#include "model/evaluation.h"
+
+#include <algorithm>
+#include <unordered_map>
+
+#include "model/interpret.h"
+#include "model/top_items.h"
+#include "support/error.h"
+#include "train/split.h"
+
+namespace collab {
+
+EvaluationRows validation_rows_of(const SavedModel& m) {
+  if (!m.has_source)
+    throw data_error("this model predates collab recording its data set and split; give --ratings FILE");
+  const EncodedRatings data = load_data_source(m.source);
+  if (data.vocabulary.user_ids != m.vocabulary.user_ids || data.vocabulary.item_titles != m.vocabulary.item_titles)
+    throw data_error(m.source.description + " has changed since the model was trained (its users or items differ); "
+                     "give --ratings FILE");
+  const TrainValidSplit split = split_ratings(data, m.split);
+  EvaluationRows rows;
+  rows.user = split.valid.user;
+  rows.item = split.valid.item;
+  rows.rating = split.valid.rating;
+  for (auto r : split.valid_rows) {
+    rows.user_id.push_back(data.vocabulary.user_ids[static_cast<size_t>(data.user[static_cast<size_t>(r)])]);
+    rows.movie_id.push_back(data.movie_id[static_cast<size_t>(r)]);
+  }
+  return rows;
+}
+
+EvaluationRows rows_of_file(const SavedModel& m, const RatingColumns& ratings) {
+  const Vocabulary& v = m.vocabulary;
+  std::unordered_map<std::int32_t, std::int32_t> item_of_movie;
+  for (size_t i = 1; i < v.item_movie_ids.size(); ++i) item_of_movie.emplace(v.item_movie_ids[i], static_cast<std::int32_t>(i));
+  EvaluationRows rows;
+  for (size_t r = 0; r < ratings.size(); ++r) {
+    auto u = std::lower_bound(v.user_ids.begin() + 1, v.user_ids.end(), ratings.user_id[r]);
+    auto it = item_of_movie.find(ratings.movie_id[r]);
+    rows.user.push_back(u != v.user_ids.end() && *u == ratings.user_id[r] ? static_cast<std::int32_t>(u - v.user_ids.begin()) : 0);
+    rows.item.push_back(it == item_of_movie.end() ? 0 : it->second);
+    rows.rating.push_back(ratings.rating[r]);
+    rows.user_id.push_back(ratings.user_id[r]);
+    rows.movie_id.push_back(ratings.movie_id[r]);
+  }
+  return rows;
+}
+
+Evaluation evaluate(const SavedModel& m, const EvaluationRows& rows, const EvaluationOptions& o) {
+  Evaluation e;
+  const std::vector<char> items_trained = m.items_trained();
+  e.predictions.reserve(rows.rating.size());
+  // Each ranked user's relevant items, in the order the users first appear.
+  std::unordered_map<std::int32_t, size_t> ranked_index;
+  std::vector<std::int32_t> ranked_users;
+  std::vector<RankedUser> ranked;
+  for (size_t r = 0; r < rows.rating.size(); ++r) {
+    const std::int32_t user = rows.user[r], item = rows.item[r];
+    e.predictions.push_back(predict_rating(m, user, item));
+    const bool user_known = user > 0 && m.user_trained(user);
+    e.cold_users += !user_known;
+    e.cold_items += !(item > 0 && items_trained[static_cast<size_t>(item)]);
+    if (!user_known || item == 0 || rows.rating[r] < o.relevant_rating) continue;
+    auto [it, fresh] = ranked_index.emplace(user, ranked.size());
+    if (fresh) ranked_users.push_back(user), ranked.emplace_back();
+    ranked[it->second].relevant.push_back(item);
+  }
+  e.rating = rating_metrics(rows.rating, e.predictions);
+  TopItemsOptions top;
+  top.k = static_cast<size_t>(o.k);
+  top.threads = o.threads;
+  size_t next = 0;
+  top_items_for_users(m, ranked_users, top, [&](std::int32_t, std::vector<ScoredItem>& list) {
+    for (const auto& s : list) ranked[next].top.push_back(s.index);
+    ++next;
+  });
+  const auto catalogue = static_cast<size_t>(std::count(items_trained.begin() + 1, items_trained.end(), 1));
+  e.ranking = ranking_metrics(ranked, o.k, catalogue);
+  return e;
+}
+
+}  // namespace collab

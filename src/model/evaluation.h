@@ -1,0 +1,46 @@
+// `collab eval`'s work: a saved model's predictions on a set of ratings (its own validation rows,
+// rebuilt from the data set and split it records, or a ratings file), the rating metrics, and
+// the ranking metrics of its top-k lists.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "data/ratings_loader.h"
+#include "model/metrics.h"
+#include "train/trained_model.h"
+
+namespace collab {
+
+// Ratings to evaluate on, in the model's encoding (row 0 for a user or item it does not know).
+struct EvaluationRows {
+  std::vector<std::int32_t> user, item;
+  std::vector<float> rating;
+  std::vector<std::int32_t> user_id;  // the ratings' own ids, for --predictions
+  std::vector<std::int32_t> movie_id;
+};
+
+// The model's validation rows: its data source loaded again and split as it records; a data
+// error when the model predates that record or the data set changed since (its vocabularies
+// differ).
+EvaluationRows validation_rows_of(const SavedModel& model);
+// The rows of a ratings file (userId, movieId, rating): users and movieIds the model does not
+// know become row 0, #na#, whose values are its untrained initial ones.
+EvaluationRows rows_of_file(const SavedModel& model, const RatingColumns& ratings);
+
+struct Evaluation {
+  RatingMetrics rating;
+  size_t cold_users = 0, cold_items = 0;  // rows whose user (item) training never saw
+  RankingMetrics ranking;
+  std::vector<double> predictions;        // per row
+};
+
+struct EvaluationOptions {
+  int k = 10;
+  double relevant_rating = 0;  // a row's item is relevant to its user at or above this rating
+  int threads = 0;
+};
+
+Evaluation evaluate(const SavedModel& model, const EvaluationRows& rows, const EvaluationOptions& options);
+
+}  // namespace collab

@@ -1,0 +1,154 @@
+#include "model/top_items.h"
+
+#include <sched.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <thread>
+
+#include "train/forward.h"
+
+namespace collab {
+namespace {
+
+constexpr size_t kUsersAtOnce = 4;  // users whose factors stay in registers
+constexpr size_t kItemsAtOnce = 16; // items per inner step: two AVX vectors
+
+// The candidates' factors factor-major (factor j of candidate c at [j * padded + c]) and their
+// biases, with the candidate count padded to whole inner steps.
+struct CandidateTable {
+  std::vector<std::int32_t> items;  // candidate c's item row
+  std::vector<float> factors;
+  std::vector<float> bias;          // item bias, 0 without biases; padding -inf
+  size_t padded = 0, k = 0;
+};
+
+CandidateTable candidate_table(const SavedModel& m, bool include_untrained) {
+  const NamedTensor& F = m.weights.get(tables::item_factors);
+  const std::vector<char> trained = m.items_trained();
+  CandidateTable t;
+  t.k = static_cast<size_t>(F.cols());
+  for (size_t i = 1; i < trained.size(); ++i)
+    if (include_untrained || trained[i]) t.items.push_back(static_cast<std::int32_t>(i));
+  t.padded = (t.items.size() + kItemsAtOnce - 1) / kItemsAtOnce * kItemsAtOnce;
+  t.factors.assign(t.k * t.padded, 0.0f);
+  t.bias.assign(t.padded, -std::numeric_limits<float>::infinity());
+  const NamedTensor* B = m.shape.has_bias() ? &m.weights.get(tables::item_bias) : nullptr;
+  for (size_t c = 0; c < t.items.size(); ++c) {
+    const auto item = static_cast<size_t>(t.items[c]);
+    for (size_t j = 0; j < t.k; ++j) t.factors[j * t.padded + c] = F.values[item * t.k + j];
+    t.bias[c] = B ? B->values[item] : 0.0f;
+  }
+  return t;
+}
+
+// Scores (user . item + item bias) of kUsersAtOnce users against every candidate.
+__attribute__((target_clones("arch=haswell", "default")))
+void score_block(const CandidateTable& t, const float* const* user_factors, float* const* out) {
+  for (size_t c0 = 0; c0 < t.padded; c0 += kItemsAtOnce) {
+    float acc[kUsersAtOnce][kItemsAtOnce] = {};
+    for (size_t j = 0; j < t.k; ++j) {
+      const float* f = t.factors.data() + j * t.padded + c0;
+#pragma GCC unroll 4
+      for (size_t u = 0; u < kUsersAtOnce; ++u) {
+        const float x = user_factors[u][j];
+#pragma omp simd
+        for (size_t c = 0; c < kItemsAtOnce; ++c) acc[u][c] += x * f[c];
+      }
+    }
+    for (size_t u = 0; u < kUsersAtOnce; ++u)
+#pragma omp simd
+      for (size_t c = 0; c < kItemsAtOnce; ++c) out[u][c0 + c] = acc[u][c] + t.bias[c0 + c];
+  }
+}
+
+// The k best candidates of one user's scores, rated items excluded, best first; ties by item row.
+std::vector<ScoredItem> best_of(const SavedModel& m, const CandidateTable& t, std::int32_t user, float* scores,
+                                const std::vector<std::int32_t>& position_of_item, size_t k) {
+  const auto u = static_cast<size_t>(user);
+  constexpr float kExcluded = -std::numeric_limits<float>::infinity();
+  for (auto r = m.rated_offsets[u]; r < m.rated_offsets[u + 1]; ++r) {
+    const std::int32_t p = position_of_item[static_cast<size_t>(m.rated_items[static_cast<size_t>(r)])];
+    if (p >= 0) scores[p] = kExcluded;
+  }
+  // A min-heap of the best so far: a new candidate enters only when it beats the worst of them.
+  auto better = [&](size_t a, size_t b) { return scores[a] != scores[b] ? scores[a] > scores[b] : a < b; };
+  std::vector<size_t> heap;
+  heap.reserve(k + 1);
+  for (size_t c = 0; c < t.items.size(); ++c) {
+    if (scores[c] == kExcluded) continue;
+    if (heap.size() < k) {
+      heap.push_back(c);
+      std::push_heap(heap.begin(), heap.end(), better);
+    } else if (better(c, heap.front())) {
+      std::pop_heap(heap.begin(), heap.end(), better);
+      heap.back() = c;
+      std::push_heap(heap.begin(), heap.end(), better);
+    }
+  }
+  std::sort(heap.begin(), heap.end(), better);
+  const float user_bias = m.shape.has_bias() ? m.weights.get(tables::user_bias).values[u] : 0.0f;
+  std::vector<ScoredItem> out;
+  out.reserve(heap.size());
+  for (size_t c : heap) {
+    const std::int32_t item = t.items[c];
+    out.push_back({item, m.vocabulary.item_titles[static_cast<size_t>(item)],
+                   embedding_output(m.shape, scores[c] + user_bias)});
+  }
+  return out;
+}
+
+int usable_cores() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  return sched_getaffinity(0, sizeof set, &set) == 0 ? std::max(1, CPU_COUNT(&set)) : 1;
+}
+
+}  // namespace
+
+void top_items_for_users(const SavedModel& m, const std::vector<std::int32_t>& users, const TopItemsOptions& o,
+                         const std::function<void(std::int32_t, std::vector<ScoredItem>&)>& emit) {
+  if (m.shape.arch == Arch::nn) {  // no dot product to block: one prediction at a time
+    for (auto u : users) {
+      auto list = recommend_items(m, u, o.k, o.include_untrained);
+      emit(u, list);
+    }
+    return;
+  }
+  const CandidateTable t = candidate_table(m, o.include_untrained);
+  std::vector<std::int32_t> position_of_item(m.vocabulary.item_rows(), -1);
+  for (size_t c = 0; c < t.items.size(); ++c) position_of_item[static_cast<size_t>(t.items[c])] = static_cast<std::int32_t>(c);
+  const NamedTensor& U = m.weights.get(tables::user_factors);
+  const int threads = std::max(1, o.threads > 0 ? o.threads : usable_cores());
+
+  // Users go in rounds: each thread takes every threads-th block of kUsersAtOnce in the round,
+  // then the round's lists are emitted in order.
+  constexpr size_t kRound = 512;
+  std::vector<std::vector<ScoredItem>> lists(kRound);
+  std::vector<std::vector<float>> scores(static_cast<size_t>(threads), std::vector<float>(kUsersAtOnce * t.padded));
+  const std::vector<float> zeros(t.k, 0.0f);
+  for (size_t first = 0; first < users.size(); first += kRound) {
+    const size_t count = std::min(kRound, users.size() - first);
+    auto work = [&](int part) {
+      float* rows[kUsersAtOnce];
+      const float* factors[kUsersAtOnce];
+      for (size_t u = 0; u < kUsersAtOnce; ++u) rows[u] = scores[static_cast<size_t>(part)].data() + u * t.padded;
+      for (size_t b = static_cast<size_t>(part) * kUsersAtOnce; b < count; b += static_cast<size_t>(threads) * kUsersAtOnce) {
+        const size_t in_block = std::min(kUsersAtOnce, count - b);
+        for (size_t u = 0; u < kUsersAtOnce; ++u)
+          factors[u] = u < in_block ? U.values.data() + static_cast<size_t>(users[first + b + u]) * t.k : zeros.data();
+        score_block(t, factors, rows);
+        for (size_t u = 0; u < in_block; ++u)
+          lists[b + u] = best_of(m, t, users[first + b + u], rows[u], position_of_item, o.k);
+      }
+    };
+    std::vector<std::thread> helpers;
+    for (int part = 1; part < threads; ++part) helpers.emplace_back(work, part);
+    work(0);
+    for (auto& h : helpers) h.join();
+    for (size_t i = 0; i < count; ++i) emit(users[first + i], lists[i]);
+  }
+}
+
+}  // namespace collab
