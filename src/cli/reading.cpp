@@ -1,6 +1,7 @@
 #include "reading.h"
 
 #include "model/model_file.h"
+#include "model/new_user.h"
 #include "common_options.h"
 #include "output.h"
 
@@ -16,6 +17,13 @@ void add_reading_options(CLI::App* verb, ReadingOptions& o, size_t top, bool unt
   add_format_option(verb, o.format, {"table", "tsv", "json"});
   verb->add_option("--top", o.top, "How many to list")->check(CLI::Range(size_t{1}, size_t{1} << 30))->capture_default_str();
   if (untrained) verb->add_flag("--include-untrained", o.include_untrained, kUntrainedHelp);
+}
+
+std::int32_t fit_person(SavedModel& m, const std::string& path) {
+  const float lo = m.has_source ? m.source.format.min_rating : m.shape.y_low;
+  const float hi = m.has_source ? m.source.format.max_rating : m.shape.y_high;
+  const auto ratings = match_person_ratings(m, read_person_ratings(path, lo, hi), path);
+  return add_fitted_user(m, ratings);
 }
 
 std::string ranked_table(const std::vector<ScoredItem>& items, const std::string& name_key,

@@ -22,6 +22,10 @@ void add_reading_options(CLI::App* verb, ReadingOptions& o, size_t top, bool unt
 
 extern const char* const kUntrainedHelp;
 
+// --ratings-of FILE: adds the person whose ratings FILE holds to `model` (model/new_user.h) and
+// returns their user row.
+std::int32_t fit_person(SavedModel& model, const std::string& path);
+
 // One ranked list as a table (rank, name, value), TSV with a header, or a JSON array of
 // {name_key: ..., value_key: ...}.
 std::string ranked_table(const std::vector<ScoredItem>& items, const std::string& name_key,

@@ -10,19 +10,26 @@ namespace collab::cli {
 namespace {
 
 struct PredictVerbOptions {
-  std::string model, format, item;
+  std::string model, format, item, ratings_of;
   std::int64_t user = 0;
 };
 
 void run_predict(const PredictVerbOptions& o) {
-  const SavedModel m = load_model(o.model);
-  const std::int32_t user = find_user(m.vocabulary, o.user);
+  SavedModel m = load_model(o.model);
+  const std::int32_t user = o.ratings_of.empty() ? find_user(m.vocabulary, o.user) : fit_person(m, o.ratings_of);
   const std::int32_t item = find_item(m.vocabulary, o.item);
   const double p = predict_rating(m, user, item);
   const std::string& title = m.vocabulary.item_titles[static_cast<size_t>(item)];
-  if (o.format == "json") print_json({{"userId", o.user}, {"title", title}, {"prediction", p}});
-  else if (o.format == "tsv") print_line("userId\ttitle\tprediction\n" + std::to_string(o.user) + "\t" + tsv_field(title) + "\t" + fixed(p, 6));
-  else print_line(fixed(p, 3));
+  const std::string who = o.ratings_of.empty() ? std::to_string(o.user) : "";
+  if (o.format == "json") {
+    nlohmann::json j = {{"title", title}, {"prediction", p}};
+    j["userId"] = o.ratings_of.empty() ? nlohmann::json(o.user) : nlohmann::json(nullptr);
+    print_json(j);
+  } else if (o.format == "tsv") {
+    print_line("userId\ttitle\tprediction\n" + who + "\t" + tsv_field(title) + "\t" + fixed(p, 6));
+  } else {
+    print_line(fixed(p, 3));
+  }
 }
 
 }  // namespace
@@ -30,11 +37,18 @@ void run_predict(const PredictVerbOptions& o) {
 void add_predict_verb(CLI::App& app) {
   auto o = std::make_shared<PredictVerbOptions>();
   auto* verb = app.add_subcommand("predict", "The model's predicted rating of one item by one user");
-  verb->add_option("--user", o->user, "The userId")->required()->check(signed_integer_64());
+  auto* user = verb->add_option("--user", o->user, "The userId")->check(signed_integer_64());
+  verb->add_option("--ratings-of", o->ratings_of,
+                   "Predict for a person who is not in the model, from their ratings in FILE (title,rating or "
+                   "movieId,rating), as recommend --ratings-of does")
+      ->excludes(user);
   verb->add_option("--item", o->item, "The item's title (or movieId for movieId-keyed models)")->required();
   add_model_option(verb, o->model, "The saved model (written by collab train)");
   add_format_option(verb, o->format, {"table", "tsv", "json"});
-  verb->callback([o] { run_predict(*o); });
+  verb->callback([o, verb] {
+    if (o->ratings_of.empty() && verb->count("--user") == 0) throw CLI::RequiredError("--user or --ratings-of");
+    run_predict(*o);
+  });
 }
 
 }  // namespace collab::cli

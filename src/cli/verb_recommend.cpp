@@ -18,6 +18,7 @@ struct RecommendVerbOptions {
   std::int64_t user = 0;
   bool all_users = false;
   int threads = 0;
+  std::string ratings_of;
 };
 
 // Every trained user's list, streamed in user order as it is computed (model/top_items.h):
@@ -58,17 +59,19 @@ void run_recommend_all(const RecommendVerbOptions& o, const SavedModel& m) {
 }
 
 void run_recommend(const RecommendVerbOptions& o) {
-  const SavedModel m = load_model(o.read.model);
+  SavedModel m = load_model(o.read.model);
   if (o.all_users) return run_recommend_all(o, m);
-  const std::int32_t user = find_user(m.vocabulary, o.user);
+  const std::int32_t user = o.ratings_of.empty() ? find_user(m.vocabulary, o.user) : fit_person(m, o.ratings_of);
   const auto list = recommend_items(m, user, o.read.top, o.read.include_untrained);
   if (o.read.format == "json") {
-    print_json({{"userId", o.user}, {"recommendations", ranked_json(list, "title", "predicted_rating")}});
+    nlohmann::json j = {{"recommendations", ranked_json(list, "title", "predicted_rating")}};
+    j["userId"] = o.ratings_of.empty() ? nlohmann::json(o.user) : nlohmann::json(nullptr);
+    print_json(j);
   } else if (o.read.format == "tsv") {
     std::string out = ranked_tsv(list, "title", "predicted_rating");
     print_line(out.substr(0, out.size() - 1));
   } else {
-    std::string out = "for user " + std::to_string(o.user) + "\n" +
+    std::string out = (o.ratings_of.empty() ? "for user " + std::to_string(o.user) : "for the ratings in " + o.ratings_of) + "\n" +
                       ranked_table(list, "title", "predicted_rating", 3);
     print_line(out.substr(0, out.size() - 1));
   }
@@ -85,11 +88,16 @@ void add_recommend_verb(CLI::App& app) {
                              "The top --top items of every user the model trained on, streamed in user order "
                              "(TSV, JSON lines, or rows)");
   user->excludes(all);
+  verb->add_option("--ratings-of", o->ratings_of,
+                   "Recommend for a person who is not in the model, from their ratings in FILE (a CSV with "
+                   "title,rating or movieId,rating): their factors are fitted with the items held fixed")
+      ->excludes(user)->excludes(all);
   verb->add_option("--threads", o->threads, "Threads for --all-users (0: every usable core)")
       ->check(CLI::Range(0, 1024))->capture_default_str();
   add_reading_options(verb, o->read, 10, true);
   verb->callback([o, verb] {
-    if (!o->all_users && verb->count("--user") == 0) throw CLI::RequiredError("--user or --all-users");
+    if (!o->all_users && o->ratings_of.empty() && verb->count("--user") == 0)
+      throw CLI::RequiredError("--user, --all-users or --ratings-of");
     run_recommend(*o);
   });
 }

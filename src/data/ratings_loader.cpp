@@ -268,6 +268,40 @@ RatingColumns read_ratings_csv_file(const std::string& path) {
   return read_ratings_csv(path, in, -std::numeric_limits<float>::max(), std::numeric_limits<float>::max());
 }
 
+PersonRatings read_person_ratings(const std::string& path, float lo, float hi) {
+  std::ifstream in = open_input(path, "ratings file");
+  PersonRatings p;
+  unsigned line = 1;
+  // Which item column the header names decides how items are looked up.
+  std::string header;
+  std::getline(in, header);
+  p.by_title = header.find("title") != std::string::npos;
+  if (!p.by_title && header.find("movieId") == std::string::npos)
+    throw data_error(path + " line 1: header: expected title,rating or movieId,rating");
+  in.clear();
+  in.seekg(0);
+  try {
+    io::CSVReader<2, io::trim_chars<' ', '\t'>, io::double_quote_escape<',', '"'>, io::throw_on_overflow, io::no_comment>
+        csv(path, in);
+    const char* key_column = p.by_title ? "title" : "movieId";
+    csv.read_header(io::ignore_no_column, key_column, "rating");
+    char *key = nullptr, *rating = nullptr;
+    while (csv.read_row(key, rating)) {
+      line = csv.get_file_line();
+      if (!key || !*key) bad_field(path, line, key_column, "is empty");
+      if (p.by_title && !valid_utf8(key)) bad_field(path, line, "title", "is not valid UTF-8");
+      if (!p.by_title) parse_id(key, path, line, "movieId");
+      p.keys.emplace_back(key);
+      p.rating.push_back(parse_rating(rating, path, line, lo, hi));
+      p.line.push_back(line);
+    }
+  } catch (const io::error::base& e) {
+    rethrow_parser_error(e, path, line + 1);
+  }
+  if (p.keys.empty()) throw data_error(path + " line 2: no ratings after the header");
+  return p;
+}
+
 RawDataset read_dataset_files(const DatasetInfo& d, const std::string& folder) {
   namespace fs = std::filesystem;
   return read_data_files(d, (fs::path(folder) / d.ratings_file).string(), (fs::path(folder) / d.movies_file).string());

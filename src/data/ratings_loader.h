@@ -54,6 +54,16 @@ MovieColumns read_movies_delimited(const std::string& name, std::istream& in,
 // data set's own format; any finite rating.
 RatingColumns read_ratings_csv_file(const std::string& path);
 
+// One person's ratings for `--ratings-of`: a CSV with a header `title,rating` or `movieId,rating`
+// (the item column first). keys are the titles or the movieIds as written.
+struct PersonRatings {
+  bool by_title = true;
+  std::vector<std::string> keys;
+  std::vector<float> rating;
+  std::vector<unsigned> line;  // each rating's line, for messages
+};
+PersonRatings read_person_ratings(const std::string& path, float min_rating, float max_rating);
+
 // Latin-1 bytes to UTF-8.
 std::string latin1_to_utf8(const std::string& latin1);
 

@@ -1,0 +1,96 @@
+#include "model/new_user.h"
+
+#include <cmath>
+
+#include "model/title_match.h"
+#include "support/error.h"
+#include "train/adam.h"
+#include "train/forward.h"
+#include "train/one_cycle.h"
+
+namespace collab {
+
+std::vector<PersonItemRating> match_person_ratings(const SavedModel& m, const PersonRatings& p, const std::string& path) {
+  std::vector<PersonItemRating> out;
+  for (size_t r = 0; r < p.keys.size(); ++r) {
+    std::int32_t item = 0;
+    if (p.by_title) {
+      try {
+        item = find_item(m.vocabulary, p.keys[r]);
+      } catch (const Error& e) {
+        throw data_error(path + " line " + std::to_string(p.line[r]) + ": field 'title': " + e.what());
+      }
+    } else {
+      for (size_t i = 1; i < m.vocabulary.item_movie_ids.size() && item == 0; ++i)
+        if (std::to_string(m.vocabulary.item_movie_ids[i]) == p.keys[r]) item = static_cast<std::int32_t>(i);
+      if (item == 0)
+        throw data_error(path + " line " + std::to_string(p.line[r]) + ": field 'movieId': " + p.keys[r] +
+                         " is not an item of the model");
+    }
+    out.push_back({item, p.rating[r]});
+  }
+  return out;
+}
+
+std::int32_t add_fitted_user(SavedModel& m, const std::vector<PersonItemRating>& ratings) {
+  if (m.shape.arch == Arch::nn) throw usage_error("--ratings-of works with the embedding models (dot, dot-range, dot-bias)");
+  const NamedTensor& items = m.weights.get(tables::item_factors);
+  const auto k = static_cast<size_t>(items.cols());
+  const bool bias = m.shape.has_bias();
+  const std::vector<float>* item_bias = bias ? &m.weights.get(tables::item_bias).values : nullptr;
+  // The person's row: factors, then the bias; Adam's m and v beside it. Starts at zero.
+  const size_t width = k + (bias ? 1 : 0);
+  std::vector<double> p(width, 0.0), mom(width, 0.0), v(width, 0.0), g(width);
+  const OneCycle cycle{m.options.lr};
+  TrainOptions o = m.options;
+  for (int step = 1; step <= kNewUserSteps; ++step) {
+    const double at = static_cast<double>(step - 1) / kNewUserSteps;
+    const StepHyper h{static_cast<float>(cycle.lr(at)), static_cast<float>(cycle.mom(at))};
+    std::fill(g.begin(), g.end(), 0.0);
+    for (const auto& r : ratings) {
+      const float* f = items.values.data() + static_cast<size_t>(r.item) * k;
+      double z = 0;
+      for (size_t j = 0; j < k; ++j) z += p[j] * f[j];
+      if (bias) z += p[k] + (*item_bias)[static_cast<size_t>(r.item)];
+      double pred = z, dpred = 1.0;
+      if (m.shape.has_range()) {
+        const double s = 1.0 / (1.0 + std::exp(-z)), span = m.shape.y_high - m.shape.y_low;
+        pred = m.shape.y_low + span * s;
+        dpred = span * s * (1.0 - s);
+      }
+      const double dz = 2.0 * (pred - r.rating) / static_cast<double>(ratings.size()) * dpred;
+      for (size_t j = 0; j < k; ++j) g[j] += dz * f[j];
+      if (bias) g[k] += dz;
+    }
+    const AdamConstants c = adam_constants(h, step, o);
+    for (size_t j = 0; j < width; ++j) {
+      p[j] *= c.decay;
+      mom[j] = c.mom * mom[j] + (1.0 - c.mom) * g[j];
+      v[j] = c.beta2 * v[j] + (1.0 - c.beta2) * g[j] * g[j];
+      p[j] -= c.step_size * mom[j] / (std::sqrt(v[j] / c.debias2) + c.eps);
+    }
+  }
+  // Append the row: every user table grows by one, the vocabulary by an unknown id, and the
+  // person's items become its training rows.
+  const auto row = static_cast<std::int32_t>(m.vocabulary.user_rows());
+  for (NamedTensor& t : m.weights.tensors) {
+    if (t.name == tables::user_factors) {
+      for (size_t j = 0; j < k; ++j) t.values.push_back(static_cast<float>(p[j]));
+      t.shape[0] += 1;
+    } else if (t.name == tables::user_bias) {
+      t.values.push_back(static_cast<float>(p[k]));
+      t.shape[0] += 1;
+    }
+  }
+  m.shape.n_users += 1;
+  m.vocabulary.user_ids.push_back(-2);
+  std::vector<std::int32_t> rated;
+  for (const auto& r : ratings) rated.push_back(r.item);
+  std::sort(rated.begin(), rated.end());
+  rated.erase(std::unique(rated.begin(), rated.end()), rated.end());
+  m.rated_items.insert(m.rated_items.end(), rated.begin(), rated.end());
+  m.rated_offsets.push_back(static_cast<std::int64_t>(m.rated_items.size()));
+  return row;
+}
+
+}  // namespace collab
