@@ -53,6 +53,12 @@ SplitSpec split_spec(const SplitOptions& o, std::uint64_t seed) {
   return s;
 }
 
+void add_epochs_and_lr(CLI::App* verb, TrainOptions& t) {
+  verb->add_option("--epochs", t.epochs, "Epochs")->check(CLI::Range(1, 1000000))->capture_default_str();
+  verb->add_option("--lr", t.lr, "Peak learning rate of the one-cycle schedule")
+      ->check(positive_number())->capture_default_str();
+}
+
 void add_training_options(CLI::App* verb, TrainingCommandOptions& c, bool with_split) {
   add_data_options(verb, c.data);
   add_enum_option<Arch>(verb, "--arch", c.train.arch,

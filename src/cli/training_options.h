@@ -30,6 +30,9 @@ struct TrainingCommandOptions {
   std::string engine = "auto";
 };
 
+// --epochs and --lr (train and cv; lr-find sweeps the rate instead).
+void add_epochs_and_lr(CLI::App* verb, TrainOptions& t);
+
 // The data, model and optimizer options; the split options too where `with_split`.
 void add_training_options(CLI::App* verb, TrainingCommandOptions& o, bool with_split = true);
 

@@ -87,10 +87,8 @@ void add_cv_verb(CLI::App& app) {
       "cv",
       "k-fold cross-validation (KFold with shuffling, as Surprise's cross_validate): each rating validates\n"
       "in exactly one fold; a row per fold (mse, rmse, mae, fit and eval seconds), then mean and std.");
-  TrainOptions& t = o->training.train;
   verb->add_option("--folds", o->folds, "Folds")->check(CLI::Range(2, 100))->capture_default_str();
-  verb->add_option("--epochs", t.epochs, "Epochs")->check(CLI::Range(1, 1000000))->capture_default_str();
-  verb->add_option("--lr", t.lr, "Peak learning rate of the one-cycle schedule")->check(positive_number())->capture_default_str();
+  add_epochs_and_lr(verb, o->training.train);
   add_training_options(verb, o->training, /*with_split=*/false);
   add_format_option(verb, o->format, {"table", "json"});
   verb->callback([o, verb] { run_cv(*o, training_request(verb, o->training)); });

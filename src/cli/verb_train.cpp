@@ -93,10 +93,7 @@ void add_train_verb(CLI::App& app) {
       "train",
       "Train a model with fastai's one-cycle Adam; print a table per epoch; save the model.\n"
       "Defaults are fastai's and the seed notebook's: collab train --epochs 5 --lr 5e-3 --wd 0.1");
-  TrainOptions& t = o->training.train;
-  verb->add_option("--epochs", t.epochs, "Epochs")->check(CLI::Range(1, 1000000))->capture_default_str();
-  verb->add_option("--lr", t.lr, "Peak learning rate of the one-cycle schedule")
-      ->check(positive_number())->capture_default_str();
+  add_epochs_and_lr(verb, o->training.train);
   add_training_options(verb, o->training);
   add_model_option(verb, o->model, "Where to save the model (written to a temporary name, then renamed)");
   add_format_option(verb, o->format, {"table", "json"});

@@ -10,7 +10,7 @@ std::unique_ptr<PreparedTraining> prepare_training(const TrainingRequest& reques
   SplitSpec spec = request.split;
   spec.seed = request.options.seed;
   TrainValidSplit split = split_ratings(data, spec);
-  const bool asked_for_validation = spec.kind != SplitKind::random || request.options.valid_pct > 0;
+  const bool asked_for_validation = spec.kind != SplitKind::random || spec.valid_pct > 0;
   if (asked_for_validation && split.valid.size() == 0)
     throw data_error("the " + split_name(spec.kind) + " split leaves the validation set empty (" +
                      std::to_string(data.size()) + " ratings)");
