@@ -132,7 +132,7 @@ EncodedRatings merge_and_encode(RawDataset&& raw, ItemKey key) {
     out.user[i] = user_index.get(r.user_id[i]);
     out.item[i] = candidate_to_item[static_cast<size_t>(item_of_row[i])];
   }
-  r.user_id = {};
+  std::vector<std::int32_t>().swap(r.user_id);  // ({} would keep the capacity)
   auto keep = [kept](auto& column) {
     column.resize(kept);
     column.shrink_to_fit();

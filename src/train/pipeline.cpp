@@ -24,6 +24,13 @@ std::unique_ptr<PreparedTraining> prepare_training_on(const TrainingRequest& req
   const TrainOptions& t = request.options;
   run->data = std::move(data);
   run->split = std::move(split);
+  // Only splitting needs each rating's timestamp and own movieId, and only eval and collab split
+  // the split's row numbers: 400 MB at ml-25m's size that training does without.
+  // (Assigning {} would keep the capacity: swap with empty vectors to give the memory back.)
+  std::vector<std::int64_t>().swap(run->data.timestamp);
+  std::vector<std::int32_t>().swap(run->data.movie_id);
+  std::vector<std::int32_t>().swap(run->split.train_rows);
+  std::vector<std::int32_t>().swap(run->split.valid_rows);
   ModelShape& shape = run->setup.shape;
   shape.arch = t.arch;
   shape.n_users = static_cast<std::int64_t>(run->data.vocabulary.user_rows());
