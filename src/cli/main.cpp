@@ -6,6 +6,7 @@
 #include "support/error.h"
 #include "support/interrupt.h"
 #include "support/utf8.h"
+#include "about.h"
 #include "verbs.h"
 
 int main(int argc, char** argv) {
@@ -14,9 +15,10 @@ int main(int argc, char** argv) {
   CLI::App app{
       "collab: collaborative filtering on MovieLens, the fastai way, from the shell.\n"
       "Exit codes: 0 ok, 64 usage, 65 bad data, 66 missing input, 69 network or device "
-      "unavailable, 70 internal error, 73 cannot write, 130 interrupted.",
+      "unavailable, 70 internal error, 73 cannot write, 130/143/129 stopped by SIGINT/SIGTERM/SIGHUP.",
       "collab"};
-  app.set_version_flag("--version", "collab " COLLAB_VERSION);
+  app.set_version_flag("--version", collab::cli::version_report,
+                       "The version, the LibTorch it was built against, and whether CUDA and AVX2 are here");
   app.require_subcommand(1, 1);
   app.fallthrough(false);
   collab::cli::add_download_verb(app);
@@ -31,6 +33,7 @@ int main(int argc, char** argv) {
   collab::cli::add_split_verb(app);
   collab::cli::add_eval_verb(app);
   collab::cli::add_cv_verb(app);
+  collab::cli::add_completion_verb(app);
   try {
     app.parse(argc, argv);
     return 0;

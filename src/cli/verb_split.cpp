@@ -23,23 +23,24 @@ struct SplitVerbOptions {
   std::string out, format;
 };
 
+// A number in its shortest form that reads back the same (std::to_chars), then `end`.
+template <class T>
+void append(std::string& out, T value, char end) {
+  char buf[32];
+  out.append(buf, std::to_chars(buf, buf + sizeof buf, value).ptr);
+  out += end;
+}
+
 // The rows as a ratings CSV in the data set's columns, with their own movieIds and timestamps.
 std::string ratings_csv(const EncodedRatings& d, const std::vector<std::int32_t>& rows) {
   std::string out = "userId,movieId,rating,timestamp\n";
   out.reserve(rows.size() * 28 + out.size());
-  char buf[64];
   for (auto r : rows) {
     const auto i = static_cast<size_t>(r);
-    char* p = buf;
-    p = std::to_chars(p, buf + sizeof buf, d.vocabulary.user_ids[static_cast<size_t>(d.user[i])]).ptr;
-    *p++ = ',';
-    p = std::to_chars(p, buf + sizeof buf, d.movie_id[i]).ptr;
-    *p++ = ',';
-    p = std::to_chars(p, buf + sizeof buf, d.rating[i]).ptr;  // shortest form that reads back the same
-    *p++ = ',';
-    p = std::to_chars(p, buf + sizeof buf, d.timestamp[i]).ptr;
-    *p++ = '\n';
-    out.append(buf, p);
+    append(out, d.vocabulary.user_ids[static_cast<size_t>(d.user[i])], ',');
+    append(out, d.movie_id[i], ',');
+    append(out, d.rating[i], ',');
+    append(out, d.timestamp[i], '\n');
   }
   return out;
 }
