@@ -7,11 +7,13 @@
 #include "support/interrupt.h"
 #include "support/utf8.h"
 #include "about.h"
+#include "launcher.h"
 #include "verbs.h"
 
 int main(int argc, char** argv) {
   using collab::ExitCode;
   collab::install_interrupt_handler();
+  collab::cli::remember_command_line(argc, argv);
   CLI::App app{
       "collab: collaborative filtering on MovieLens, the fastai way, from the shell.\n"
       "Exit codes: 0 ok, 64 usage, 65 bad data, 66 missing input, 69 network or device "

@@ -9,6 +9,9 @@
 #include "support/error.h"
 #include "support/files.h"
 #include "support/interrupt.h"
+#include "launcher.h"
+#include "train/distributed.h"
+#include "train/torch_plugin.h"
 #include "training_options.h"
 #include "verbs.h"
 
@@ -18,6 +21,8 @@ namespace {
 struct TrainVerbOptions {
   TrainingCommandOptions training;
   std::string model, format, plot;
+  int nproc = 1;
+  int dist_timeout = 60;
 };
 
 void draw_progress(int epoch, int epochs, size_t done, size_t total, double loss) {
@@ -41,7 +46,7 @@ void print_epoch(const EpochRecord& e, bool table) {
   }
 }
 
-void run_train(const TrainVerbOptions& o, const TrainingRequest& request) {
+void run_train(const TrainVerbOptions& o, TrainingRequest request) {
   // Outputs that cannot be written are found before training, not after.
   require_replaceable_output(o.model, "model");
   if (!o.plot.empty()) {
@@ -49,20 +54,31 @@ void run_train(const TrainVerbOptions& o, const TrainingRequest& request) {
     require_replaceable_output(o.plot, "plot");
   }
   stop_at_safe_points();
+  // Several processes: launched here (--nproc), or by torchrun, whose environment says so.
+  const DistributedSetup dist = distributed_setup_from_environment(o.dist_timeout);
+  if (o.nproc > 1 && !dist.active()) return launch_local_ranks(o.nproc, request.options.seed);
+  std::unique_ptr<Communicator> communicator;
+  if (dist.active()) communicator = load_torch_plugin().connect(dist);
+  request.communicator = communicator.get();
+  const bool lead = dist.rank == 0;  // only rank 0 prints results and writes the model
+
   auto run = prepare_training(request);
-  announce_training(*run);
+  if (communicator) check_ranks_agree(*communicator, training_fingerprint(*run, request), "options or data");
+  if (lead) announce_training(*run);
 
   const bool table = o.format == "table";
-  if (table) print_line("epoch  train_loss  valid_loss  time");
+  if (table && lead) print_line("epoch  train_loss  valid_loss  time");
   FitHooks hooks;
   hooks.stop = &stop_requested();
-  hooks.on_epoch = [&](const EpochRecord& e) { print_epoch(e, table); };
+  hooks.on_epoch = [&](const EpochRecord& e) {
+    if (lead) print_epoch(e, table);
+  };
   std::vector<StepLoss> steps;
   if (stderr_is_terminal() || !o.plot.empty()) {
     hooks.progress_every = 20;
     hooks.on_progress = [&](int epoch, size_t done, size_t total, double loss) {
       if (!o.plot.empty()) steps.push_back({epoch + static_cast<double>(done) / static_cast<double>(total), loss});
-      if (stderr_is_terminal()) draw_progress(epoch, request.options.epochs, done, total, loss);
+      if (stderr_is_terminal() && lead) draw_progress(epoch, request.options.epochs, done, total, loss);
     };
   }
   SavedModel model;
@@ -70,9 +86,18 @@ void run_train(const TrainVerbOptions& o, const TrainingRequest& request) {
     model = train_model(*run, request, hooks);
   } catch (const Interrupted&) {
     if (stderr_is_terminal()) std::fprintf(stderr, "\n");
-    std::fprintf(stderr, "collab: interrupted; %s was not written\n", o.model.c_str());
+    if (lead) std::fprintf(stderr, "collab: interrupted; %s was not written\n", o.model.c_str());
     throw;
   }
+  if (communicator) {
+    communicator->barrier();  // every rank finished the last epoch
+    const Communicator::Traffic t = communicator->traffic();
+    if (lead && t.calls > 0)
+      std::fprintf(stderr, "collab: %d ranks; each sent %.0f bytes a step, %.3f ms a step exchanging\n",
+                   communicator->world_size(), static_cast<double>(t.bytes_sent) / static_cast<double>(t.calls),
+                   1000.0 * t.seconds / static_cast<double>(t.calls));
+  }
+  if (!lead) return;
 
   // Both outputs are written whole before either replaces an earlier file: a run that fails
   // here leaves the earlier model and plot as they were.
@@ -98,6 +123,13 @@ void add_train_verb(CLI::App& app) {
   add_model_option(verb, o->model, "Where to save the model (written to a temporary name, then renamed)");
   add_format_option(verb, o->format, {"table", "json"});
   verb->add_option("--plot", o->plot, "Also draw losses and the one-cycle schedule to FILE.png or FILE.svg");
+  verb->add_option("--nproc", o->nproc,
+                   "Train in N local processes (c10d, Gloo) that end where one process ends, bit for bit; "
+                   "under torchrun its environment says how many")
+      ->check(CLI::Range(1, 256))->capture_default_str();
+  verb->add_option("--dist-timeout", o->dist_timeout,
+                   "Seconds a rank waits for the others before it stops with an error (several processes)")
+      ->check(CLI::Range(1, 86400))->capture_default_str();
   verb->callback([o, verb] { run_train(*o, training_request(verb, o->training)); });
 }
 

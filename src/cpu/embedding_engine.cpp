@@ -29,6 +29,7 @@
 #include "cpu/thread_probe.h"
 #include "cpu/update_policies.h"
 #include "support/error.h"
+#include "train/distributed.h"
 #include "train/forward.h"
 
 namespace collab {
@@ -45,7 +46,8 @@ class CpuEmbeddingEngine final : public TrainingEngine {
         valid_(examples_of(s.data->valid, store_.users())),
         probe_(adaptive, threads),
         pool_(threads, flush_denormals_on_this_thread),
-        policy_(UpdateContext{store_, pool_, step_, threads}) {
+        policy_(UpdateContext{store_, pool_, step_, threads}),
+        communicator_(s.communicator && s.communicator->world_size() > 1 ? s.communicator : nullptr) {
     for (const Example& e : valid_) valid_rows_.push_back(e.user_row), valid_rows_.push_back(e.item_row);
     std::sort(valid_rows_.begin(), valid_rows_.end());
     valid_rows_.erase(std::unique(valid_rows_.begin(), valid_rows_.end()), valid_rows_.end());
@@ -116,10 +118,33 @@ class CpuEmbeddingEngine final : public TrainingEngine {
     list_rows(batch, bs);
     policy_.before_forward(gradients_, threads);
     dz_.resize(bs);
+    if (communicator_) return exchange_and_compute_gradients(batch, bs);
     const double sum = Policy::kVectorForward
                            ? sparse_forward_backward(batch, gradients_.slots.data(), bs, forward_model(), dz_.data())
                            : batch_forward_backward(batch, gradients_.slots.data(), bs, forward_model(), dz_.data());
     return static_cast<float>(sum / static_cast<double>(bs));
+  }
+
+  // Across processes (train/distributed.h): this rank's share of the batch's errors, every
+  // rank's gathered, then every gradient in global batch order: the bits of one process.
+  float exchange_and_compute_gradients(const Example* batch, size_t bs) {
+    const auto ranks = static_cast<size_t>(communicator_->world_size());
+    const size_t share = (bs + ranks - 1) / ranks;
+    const size_t first = std::min(bs, share * static_cast<size_t>(communicator_->rank()));
+    const size_t count = std::min(bs, first + share) - first;
+    mine_.assign(2 * share, 0.0f);  // this rank's d loss / d score, then its errors
+    batch_errors(batch + first, count, bs, forward_model(), Policy::kVectorForward, mine_.data(), mine_.data() + share);
+    gathered_.resize(2 * share * ranks);
+    communicator_->allgather(mine_.data(), 2 * share, gathered_.data());
+    double loss = 0;
+    for (size_t b = 0; b < bs; ++b) {
+      const float* from = gathered_.data() + 2 * share * (b / share);
+      dz_[b] = from[b % share];
+      const float diff = from[share + b % share];
+      loss += static_cast<double>(diff) * diff;
+    }
+    batch_gradients(batch, gradients_.slots.data(), bs, forward_model(), Policy::kVectorForward, dz_.data());
+    return static_cast<float>(loss / static_cast<double>(bs));
   }
 
   // The second half: the gradient table applied by the mode's policy (which zeroes it).
@@ -189,6 +214,8 @@ class CpuEmbeddingEngine final : public TrainingEngine {
   GradientTable gradients_;
   std::vector<float> dz_;  // per rating of the batch: d loss / d score
   std::uint32_t batch_stamp_ = 0;
+  Communicator* communicator_;
+  std::vector<float> mine_, gathered_;  // across processes: this rank's errors, every rank's
 };
 
 }  // namespace

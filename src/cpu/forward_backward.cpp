@@ -33,10 +33,12 @@ inline void scores_body(const Example* ratings, size_t n, const ForwardModel& m,
   }
 }
 
-// Turns the scores of a batch's bs ratings into d loss / d score, in place, and returns their sum
-// of squared errors. The sigmoids eight at a time with vector_exp.h where vector_sigmoid, else
+// Turns the scores of bs ratings of a batch of `divisor` into d loss / d score, in place, and
+// returns their sum of squared errors; each error (prediction - rating) also into `diffs` when
+// given. The sigmoids eight at a time with vector_exp.h where vector_sigmoid, else
 // with libm.
-inline double errors_body(const Example* batch, size_t bs, const ForwardModel& m, bool vector_sigmoid, float* dz) {
+inline double errors_body(const Example* batch, size_t bs, const ForwardModel& m, bool vector_sigmoid, float* dz,
+                          size_t divisor, float* diffs) {
   vector_sigmoid = vector_sigmoid && m.has_range;
   if (vector_sigmoid)
 #pragma omp simd
@@ -52,7 +54,8 @@ inline double errors_body(const Example* batch, size_t bs, const ForwardModel& m
     }
     const float diff = pred - batch[b].rating;
     loss += static_cast<double>(diff) * diff;
-    dz[b] = 2.0f * diff / static_cast<float>(bs) * dpred_dz;
+    dz[b] = 2.0f * diff / static_cast<float>(divisor) * dpred_dz;
+    if (diffs) diffs[b] = diff;
   }
   return loss;
 }
@@ -84,12 +87,11 @@ namespace {
 // pass, so that the processor overlaps their long chains of dependent arithmetic (a dot product,
 // its reduction, an exponential); the gradients still accumulate in rating order, so the bits
 // are those of a rating-at-a-time loop.
-inline double forward_backward_body(const Example* batch, const std::int32_t* slots, size_t bs,
-                                    const ForwardModel& m, float* dz, bool vector_sigmoid) {
+// d loss / d param of each rating added into its two slots, in rating order.
+inline void gradients_body(const Example* batch, const std::int32_t* slots, size_t bs, const ForwardModel& m,
+                           const float* dz) {
   const size_t k = m.k;
   auto row = [&](std::int32_t r) { return m.params + static_cast<size_t>(r) * m.row_floats; };
-  scores_body(batch, bs, m, dz);
-  const double loss = errors_body(batch, bs, m, vector_sigmoid, dz);
   for (size_t b = 0; b < bs; ++b) {
     const float* pu = row(batch[b].user_row);
     const float* pi = row(batch[b].item_row);
@@ -106,6 +108,13 @@ inline double forward_backward_body(const Example* batch, const std::int32_t* sl
       gi[k] += d;
     }
   }
+}
+
+inline double forward_backward_body(const Example* batch, const std::int32_t* slots, size_t bs,
+                                    const ForwardModel& m, float* dz, bool vector_sigmoid) {
+  scores_body(batch, bs, m, dz);
+  const double loss = errors_body(batch, bs, m, vector_sigmoid, dz, bs, nullptr);
+  gradients_body(batch, slots, bs, m, dz);
   return loss;
 }
 
@@ -120,15 +129,13 @@ double sparse_forward_backward_plain(const Example* batch, const std::int32_t* s
 // The sparse-mode pass by hand, each row as whole vectors. The bias, at lane k, is masked out
 // of the dot product and replaced by 1 (d score / d bias) in the gradients; the padding after
 // it is zero and stays so. Two partial sums so that the FMAs overlap.
-__attribute__((target("avx2,fma"))) double sparse_forward_backward_avx2(const Example* batch,
-                                                                       const std::int32_t* slots, size_t bs,
-                                                                       const ForwardModel& m, float* dz) {
+__attribute__((target("avx2,fma"))) void sparse_scores_avx2(const Example* batch, size_t bs, const ForwardModel& m,
+                                                             float* z) {
   const size_t vectors = m.slot_floats / 8;
   const size_t bias_vector = m.k / 8;  // the vector holding lane k
   alignas(32) float is_bias[8] = {};
   if (m.has_bias) is_bias[m.k % 8] = 1.0f;
   const __m256 bias_lane = _mm256_cmp_ps(_mm256_load_ps(is_bias), _mm256_setzero_ps(), _CMP_NEQ_OQ);
-  const __m256 ones = _mm256_set1_ps(1.0f);
   auto row = [&](std::int32_t r) { return m.params + static_cast<size_t>(r) * m.row_floats; };
   for (size_t b = 0; b < bs; ++b) {
     const float* pu = row(batch[b].user_row);
@@ -144,9 +151,19 @@ __attribute__((target("avx2,fma"))) double sparse_forward_backward_avx2(const Ex
     __m128 sum = _mm_add_ps(_mm256_castps256_ps128(sum8), _mm256_extractf128_ps(sum8, 1));
     sum = _mm_add_ps(sum, _mm_movehl_ps(sum, sum));
     sum = _mm_add_ss(sum, _mm_movehdup_ps(sum));
-    dz[b] = _mm_cvtss_f32(sum) + (m.has_bias ? pu[m.k] + pi[m.k] : 0.0f);
+    z[b] = _mm_cvtss_f32(sum) + (m.has_bias ? pu[m.k] + pi[m.k] : 0.0f);
   }
-  const double loss = errors_body(batch, bs, m, true, dz);
+}
+
+__attribute__((target("avx2,fma"))) void sparse_gradients_avx2(const Example* batch, const std::int32_t* slots,
+                                                                size_t bs, const ForwardModel& m, const float* dz) {
+  const size_t vectors = m.slot_floats / 8;
+  const size_t bias_vector = m.k / 8;
+  alignas(32) float is_bias[8] = {};
+  if (m.has_bias) is_bias[m.k % 8] = 1.0f;
+  const __m256 bias_lane = _mm256_cmp_ps(_mm256_load_ps(is_bias), _mm256_setzero_ps(), _CMP_NEQ_OQ);
+  const __m256 ones = _mm256_set1_ps(1.0f);
+  auto row = [&](std::int32_t r) { return m.params + static_cast<size_t>(r) * m.row_floats; };
   for (size_t b = 0; b < bs; ++b) {
     const float* pu = row(batch[b].user_row);
     const float* pi = row(batch[b].item_row);
@@ -160,7 +177,36 @@ __attribute__((target("avx2,fma"))) double sparse_forward_backward_avx2(const Ex
       _mm256_store_ps(gi + 8 * v, _mm256_fmadd_ps(d, u, _mm256_load_ps(gi + 8 * v)));
     }
   }
+}
+
+// Sparse mode's errors, their sigmoids eight at a time with AVX2.
+__attribute__((target("avx2,fma"))) double sparse_errors_avx2(const Example* ratings, size_t n, const ForwardModel& m,
+                                                               float* dz, size_t bs, float* diffs) {
+  return errors_body(ratings, n, m, true, dz, bs, diffs);
+}
+
+// The sparse-mode pass by hand, each row as whole vectors. The bias, at lane k, is masked out
+// of the dot product and replaced by 1 (d score / d bias) in the gradients; the padding after
+// it is zero and stays so. Two partial sums so that the FMAs overlap.
+double sparse_forward_backward_avx2(const Example* batch, const std::int32_t* slots, size_t bs, const ForwardModel& m,
+                                    float* dz) {
+  sparse_scores_avx2(batch, bs, m, dz);
+  const double loss = sparse_errors_avx2(batch, bs, m, dz, bs, nullptr);
+  sparse_gradients_avx2(batch, slots, bs, m, dz);
   return loss;
+}
+
+__attribute__((target_clones("avx2", "default")))
+double batch_errors_plain(const Example* ratings, size_t n, size_t bs, const ForwardModel& m, bool vector_sigmoid,
+                          float* dz, float* diffs) {
+  scores_body(ratings, n, m, dz);
+  return errors_body(ratings, n, m, vector_sigmoid, dz, bs, diffs);
+}
+
+__attribute__((target_clones("avx2", "default")))
+void batch_gradients_plain(const Example* batch, const std::int32_t* slots, size_t bs, const ForwardModel& m,
+                           const float* dz) {
+  gradients_body(batch, slots, bs, m, dz);
 }
 
 }  // namespace
@@ -176,6 +222,22 @@ double sparse_forward_backward(const Example* batch, const std::int32_t* slots, 
                                float* dz, KernelPath path) {
   if (use_avx2(path)) return sparse_forward_backward_avx2(batch, slots, bs, m, dz);
   return sparse_forward_backward_plain(batch, slots, bs, m, dz);
+}
+
+void batch_errors(const Example* ratings, size_t n, size_t bs, const ForwardModel& m, bool sparse, float* dz,
+                  float* diffs, KernelPath path) {
+  if (sparse && use_avx2(path)) {
+    sparse_scores_avx2(ratings, n, m, dz);
+    sparse_errors_avx2(ratings, n, m, dz, bs, diffs);
+    return;
+  }
+  batch_errors_plain(ratings, n, bs, m, sparse, dz, diffs);
+}
+
+void batch_gradients(const Example* batch, const std::int32_t* slots, size_t bs, const ForwardModel& m, bool sparse,
+                     const float* dz, KernelPath path) {
+  if (sparse && use_avx2(path)) return sparse_gradients_avx2(batch, slots, bs, m, dz);
+  batch_gradients_plain(batch, slots, bs, m, dz);
 }
 
 }  // namespace collab

@@ -42,6 +42,15 @@ double batch_forward_backward(const Example* batch, const std::int32_t* slots, s
 double sparse_forward_backward(const Example* batch, const std::int32_t* slots, size_t bs, const ForwardModel& m,
                                float* dz, KernelPath path = KernelPath::best);
 
+// The two halves of the pass, for training across processes (each computes its share of the
+// errors, all of them then every gradient, in rating order: the bits of the whole pass).
+// batch_errors: ratings[0, n) of a batch of bs: d loss / d score into dz, prediction - rating into
+// diffs. batch_gradients: the whole batch's dz into the slots. `sparse`: sparse mode's kernels.
+void batch_errors(const Example* ratings, size_t n, size_t bs, const ForwardModel& m, bool sparse, float* dz,
+                  float* diffs, KernelPath path = KernelPath::best);
+void batch_gradients(const Example* batch, const std::int32_t* slots, size_t bs, const ForwardModel& m, bool sparse,
+                     const float* dz, KernelPath path = KernelPath::best);
+
 // The scores (before sigmoid_range) of n validation ratings.
 void validation_scores(const Example* ratings, size_t n, const ForwardModel& m, float* z);
 

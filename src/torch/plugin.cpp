@@ -11,7 +11,8 @@ std::unique_ptr<collab::TrainingEngine> make(const collab::EngineSetup& setup, c
 
 const collab::TorchPlugin kPlugin{collab::kTorchPluginAbi, collab::torch_backend::libtorch_version,
                                   collab::torch_backend::cuda_available,
-                                  collab::torch_backend::cuda_device_name, make};
+                                  collab::torch_backend::cuda_device_name, make,
+                                  collab::torch_backend::connect_gloo};
 
 }  // namespace
 

@@ -4,6 +4,7 @@
 #include <memory>
 #include <string>
 
+#include "train/distributed.h"
 #include "train/engine.h"
 
 namespace collab::torch_backend {
@@ -14,6 +15,9 @@ std::unique_ptr<TrainingEngine> make_tensor_engine(const EngineSetup& setup, con
 
 // fastai's EmbeddingNN with autograd and fastai's Adam (no weight decay on BatchNorm and biases).
 std::unique_ptr<TrainingEngine> make_nn_engine(const EngineSetup& setup, const std::string& device);
+
+// c10d's TCPStore and ProcessGroupGloo as a Communicator (distributed.cpp).
+std::unique_ptr<Communicator> connect_gloo(const DistributedSetup& setup);
 
 std::string libtorch_version();
 bool cuda_available();

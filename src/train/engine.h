@@ -40,11 +40,14 @@ class TrainingEngine {
 };
 
 // What an engine is built from.
+class Communicator;
+
 struct EngineSetup {
   ModelShape shape;
   const TrainValidSplit* data = nullptr;  // must outlive the engine
   Weights initial;                        // empty: the engine initialises (nn)
   TrainOptions options;
+  Communicator* communicator = nullptr;   // several processes (train/distributed.h); must outlive it
 };
 
 

@@ -2,6 +2,7 @@
 
 #include "cpu/cpu_engine.h"
 #include "support/error.h"
+#include "train/distributed.h"
 #include "train/torch_plugin.h"
 
 namespace collab {
@@ -9,6 +10,10 @@ namespace collab {
 std::unique_ptr<TrainingEngine> make_engine(const EngineSetup& setup, const std::string& device,
                                             const std::string& engine) {
   const bool nn = setup.shape.arch == Arch::nn;
+  const bool distributed = setup.communicator && setup.communicator->world_size() > 1;
+  if (distributed && (nn || device == "cuda" || engine == "torch"))
+    throw usage_error("training across processes runs the CPU engine (dot, dot-range, dot-bias on the CPU, Gloo); "
+                      "--arch nn, --device cuda and --engine torch run in one process");
   if (engine == "cpu" && nn)
     throw usage_error("--engine cpu trains the embedding models only; --arch nn needs --engine torch or auto");
   if (engine == "cpu" && device == "cuda")
@@ -21,7 +26,7 @@ std::unique_ptr<TrainingEngine> make_engine(const EngineSetup& setup, const std:
                       "LibTorch without CUDA (see the README's CUDA build); use --device cpu or auto");
 
   // Only load LibTorch when it can matter: it costs most of a second.
-  const bool may_use_gpu = device == "cuda" || (device == "auto" && torch_plugin_built_with_cuda());
+  const bool may_use_gpu = device == "cuda" || (device == "auto" && !distributed && torch_plugin_built_with_cuda());
   if (!nn && engine != "torch" && !may_use_gpu) return make_cpu_engine(setup);
 
   const TorchPlugin& torch = load_torch_plugin();

@@ -41,6 +41,7 @@ std::unique_ptr<PreparedTraining> prepare_training_on(const TrainingRequest& req
   if (t.arch == Arch::nn) shape.layers = t.layers;
   run->setup.data = &run->split;
   run->setup.options = t;
+  run->setup.communicator = request.communicator;
   if (t.arch != Arch::nn) run->setup.initial = initial_embedding_weights(shape, t.init_std, t.seed);
   run->engine = make_engine(run->setup, request.device, request.engine);
   return run;
@@ -60,6 +61,23 @@ SavedModel train_model(PreparedTraining& run, const TrainingRequest& request, co
   index_training_rows(run.split.train, run.data.vocabulary.user_rows(), model);
   model.vocabulary = std::move(run.data.vocabulary);
   return model;
+}
+
+std::uint64_t training_fingerprint(const PreparedTraining& run, const TrainingRequest& r) {
+  const TrainOptions& o = r.options;
+  std::string text = arch_name(o.arch) + " " + optimizer_name(o.optimizer) + " " + std::to_string(o.epochs) + " " +
+                     std::to_string(o.lr) + " " + std::to_string(o.wd) + " " + std::to_string(o.batch_size) + " " +
+                     std::to_string(o.factors) + " " + std::to_string(o.y_low) + " " + std::to_string(o.y_high) + " " +
+                     std::to_string(o.seed) + " " + split_name(r.split.kind) + " " + std::to_string(r.split.valid_pct) +
+                     " " + std::to_string(r.split.valid_last) + " " + r.split.valid_ratings + " " + r.engine + " " +
+                     r.device + " " + std::to_string(run.data.size()) + " " + std::to_string(run.split.train.size());
+  double sum = 0;
+  for (float x : run.split.train.rating) sum += x;
+  for (auto u : run.split.train.user) sum += u * 1e-3;
+  text += " " + std::to_string(sum);
+  std::uint64_t h = 1469598103934665603ull;  // FNV-1a
+  for (unsigned char c : text) h = (h ^ c) * 1099511628211ull;
+  return h;
 }
 
 }  // namespace collab

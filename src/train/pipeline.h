@@ -6,6 +6,7 @@
 #include <string>
 
 #include "data/data_source.h"
+#include "train/distributed.h"
 #include "train/engine.h"
 #include "train/fit.h"
 #include "train/split.h"
@@ -19,6 +20,7 @@ struct TrainingRequest {
   SplitSpec split;             // its seed is options.seed
   std::string device = "auto"; // auto|cpu|cuda
   std::string engine = "auto"; // auto|cpu|torch
+  Communicator* communicator = nullptr;  // training across processes (train/distributed.h)
 };
 
 // Everything before the first step.
@@ -40,5 +42,8 @@ std::unique_ptr<PreparedTraining> prepare_training_on(const TrainingRequest& req
 // vocabulary is moved out of `run`). Throws what fit_one_cycle throws (a diverged loss,
 // Interrupted).
 SavedModel train_model(PreparedTraining& run, const TrainingRequest& request, const FitHooks& hooks);
+
+// A hash of what every rank must agree on: the options, the split and the data.
+std::uint64_t training_fingerprint(const PreparedTraining& run, const TrainingRequest& request);
 
 }  // namespace collab

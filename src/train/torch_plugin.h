@@ -6,11 +6,12 @@
 #include <memory>
 #include <string>
 
+#include "train/distributed.h"
 #include "train/engine.h"
 
 namespace collab {
 
-constexpr int kTorchPluginAbi = 1;
+constexpr int kTorchPluginAbi = 2;
 
 struct TorchPlugin {
   int abi;                             // kTorchPluginAbi of the build that made the plugin
@@ -19,6 +20,8 @@ struct TorchPlugin {
   std::string (*cuda_device_name)();
   // device: "cpu" or "cuda". Embedding models start from setup.initial; nn initialises itself.
   std::unique_ptr<TrainingEngine> (*make_engine)(const EngineSetup& setup, const std::string& device);
+  // c10d over Gloo: joins the ranks `setup` describes (train/distributed.h).
+  std::unique_ptr<Communicator> (*connect)(const DistributedSetup& setup);
 };
 
 // The plugin beside the executable (or $COLLAB_TORCH_PLUGIN); throws ExitCode::unavailable with

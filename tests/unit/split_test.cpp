@@ -49,9 +49,11 @@ TEST(Split, UserLastHoldsOutEachUsersLatestRatings) {
   for (size_t u = 1; u < per_user.size(); ++u) EXPECT_EQ(per_user[u], 2) << u;
   // Each held-out rating is later than every training rating of its user.
   for (auto v : s.valid_rows)
-    for (auto t : s.train_rows)
-      if (d.user[static_cast<size_t>(v)] == d.user[static_cast<size_t>(t)])
+    for (auto t : s.train_rows) {
+      if (d.user[static_cast<size_t>(v)] == d.user[static_cast<size_t>(t)]) {
         EXPECT_GT(d.timestamp[static_cast<size_t>(v)], d.timestamp[static_cast<size_t>(t)]);
+      }
+    }
 }
 
 TEST(Split, UserLastRefusesToLeaveAUserNothingToTrainOn) {

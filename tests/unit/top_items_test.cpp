@@ -43,8 +43,11 @@ TEST(TopItems, EveryUsersListIsRecommendItemsListWithTiesInItemOrder) {
         EXPECT_EQ(list[r].index, expected[r].index) << "user " << user << " rank " << r;
         EXPECT_NEAR(list[r].value, expected[r].value, 1e-5);
       }
-      for (size_t r = 0; r + 1 < list.size(); ++r)  // the twins: 5 before 9 wherever they meet
-        if (list[r].index == 9) EXPECT_NE(list[r + 1].index, 5);
+      for (size_t r = 0; r + 1 < list.size(); ++r) {  // the twins: 5 before 9 wherever they meet
+        if (list[r].index == 9) {
+          EXPECT_NE(list[r + 1].index, 5);
+        }
+      }
     });
     EXPECT_EQ(next, users.size());
   }

@@ -1,0 +1,137 @@
+#include "launcher.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "support/error.h"
+#include "support/interrupt.h"
+
+namespace collab::cli {
+namespace {
+
+std::vector<std::string>& command_line() {
+  static std::vector<std::string> args;
+  return args;
+}
+
+// A port of 127.0.0.1 that nothing listens on now (the kernel's choice for port 0).
+int free_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) throw unavailable(std::string("cannot open a socket: ") + std::strerror(errno));
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
+                  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0;
+  ::close(fd);
+  if (!ok) throw unavailable(std::string("cannot find a free port on 127.0.0.1: ") + std::strerror(errno));
+  return ntohs(a.sin_port);
+}
+
+// The command without --nproc N (or --nproc=N), with --seed `seed` where it had none.
+std::vector<std::string> rank_arguments(unsigned long long seed) {
+  std::vector<std::string> out;
+  bool seeded = false;
+  const auto& args = command_line();
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--nproc") {
+      ++i;
+      continue;
+    }
+    if (args[i].rfind("--nproc=", 0) == 0) continue;
+    seeded = seeded || args[i] == "--seed" || args[i].rfind("--seed=", 0) == 0;
+    out.push_back(args[i]);
+  }
+  if (!seeded) out.insert(out.end(), {"--seed", std::to_string(seed)});
+  return out;
+}
+
+pid_t start_rank(const std::vector<std::string>& args, int rank, int nproc, int port) {
+  const pid_t pid = ::fork();
+  if (pid < 0) throw unavailable(std::string("cannot start a rank: ") + std::strerror(errno));
+  if (pid > 0) return pid;
+  ::setenv("RANK", std::to_string(rank).c_str(), 1);
+  ::setenv("LOCAL_RANK", std::to_string(rank).c_str(), 1);
+  ::setenv("WORLD_SIZE", std::to_string(nproc).c_str(), 1);
+  ::setenv("MASTER_ADDR", "127.0.0.1", 1);
+  ::setenv("MASTER_PORT", std::to_string(port).c_str(), 1);
+  ::unsetenv("TORCHELASTIC_USE_AGENT_STORE");
+  std::vector<char*> argv;
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  ::execv("/proc/self/exe", argv.data());
+  std::fprintf(stderr, "collab: error: cannot start rank %d: %s\n", rank, std::strerror(errno));
+  ::_exit(70);
+}
+
+int exit_code_of(int status) {
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return 70;
+}
+
+}  // namespace
+
+void remember_command_line(int argc, char** argv) {
+  command_line().assign(argv, argv + argc);
+}
+
+void launch_local_ranks(int nproc, unsigned long long seed) {
+  const int port = free_port();
+  const auto args = rank_arguments(seed);
+  std::vector<pid_t> ranks;
+  for (int r = 0; r < nproc; ++r) ranks.push_back(start_rank(args, r, nproc, port));
+  std::fprintf(stderr, "collab: started %d ranks on 127.0.0.1:%d\n", nproc, port);
+  int failure = 0, failed_rank = -1;
+  bool stopping = false;
+  auto stop_all = [&](int sig) {
+    for (pid_t p : ranks)
+      if (p > 0) ::kill(p, sig);
+  };
+  auto deadline = std::chrono::steady_clock::time_point::max();
+  for (int alive = nproc; alive > 0;) {
+    int status = 0;
+    const pid_t done = ::waitpid(-1, &status, WNOHANG);
+    if (done > 0) {
+      for (size_t r = 0; r < ranks.size(); ++r)
+        if (ranks[r] == done) {
+          ranks[r] = -1;
+          --alive;
+          const int code = exit_code_of(status);
+          if (code != 0 && failure == 0) failure = code, failed_rank = static_cast<int>(r);
+        }
+      if (failure && !stopping) {  // one failed: the others would only wait for it
+        stopping = true;
+        stop_all(SIGTERM);
+        deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+      }
+      continue;
+    }
+    if (stop_requested() && !stopping) {
+      stopping = true;
+      stop_all(SIGTERM);
+      deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+    }
+    if (std::chrono::steady_clock::now() > deadline) stop_all(SIGKILL);  // one blocked in an exchange
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  if (stop_requested()) throw Interrupted();
+  if (failure)
+    throw Error(static_cast<ExitCode>(failure), "rank " + std::to_string(failed_rank) + " of " +
+                                                    std::to_string(nproc) + " failed (exit " + std::to_string(failure) +
+                                                    "); the other ranks were stopped");
+}
+
+}  // namespace collab::cli

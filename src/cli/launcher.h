@@ -1,0 +1,17 @@
+// `collab train --nproc N`: starts N local ranks of this very command, as torchrun would, on a free
+// port of 127.0.0.1, and waits for them. A rank that fails stops the others; Ctrl-C (or SIGTERM)
+// reaches every rank; the launcher ends with the first failing rank's exit code.
+#pragma once
+
+namespace collab::cli {
+
+// The command line as main received it, for the launcher to run again.
+void remember_command_line(int argc, char** argv);
+
+// Runs the remembered command N times with RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR and
+// MASTER_PORT set and --nproc removed (and --seed `seed` added when it had none, so that every
+// rank draws the same); returns when all have ended. Throws the first failure's exit code as an
+// Error, or Interrupted.
+void launch_local_ranks(int nproc, unsigned long long seed);
+
+}  // namespace collab::cli

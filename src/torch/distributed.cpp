@@ -1,0 +1,89 @@
+// c10d for collab's data-parallel training (train/distributed.h): a TCPStore for the ranks to
+// meet, and a Gloo process group for the allgather of each step's errors.
+#include <torch/csrc/distributed/c10d/PrefixStore.hpp>
+#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#include <torch/csrc/distributed/c10d/TCPStore.hpp>
+
+#include "support/error.h"
+#include "torch_common.h"
+#include "torch_engines.h"
+
+namespace collab::torch_backend {
+namespace {
+
+// c10d reports a peer that died, a timeout or a port in use as c10::Error or std::runtime_error.
+template <class F>
+auto reported(const std::string& doing, F&& f) -> decltype(f()) {
+  try {
+    return f();
+  } catch (const Error&) {
+    throw;
+  } catch (const c10::Error& e) {
+    std::string what = e.what_without_backtrace();
+    throw unavailable(doing + ": " + what.substr(0, what.find('\n')));
+  } catch (const std::exception& e) {
+    std::string what = e.what();
+    throw unavailable(doing + ": " + what.substr(0, what.find('\n')));
+  }
+}
+
+class GlooCommunicator final : public Communicator {
+ public:
+  explicit GlooCommunicator(const DistributedSetup& s)
+      : rank_(s.rank), size_(s.world_size), timeout_(std::chrono::seconds(s.timeout_seconds)) {
+    const std::string where = s.master_addr + ":" + std::to_string(s.master_port);
+    reported("rank " + std::to_string(s.rank) + " could not meet the others at " + where, [&] {
+      c10d::TCPStoreOptions o;
+      o.port = static_cast<std::uint16_t>(s.master_port);
+      // Under torchrun its agent runs the store; else rank 0 does, and waits for the others.
+      o.isServer = s.rank == 0 && !s.agent_store;
+      o.numWorkers = s.agent_store ? c10::nullopt : c10::optional<std::size_t>(static_cast<std::size_t>(s.world_size));
+      o.waitWorkers = false;
+      o.timeout = timeout_;
+      auto store = c10::make_intrusive<c10d::TCPStore>(s.master_addr, o);
+      // Our keys apart from those of torchrun's agent in the same store.
+      auto prefixed = c10::make_intrusive<c10d::PrefixStore>("collab", store);
+      auto options = c10d::ProcessGroupGloo::Options::create(timeout_);
+      options->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname(s.master_addr));
+      group_ = c10::make_intrusive<c10d::ProcessGroupGloo>(prefixed, s.rank, s.world_size, options);
+    });
+  }
+
+  int rank() const override { return rank_; }
+  int world_size() const override { return size_; }
+
+  void allgather(const float* mine, size_t count, float* all) override {
+    const auto started = std::chrono::steady_clock::now();
+    reported("exchanging with the other ranks (one stopped, or --dist-timeout passed)", [&] {
+      auto options = torch::TensorOptions().dtype(torch::kFloat32);
+      std::vector<at::Tensor> in{torch::from_blob(const_cast<float*>(mine), {static_cast<long>(count)}, options)};
+      std::vector<std::vector<at::Tensor>> out(1);
+      for (int r = 0; r < size_; ++r)
+        out[0].push_back(torch::from_blob(all + static_cast<size_t>(r) * count, {static_cast<long>(count)}, options));
+      group_->allgather(out, in)->wait(timeout_);
+    });
+    ++traffic_.calls;
+    traffic_.bytes_sent += count * sizeof(float);
+    traffic_.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  }
+
+  Traffic traffic() const override { return traffic_; }
+
+  void barrier() override {
+    reported("waiting for the other ranks", [&] { group_->barrier()->wait(timeout_); });
+  }
+
+ private:
+  int rank_, size_;
+  std::chrono::milliseconds timeout_;
+  c10::intrusive_ptr<c10d::ProcessGroupGloo> group_;
+  Traffic traffic_;
+};
+
+}  // namespace
+
+std::unique_ptr<Communicator> connect_gloo(const DistributedSetup& setup) {
+  return std::make_unique<GlooCommunicator>(setup);
+}
+
+}  // namespace collab::torch_backend

@@ -1,0 +1,57 @@
+// Training across processes: synchronous data parallelism on PyTorch's c10d, launched as torchrun
+// launches (RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, MASTER_PORT) or by `train --nproc N`.
+//
+// Every rank holds the whole model and its optimizer state, loads the same data and split, and
+// computes the errors (d loss / d score) of its share of each global batch. The ranks then
+// exchange those errors, four bytes a rating, and each computes every rating's gradient in global
+// batch order, exactly as one process does, and applies the same update: N ranks end where one
+// process ends, bit for bit, whatever N. (Exchanging the touched rows' gradients instead would
+// move k times the bytes and sum them in an order that depends on N.) The c10d code lives in the
+// LibTorch plugin (Communicator), so that a one-process run never loads LibTorch.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace collab {
+
+struct DistributedSetup {
+  int rank = 0;
+  int world_size = 1;
+  int local_rank = 0;
+  std::string master_addr = "127.0.0.1";
+  int master_port = 29500;
+  bool agent_store = false;  // torchrun's agent already runs the store: every rank is a client
+  int timeout_seconds = 60;  // --dist-timeout: a rank that dies or never comes is an error by then
+  bool active() const { return world_size > 1; }
+};
+
+// From torchrun's environment variables; world_size 1 when they are absent. A usage error for a
+// value that does not parse or a rank outside the world.
+DistributedSetup distributed_setup_from_environment(int timeout_seconds);
+
+// What data-parallel training needs of its processes. Errors (a rank gone, a timeout) are
+// ExitCode::unavailable.
+class Communicator {
+ public:
+  virtual ~Communicator() = default;
+  virtual int rank() const = 0;
+  virtual int world_size() const = 0;
+  // Every rank's `count` floats, rank by rank, into `all` (world_size * count floats).
+  virtual void allgather(const float* mine, size_t count, float* all) = 0;
+  virtual void barrier() = 0;
+
+  // What the allgathers cost so far: for the report at the end of training and the benchmark.
+  struct Traffic {
+    std::uint64_t calls = 0;
+    std::uint64_t bytes_sent = 0;  // this rank's own floats, 4 bytes each
+    double seconds = 0;
+  };
+  virtual Traffic traffic() const = 0;
+};
+
+// Throws ExitCode::data unless every rank passes the same `hash` (of its options and data).
+void check_ranks_agree(Communicator& communicator, std::uint64_t hash, const std::string& what);
+
+}  // namespace collab
