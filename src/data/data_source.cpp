@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "data/dataset_install.h"
+#include "data/parsed_cache.h"
 #include "data/ratings_loader.h"
 #include "support/error.h"
 
@@ -39,7 +40,12 @@ DataSource csv_files_data_source(const std::string& ratings_path, const std::str
 
 EncodedRatings load_data_source(const DataSource& s) {
   if (!s.install_dir.empty()) ensure_dataset(s.format, s.install_dir);
-  EncodedRatings enc = merge_and_encode(read_data_files(s.format, s.ratings_path, s.movies_path), s.item_key);
+  std::optional<EncodedRatings> cached = read_parsed_cache(s);
+  if (!cached) {
+    cached = merge_and_encode(read_data_files(s.format, s.ratings_path, s.movies_path), s.item_key);
+    write_parsed_cache(s, *cached);  // for the next run; a folder that cannot be written goes without
+  }
+  EncodedRatings enc = std::move(*cached);
   if (enc.dropped_ratings > 0)
     std::fprintf(stderr, "collab: warning: %zu ratings in %s have a movieId missing from %s; dropped\n",
                  enc.dropped_ratings, s.ratings_path.c_str(), s.movies_path.c_str());
