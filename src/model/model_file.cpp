@@ -112,9 +112,15 @@ std::uint64_t element_count(const std::string& path, const NamedTensor& t) {
 }
 
 // Where a model's ratings came from: a registered set (its name and data directory) or two files.
+// Paths are made absolute, so that `collab eval` finds the data from another folder.
 json source_to_json(const DataSource& s) {
-  if (!s.install_dir.empty()) return {{"dataset", s.format.name}, {"data_dir", s.install_dir}};
-  return {{"ratings", s.ratings_path}, {"movies", s.movies_path}};
+  auto absolute = [](const std::string& p) {
+    std::error_code ec;
+    const auto a = std::filesystem::absolute(p, ec);
+    return ec ? p : a.lexically_normal().string();
+  };
+  if (!s.install_dir.empty()) return {{"dataset", s.format.name}, {"data_dir", absolute(s.install_dir)}};
+  return {{"ratings", absolute(s.ratings_path)}, {"movies", absolute(s.movies_path)}};
 }
 
 DataSource source_from_json(const json& j, ItemKey key) {
@@ -182,6 +188,40 @@ SavedModel load_model(const std::string& path) {
   return parse_model(path, read_input_file(path, "model file"));
 }
 
+// The header's fields other than the arrays' sizes: shape, options, source, split, history.
+void read_header_fields(const json& h, SavedModel& m) {
+  const json& s = h.at("shape");
+  m.shape.arch = parse_arch(h.at("arch"));
+  m.shape.n_users = s.at("n_users");
+  m.shape.n_items = s.at("n_items");
+  m.shape.factors = s.at("factors");
+  m.shape.y_low = s.at("y_range").at(0);
+  m.shape.y_high = s.at("y_range").at(1);
+  m.shape.layers = s.at("layers").get<std::vector<int>>();
+  m.options = options_from_json(h.at("options"));
+  m.vocabulary.item_key = h.at("item_key") == "title" ? ItemKey::title : ItemKey::movie_id;
+  m.dataset = h.at("dataset");
+  // Models written before collab recorded its source and split were split at random.
+  m.has_source = h.contains("source");
+  if (m.has_source) m.source = source_from_json(h.at("source"), m.vocabulary.item_key);
+  m.split.kind = SplitKind::random;
+  m.split.valid_pct = m.options.valid_pct;
+  m.split.seed = m.options.seed;
+  if (h.contains("split")) {
+    const json& sp = h.at("split");
+    m.split.kind = parse_split(sp.at("kind"));
+    m.split.valid_pct = sp.at("valid_pct");
+    m.split.valid_last = sp.at("valid_last");
+    m.split.valid_ratings = sp.at("valid_ratings");
+    m.split.seed = sp.at("seed");
+  }
+  m.device = h.at("device");
+  if (h.contains("history"))
+    for (const auto& e : h.at("history"))
+      m.history.push_back({e.at("epoch"), e.at("train_loss"), number_or_nan(e.at("valid_loss")),
+                           e.at("seconds"), e.at("lr")});
+}
+
 SavedModel parse_model(const std::string& path, const std::string& bytes) {
   const std::string not_model = path + ": not a collab model file";
   if (bytes.size() < sizeof kMagic + 8 || std::memcmp(bytes.data(), kMagic, sizeof kMagic) != 0)
@@ -208,36 +248,7 @@ SavedModel parse_model(const std::string& path, const std::string& bytes) {
     if (h.at("version") != 1)
       throw data_error(path + ": model file version " + h.at("version").dump() +
                        " is newer than this collab understands");
-    const json& s = h.at("shape");
-    m.shape.arch = parse_arch(h.at("arch"));
-    m.shape.n_users = s.at("n_users");
-    m.shape.n_items = s.at("n_items");
-    m.shape.factors = s.at("factors");
-    m.shape.y_low = s.at("y_range").at(0);
-    m.shape.y_high = s.at("y_range").at(1);
-    m.shape.layers = s.at("layers").get<std::vector<int>>();
-    m.options = options_from_json(h.at("options"));
-    m.vocabulary.item_key = h.at("item_key") == "title" ? ItemKey::title : ItemKey::movie_id;
-    m.dataset = h.at("dataset");
-    // Models written before collab recorded its source and split were split at random.
-    m.has_source = h.contains("source");
-    if (m.has_source) m.source = source_from_json(h.at("source"), m.vocabulary.item_key);
-    m.split.kind = SplitKind::random;
-    m.split.valid_pct = m.options.valid_pct;
-    m.split.seed = m.options.seed;
-    if (h.contains("split")) {
-      const json& sp = h.at("split");
-      m.split.kind = parse_split(sp.at("kind"));
-      m.split.valid_pct = sp.at("valid_pct");
-      m.split.valid_last = sp.at("valid_last");
-      m.split.valid_ratings = sp.at("valid_ratings");
-      m.split.seed = sp.at("seed");
-    }
-    m.device = h.at("device");
-    if (h.contains("history"))
-      for (const auto& e : h.at("history"))
-        m.history.push_back({e.at("epoch"), e.at("train_loss"), number_or_nan(e.at("valid_loss")),
-                             e.at("seconds"), e.at("lr")});
+    read_header_fields(h, m);
     BlobReader blobs(path, bytes, header_at + len, body_end);
     const json& v = h.at("vocabulary");
     const std::uint64_t users = v.at("users"), items = v.at("items");
