@@ -106,7 +106,6 @@ class CpuEmbeddingEngine final : public TrainingEngine {
 
   std::string device_name() const override {
     const std::string how = policy_.describe();
-    if (!Policy::kShareThreads) return "cpu (" + how + ")";
     const std::string n = std::to_string(probe_.most());
     if (probe_.adaptive() && probe_.most() > 1) return "cpu (" + how + ", 1 to " + n + " threads, by load)";
     return "cpu (" + how + ", " + n + (probe_.most() == 1 ? " thread)" : " threads)");
@@ -119,10 +118,31 @@ class CpuEmbeddingEngine final : public TrainingEngine {
     policy_.before_forward(gradients_, threads);
     dz_.resize(bs);
     if (communicator_) return exchange_and_compute_gradients(batch, bs);
+    if (!Policy::kShareThreads && threads > 1) return compute_gradients_shared(batch, bs, threads);
     const double sum = Policy::kVectorForward
                            ? sparse_forward_backward(batch, gradients_.slots.data(), bs, forward_model(), dz_.data())
                            : batch_forward_backward(batch, gradients_.slots.data(), bs, forward_model(), dz_.data());
     return static_cast<float>(sum / static_cast<double>(bs));
+  }
+
+  // Sparse mode on several threads: the ratings' errors shared by rating, the gradients by slot
+  // (each slot still summed in rating order), so the bits are those of one thread.
+  float compute_gradients_shared(const Example* batch, size_t bs, int threads) {
+    diffs_.resize(bs);
+    const ForwardModel model = forward_model();
+    pool_.run(threads, [&](int part, int parts) {
+      const size_t first = bs * static_cast<size_t>(part) / static_cast<size_t>(parts);
+      const size_t last = bs * static_cast<size_t>(part + 1) / static_cast<size_t>(parts);
+      batch_errors(batch + first, last - first, bs, model, true, dz_.data() + first, diffs_.data() + first);
+    });
+    double loss = 0;
+    for (float diff : diffs_) loss += static_cast<double>(diff) * diff;
+    const auto slots = static_cast<std::int64_t>(gradients_.rows.size());
+    pool_.run(threads, [&](int part, int parts) {
+      batch_gradients(batch, gradients_.slots.data(), bs, model, true, dz_.data(), KernelPath::best,
+                      static_cast<std::int32_t>(slots * part / parts), static_cast<std::int32_t>(slots * (part + 1) / parts));
+    });
+    return static_cast<float>(loss / static_cast<double>(bs));
   }
 
   // Across processes (train/distributed.h): this rank's share of the batch's errors, every
@@ -216,6 +236,7 @@ class CpuEmbeddingEngine final : public TrainingEngine {
   std::uint32_t batch_stamp_ = 0;
   Communicator* communicator_;
   std::vector<float> mine_, gathered_;  // across processes: this rank's errors, every rank's
+  std::vector<float> diffs_;            // on several threads: each rating's error
 };
 
 }  // namespace
@@ -227,13 +248,23 @@ int default_thread_count() {
   return std::max(1, std::min(cores, 2));
 }
 
+constexpr int kSparseShareFromBatch = 512;
+
 std::unique_ptr<TrainingEngine> make_cpu_engine(const EngineSetup& setup) {
   if (setup.shape.arch == Arch::nn) throw internal_error("the CPU engine trains embedding models only");
   const TrainOptions& o = setup.options;
-  if (o.optimizer == OptimizerKind::sparse_adam) return std::make_unique<CpuEmbeddingEngine<SparseUpdate>>(setup, 1, false);
-  // Exact mode: with --threads 0 the thread count is chosen by measuring (thread_probe.h).
+  // With --threads 0 the thread count is chosen by measuring (thread_probe.h): one thread or all,
+  // whichever runs the steps faster here and now. The results are the same bits either way.
   const bool adaptive = o.threads == 0;
   const int threads = adaptive ? default_thread_count() : o.threads;
+  if (o.optimizer == OptimizerKind::sparse_adam) {
+    // A sparse step of a small batch is a few microseconds: sharing it costs more than it saves
+    // (ml-latest-small at bs 64 runs 3x slower on two threads), and so would measuring that.
+    // From batches of 512 the rows of a step are worth sharing (ml-25m's shape, bs 1024: 1.5x).
+    const bool worth_sharing = o.batch_size >= kSparseShareFromBatch;
+    const int sparse_threads = o.threads > 0 ? o.threads : worth_sharing ? threads : 1;
+    return std::make_unique<CpuEmbeddingEngine<SparseUpdate>>(setup, sparse_threads, adaptive && worth_sharing);
+  }
   if (!o.defer_exact_updates) return std::make_unique<CpuEmbeddingEngine<DenseExactUpdate>>(setup, threads, adaptive);
   return std::make_unique<CpuEmbeddingEngine<DeferredExactUpdate>>(setup, threads, adaptive);
 }

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "cpu/vector_exp.h"
 
@@ -87,25 +88,38 @@ namespace {
 // pass, so that the processor overlaps their long chains of dependent arithmetic (a dot product,
 // its reduction, an exponential); the gradients still accumulate in rating order, so the bits
 // are those of a rating-at-a-time loop.
-// d loss / d param of each rating added into its two slots, in rating order.
+// d loss / d param of each rating added into its two slots, in rating order; only into slots in
+// [owned_first, owned_last) (every slot by default), so that threads can share a batch's
+// gradients by slot and still sum each slot's contributions in rating order.
 inline void gradients_body(const Example* batch, const std::int32_t* slots, size_t bs, const ForwardModel& m,
-                           const float* dz) {
+                           const float* dz, std::int32_t owned_first = 0,
+                           std::int32_t owned_last = std::numeric_limits<std::int32_t>::max()) {
   const size_t k = m.k;
   auto row = [&](std::int32_t r) { return m.params + static_cast<size_t>(r) * m.row_floats; };
   for (size_t b = 0; b < bs; ++b) {
     const float* pu = row(batch[b].user_row);
     const float* pi = row(batch[b].item_row);
-    float* __restrict gu = m.gradients + static_cast<size_t>(slots[2 * b]) * m.slot_floats;
-    float* __restrict gi = m.gradients + static_cast<size_t>(slots[2 * b + 1]) * m.slot_floats;
+    const std::int32_t su = slots[2 * b], si = slots[2 * b + 1];
+    float* __restrict gu = m.gradients + static_cast<size_t>(su) * m.slot_floats;
+    float* __restrict gi = m.gradients + static_cast<size_t>(si) * m.slot_floats;
     const float d = dz[b];
+    const bool mine_u = su >= owned_first && su < owned_last, mine_i = si >= owned_first && si < owned_last;
+    if (mine_u && mine_i) {
 #pragma omp simd
-    for (size_t j = 0; j < k; ++j) {
-      gu[j] += d * pi[j];
-      gi[j] += d * pu[j];
+      for (size_t j = 0; j < k; ++j) {
+        gu[j] += d * pi[j];
+        gi[j] += d * pu[j];
+      }
+    } else if (mine_u) {
+#pragma omp simd
+      for (size_t j = 0; j < k; ++j) gu[j] += d * pi[j];
+    } else if (mine_i) {
+#pragma omp simd
+      for (size_t j = 0; j < k; ++j) gi[j] += d * pu[j];
     }
     if (m.has_bias) {
-      gu[k] += d;
-      gi[k] += d;
+      if (mine_u) gu[k] += d;
+      if (mine_i) gi[k] += d;
     }
   }
 }
@@ -155,8 +169,12 @@ __attribute__((target("avx2,fma"))) void sparse_scores_avx2(const Example* batch
   }
 }
 
+// kOwnedOnly: only slots in [owned_first, owned_last) are written (threads sharing a step); the
+// one-thread pass goes without the checks.
+template <bool kOwnedOnly>
 __attribute__((target("avx2,fma"))) void sparse_gradients_avx2(const Example* batch, const std::int32_t* slots,
-                                                                size_t bs, const ForwardModel& m, const float* dz) {
+                                                                size_t bs, const ForwardModel& m, const float* dz,
+                                                                std::int32_t owned_first, std::int32_t owned_last) {
   const size_t vectors = m.slot_floats / 8;
   const size_t bias_vector = m.k / 8;
   alignas(32) float is_bias[8] = {};
@@ -167,14 +185,18 @@ __attribute__((target("avx2,fma"))) void sparse_gradients_avx2(const Example* ba
   for (size_t b = 0; b < bs; ++b) {
     const float* pu = row(batch[b].user_row);
     const float* pi = row(batch[b].item_row);
-    float* gu = m.gradients + static_cast<size_t>(slots[2 * b]) * m.slot_floats;
-    float* gi = m.gradients + static_cast<size_t>(slots[2 * b + 1]) * m.slot_floats;
+    const std::int32_t su = slots[2 * b], si = slots[2 * b + 1];
+    const bool mine_u = !kOwnedOnly || (su >= owned_first && su < owned_last);
+    const bool mine_i = !kOwnedOnly || (si >= owned_first && si < owned_last);
+    if (!mine_u && !mine_i) continue;
+    float* gu = m.gradients + static_cast<size_t>(su) * m.slot_floats;
+    float* gi = m.gradients + static_cast<size_t>(si) * m.slot_floats;
     const __m256 d = _mm256_set1_ps(dz[b]);
     for (size_t v = 0; v < vectors; ++v) {
       __m256 u = _mm256_load_ps(pu + 8 * v), i = _mm256_load_ps(pi + 8 * v);
       if (v == bias_vector) u = _mm256_blendv_ps(u, ones, bias_lane), i = _mm256_blendv_ps(i, ones, bias_lane);
-      _mm256_store_ps(gu + 8 * v, _mm256_fmadd_ps(d, i, _mm256_load_ps(gu + 8 * v)));
-      _mm256_store_ps(gi + 8 * v, _mm256_fmadd_ps(d, u, _mm256_load_ps(gi + 8 * v)));
+      if (mine_u) _mm256_store_ps(gu + 8 * v, _mm256_fmadd_ps(d, i, _mm256_load_ps(gu + 8 * v)));
+      if (mine_i) _mm256_store_ps(gi + 8 * v, _mm256_fmadd_ps(d, u, _mm256_load_ps(gi + 8 * v)));
     }
   }
 }
@@ -192,7 +214,7 @@ double sparse_forward_backward_avx2(const Example* batch, const std::int32_t* sl
                                     float* dz) {
   sparse_scores_avx2(batch, bs, m, dz);
   const double loss = sparse_errors_avx2(batch, bs, m, dz, bs, nullptr);
-  sparse_gradients_avx2(batch, slots, bs, m, dz);
+  sparse_gradients_avx2<false>(batch, slots, bs, m, dz, 0, 0);
   return loss;
 }
 
@@ -205,8 +227,8 @@ double batch_errors_plain(const Example* ratings, size_t n, size_t bs, const For
 
 __attribute__((target_clones("avx2", "default")))
 void batch_gradients_plain(const Example* batch, const std::int32_t* slots, size_t bs, const ForwardModel& m,
-                           const float* dz) {
-  gradients_body(batch, slots, bs, m, dz);
+                           const float* dz, std::int32_t owned_first, std::int32_t owned_last) {
+  gradients_body(batch, slots, bs, m, dz, owned_first, owned_last);
 }
 
 }  // namespace
@@ -235,9 +257,9 @@ void batch_errors(const Example* ratings, size_t n, size_t bs, const ForwardMode
 }
 
 void batch_gradients(const Example* batch, const std::int32_t* slots, size_t bs, const ForwardModel& m, bool sparse,
-                     const float* dz, KernelPath path) {
-  if (sparse && use_avx2(path)) return sparse_gradients_avx2(batch, slots, bs, m, dz);
-  batch_gradients_plain(batch, slots, bs, m, dz);
+                     const float* dz, KernelPath path, std::int32_t owned_first, std::int32_t owned_last) {
+  if (sparse && use_avx2(path)) return sparse_gradients_avx2<true>(batch, slots, bs, m, dz, owned_first, owned_last);
+  batch_gradients_plain(batch, slots, bs, m, dz, owned_first, owned_last);
 }
 
 }  // namespace collab

@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 
 #include "cpu/sparse_adam.h"
 
@@ -48,8 +49,11 @@ double sparse_forward_backward(const Example* batch, const std::int32_t* slots, 
 // diffs. batch_gradients: the whole batch's dz into the slots. `sparse`: sparse mode's kernels.
 void batch_errors(const Example* ratings, size_t n, size_t bs, const ForwardModel& m, bool sparse, float* dz,
                   float* diffs, KernelPath path = KernelPath::best);
+// Only slots in [owned_first, owned_last) are written: threads share a batch's gradients by slot,
+// each slot still summed in rating order, so the bits do not depend on how many share.
 void batch_gradients(const Example* batch, const std::int32_t* slots, size_t bs, const ForwardModel& m, bool sparse,
-                     const float* dz, KernelPath path = KernelPath::best);
+                     const float* dz, KernelPath path = KernelPath::best, std::int32_t owned_first = 0,
+                     std::int32_t owned_last = std::numeric_limits<std::int32_t>::max());
 
 // The scores (before sigmoid_range) of n validation ratings.
 void validation_scores(const Example* ratings, size_t n, const ForwardModel& m, float* z);

@@ -119,7 +119,7 @@ class DeferredExactUpdate {
 
 class SparseUpdate {
  public:
-  static constexpr bool kShareThreads = false;  // its steps are too small to share out
+  static constexpr bool kShareThreads = false;  // shares each step's rows and ratings instead (below)
   static constexpr bool kVectorForward = true;
   static constexpr bool kSortedRows = false;
   explicit SparseUpdate(UpdateContext c) : c_(c) {
@@ -148,32 +148,51 @@ class SparseUpdate {
     missed_log_mom_[behind_] = static_cast<float>(log_mom_[now] - log_mom_[from]);
     ++behind_;
   }
-  void before_forward(GradientTable&, int) { finish(); }
-  void apply(const GradientTable& g, const AdamStep& step, int) {
+  void before_forward(GradientTable&, int threads) { finish(threads); }
+  // Each row is updated on its own, so threads share the rows in ranges: the bits do not depend on
+  // how many share them.
+  void apply(const GradientTable& g, const AdamStep& step, int threads) {
     log_mom_.push_back(log_mom_.back() + std::log(static_cast<double>(step.mom)));
     log_decay_.push_back(log_decay_.back() + std::log(static_cast<double>(step.decay)));
     last_constants_ = step;
-    sparse_adam_update(c_.store.table(), g.rows.data(), g.rows.size(), g.gradients(), step);
-    for (auto row : g.rows) c_.store.states[static_cast<size_t>(row)].clock = c_.step;
+    const size_t n = g.rows.size();
+    c_.pool.run(threads, [&](int part, int parts) {
+      const size_t first = share(n, part, parts), last = share(n, part + 1, parts);
+      sparse_adam_update(c_.store.table(), g.rows.data() + first, last - first, g.gradient(first), step);
+      for (size_t r = first; r < last; ++r) c_.store.states[static_cast<size_t>(g.rows[r])].clock = c_.step;
+    });
   }
   void catch_up(const std::vector<std::int32_t>& rows) {
     if (c_.step == 0) return;
     begin(rows.size());
     for (auto row : rows) listed(row, c_.store.states[static_cast<size_t>(row)]);
-    finish();
+    finish(1);
+  }
+
+  // Part `part` of `parts`' start in n rows, on a whole vector of rows (the factors go eight rows
+  // a vector; each row's do not depend on which vector it is in).
+  static size_t share(size_t n, int part, int parts) {
+    if (part >= parts) return n;
+    return std::min(n, n * static_cast<size_t>(part) / static_cast<size_t>(parts) / kLanes * kLanes);
   }
 
  private:
-  void finish() {
+  void finish(int threads) {
     const size_t behind = behind_;
     const size_t padded = (behind + kLanes - 1) / kLanes * kLanes;
     for (size_t r = behind; r < padded; ++r)  // whole vectors: the padding computes harmless factors
       missed_count_[r] = 1.0f, missed_log_decay_[r] = 0.0f, missed_log_mom_[r] = 0.0f;
-    const CatchUpFactors factors{keep_.data(), m_scale_.data(), rms_scale_.data(), inv_b_.data(), eps_a_.data()};
-    catch_up_factors(padded, {missed_count_.data(), missed_log_decay_.data(), missed_log_mom_.data()},
-                     last_constants_, factors);
-    apply_catch_up(c_.store.table(), rows_.data(), behind, factors);
-    for (size_t r = 0; r < behind; ++r) c_.store.states[static_cast<size_t>(rows_[r])].clock = c_.step;
+    c_.pool.run(threads, [&](int part, int parts) {
+      const size_t first = share(behind, part, parts), last = share(behind, part + 1, parts);
+      const size_t last_padded = part + 1 == parts ? padded : last;
+      const CatchUpFactors factors{keep_.data() + first, m_scale_.data() + first, rms_scale_.data() + first,
+                                   inv_b_.data() + first, eps_a_.data() + first};
+      catch_up_factors(last_padded - first,
+                       {missed_count_.data() + first, missed_log_decay_.data() + first, missed_log_mom_.data() + first},
+                       last_constants_, factors);
+      apply_catch_up(c_.store.table(), rows_.data() + first, last - first, factors);
+      for (size_t r = first; r < last; ++r) c_.store.states[static_cast<size_t>(rows_[r])].clock = c_.step;
+    });
   }
   UpdateContext c_;
   std::vector<double> log_mom_, log_decay_;  // running sums of log(beta1), log(1 - lr*wd)
