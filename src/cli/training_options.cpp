@@ -1,6 +1,7 @@
 #include "training_options.h"
 
 #include <cmath>
+#include <filesystem>
 #include <cstdio>
 #include <sstream>
 
@@ -48,7 +49,10 @@ SplitSpec split_spec(const SplitOptions& o, std::uint64_t seed) {
   s.kind = o.valid_ratings.empty() ? o.kind : SplitKind::given;
   s.valid_pct = o.valid_pct;
   s.valid_last = o.valid_last;
-  s.valid_ratings = o.valid_ratings;
+  // Absolute, as the model records it, so that eval can rebuild the split from any folder.
+  std::error_code ec;
+  s.valid_ratings = o.valid_ratings.empty() ? "" : std::filesystem::absolute(o.valid_ratings, ec).lexically_normal().string();
+  if (ec) s.valid_ratings = o.valid_ratings;
   s.seed = seed;
   return s;
 }
