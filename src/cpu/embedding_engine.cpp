@@ -48,9 +48,12 @@ class CpuEmbeddingEngine final : public TrainingEngine {
         pool_(threads, flush_denormals_on_this_thread),
         policy_(UpdateContext{store_, pool_, step_, threads}),
         communicator_(s.communicator && s.communicator->world_size() > 1 ? s.communicator : nullptr) {
-    for (const Example& e : valid_) valid_rows_.push_back(e.user_row), valid_rows_.push_back(e.item_row);
-    std::sort(valid_rows_.begin(), valid_rows_.end());
-    valid_rows_.erase(std::unique(valid_rows_.begin(), valid_rows_.end()), valid_rows_.end());
+    // The rows validation reads, each once, in row order (marked, then collected: a sort of
+    // ml-25m's 10 million took a second).
+    std::vector<char> read(store_.rows(), 0);
+    for (const Example& e : valid_) read[static_cast<size_t>(e.user_row)] = read[static_cast<size_t>(e.item_row)] = 1;
+    for (size_t row = 0; row < read.size(); ++row)
+      if (read[row]) valid_rows_.push_back(static_cast<std::int32_t>(row));
     flush_denormals_on_this_thread();
   }
 

@@ -33,3 +33,17 @@ TEST(Rng, ShuffleIsAPermutationThatRepeatsForASeed) {
   std::sort(sorted.begin(), sorted.end());
   for (int i = 0; i < 100; ++i) EXPECT_EQ(sorted[static_cast<size_t>(i)], i);
 }
+
+TEST(Rng, ShuffleIsFisherYatesDrawnInTurn) {
+  // The shuffle draws its swaps ahead of making them; the order must be that of drawing each in
+  // turn, for every size (below, at and above how far ahead it draws).
+  for (size_t n : {0u, 1u, 2u, 3u, 15u, 16u, 17u, 33u, 1000u}) {
+    std::vector<int> ahead(n), in_turn;
+    std::iota(ahead.begin(), ahead.end(), 0);
+    in_turn = ahead;
+    Rng(11).shuffle(ahead);
+    Rng rng(11);
+    for (size_t i = n; i > 1; --i) std::swap(in_turn[i - 1], in_turn[rng.below(i)]);
+    EXPECT_EQ(ahead, in_turn) << n << " elements";
+  }
+}
