@@ -63,7 +63,7 @@ class CpuEmbeddingEngine final : public TrainingEngine {
   std::vector<float> train_batches(const std::int32_t* order, size_t n_batches, size_t bs,
                                    const StepHyper* hyper, const std::atomic<bool>* stop) override {
     gradients_.size_for(bs, store_.stride());
-    layout_.begin_pass(order, n_batches, bs);
+    layout_.begin_pass(order, n_batches, bs, &pool_, probe_.most());
     std::vector<float> losses;
     losses.reserve(n_batches);
     for (size_t b = 0; b < n_batches; ++b) {
@@ -80,19 +80,20 @@ class CpuEmbeddingEngine final : public TrainingEngine {
 
   double validation_mse() override {
     policy_.catch_up(valid_rows_);  // only the rows it reads: the rest wait for their next use
-    // A chunk's scores first, then their errors: the same numbers as one rating at a time, with
-    // the ratings' arithmetic overlapped.
-    constexpr size_t kChunk = 256;
-    float z[kChunk];
+    // The squared errors of a block of ratings shared by the threads, then summed in rating
+    // order: the same sum on any number of threads.
+    constexpr size_t kBlock = size_t{1} << 16;
     const ForwardModel model = forward_model();
+    squares_.resize(std::min(kBlock, valid_.size()));
     double sum = 0;
-    for (size_t first = 0; first < valid_.size(); first += kChunk) {
-      const size_t n = std::min(kChunk, valid_.size() - first);
-      validation_scores(valid_.data() + first, n, model, z);
-      for (size_t r = 0; r < n; ++r) {
-        const double diff = embedding_output(shape_, z[r]) - valid_[first + r].rating;
-        sum += diff * diff;
-      }
+    for (size_t first = 0; first < valid_.size(); first += kBlock) {
+      const size_t n = std::min(kBlock, valid_.size() - first);
+      pool_.run(probe_.most(), [&](int part, int parts) {
+        const size_t from = n * static_cast<size_t>(part) / static_cast<size_t>(parts);
+        const size_t to = n * static_cast<size_t>(part + 1) / static_cast<size_t>(parts);
+        squared_errors(valid_.data() + first + from, to - from, model, squares_.data() + from);
+      });
+      for (size_t r = 0; r < n; ++r) sum += squares_[r];
     }
     return valid_.empty() ? std::nan("") : sum / static_cast<double>(valid_.size());
   }
@@ -177,6 +178,21 @@ class CpuEmbeddingEngine final : public TrainingEngine {
   }
 
  private:
+  // (prediction - rating)^2 of n ratings. A chunk's scores first, then their errors: the same
+  // numbers as one rating at a time, with the ratings' arithmetic overlapped.
+  void squared_errors(const Example* ratings, size_t n, const ForwardModel& model, double* out) const {
+    constexpr size_t kChunk = 256;
+    float z[kChunk];
+    for (size_t first = 0; first < n; first += kChunk) {
+      const size_t count = std::min(kChunk, n - first);
+      validation_scores(ratings + first, count, model, z);
+      for (size_t r = 0; r < count; ++r) {
+        const double diff = embedding_output(shape_, z[r]) - ratings[first + r].rating;
+        out[first + r] = diff * diff;
+      }
+    }
+  }
+
   ForwardModel forward_model() const {
     return {store_.factors(), shape_.has_bias(), shape_.has_range(), shape_.y_low, shape_.y_high - shape_.y_low,
             store_.param(0), 3 * store_.stride(), gradients_.gradients(), store_.stride()};
@@ -240,6 +256,7 @@ class CpuEmbeddingEngine final : public TrainingEngine {
   Communicator* communicator_;
   std::vector<float> mine_, gathered_;  // across processes: this rank's errors, every rank's
   std::vector<float> diffs_;            // on several threads: each rating's error
+  std::vector<double> squares_;         // validation's squared errors, a block at a time
 };
 
 }  // namespace

@@ -39,8 +39,10 @@ void EpochLayout::forget() {
   }
 }
 
-void EpochLayout::begin_pass(const std::int32_t* order, size_t n_batches, size_t bs) {
+void EpochLayout::begin_pass(const std::int32_t* order, size_t n_batches, size_t bs, StepPool* pool, int threads) {
   order_ = order;
+  pool_ = pool;
+  threads_ = threads;
   n_batches_ = n_batches;
   bs_ = bs;
   prepared_ = prepared_ratings(order, n_batches * bs);
@@ -51,7 +53,14 @@ const Example* EpochLayout::batch(size_t b) {
   if (b % kGatheredBatches == 0) {  // independent loads, which the processor overlaps
     const size_t last = std::min(n_batches_, b + kGatheredBatches);
     gathered_.resize((last - b) * bs_);
-    gather(order_ + b * bs_, gathered_.size(), gathered_.data());
+    const size_t n = gathered_.size();
+    auto gather_part = [&](int part, int parts) {
+      const size_t from = n * static_cast<size_t>(part) / static_cast<size_t>(parts);
+      const size_t to = n * static_cast<size_t>(part + 1) / static_cast<size_t>(parts);
+      gather(order_ + b * bs_ + from, to - from, gathered_.data() + from);
+    };
+    if (pool_) pool_->run(threads_, gather_part);
+    else gather_part(0, 1);
   }
   return gathered_.data() + (b % kGatheredBatches) * bs_;
 }

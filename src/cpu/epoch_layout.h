@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "cpu/forward_backward.h"
+#include "cpu/step_pool.h"
 #include "train/split.h"
 
 namespace collab {
@@ -26,9 +27,10 @@ class EpochLayout {
   void forget();
 
   // Batch b's bs ratings, in order: from a prepared epoch when `order` is one, else gathered
-  // kGatheredBatches batches at a time into a buffer. Batches are asked for in increasing order
-  // within a call of the engine's train_batches, starting at 0 (begin_pass resets).
-  void begin_pass(const std::int32_t* order, size_t n_batches, size_t bs);
+  // kGatheredBatches batches at a time into a buffer, by `threads` of `pool`. Batches are asked
+  // for in increasing order within a call of the engine's train_batches, starting at 0
+  // (begin_pass resets).
+  void begin_pass(const std::int32_t* order, size_t n_batches, size_t bs, StepPool* pool = nullptr, int threads = 1);
   const Example* batch(size_t b);
 
  private:
@@ -40,6 +42,8 @@ class EpochLayout {
   // A pass's state.
   const std::int32_t* order_ = nullptr;
   size_t n_batches_ = 0, bs_ = 0;
+  StepPool* pool_ = nullptr;
+  int threads_ = 1;
   const Example* prepared_ = nullptr;
   std::vector<Example> gathered_;  // those of the next few batches, in step order
   // Epochs' ratings in their order, laid out by prepare: one for the epoch training, one for the

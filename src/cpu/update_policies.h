@@ -166,7 +166,7 @@ class SparseUpdate {
     if (c_.step == 0) return;
     begin(rows.size());
     for (auto row : rows) listed(row, c_.store.states[static_cast<size_t>(row)]);
-    finish(1);
+    finish(c_.max_threads);
   }
 
   // Part `part` of `parts`' start in n rows, on a whole vector of rows (the factors go eight rows
