@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <sstream>
 
+#include "support/cores.h"
 #include "support/error.h"
 #include "support/random.h"
 
@@ -112,6 +113,9 @@ TrainingRequest training_request(const CLI::App* verb, TrainingCommandOptions& c
     std::fprintf(stderr, "collab: seed %llu (repeat this run with --seed %llu)\n",
                  static_cast<unsigned long long>(t.seed), static_cast<unsigned long long>(t.seed));
   }
+  if (t.threads > usable_cores())
+    std::fprintf(stderr, "collab: --threads %d is more than the %d core%s this process may use: the threads will "
+                 "take turns (slower, the same results)\n", t.threads, usable_cores(), usable_cores() == 1 ? "" : "s");
   t.valid_pct = c.split.valid_pct;
   TrainingRequest request;
   request.source = data_source(c.data);

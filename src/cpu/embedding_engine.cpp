@@ -11,7 +11,6 @@
 // The parameters and Adam's state live in a RowStore (row_store.h); the ratings in step order
 // come from an EpochLayout (epoch_layout.h); exact mode's thread count from a ThreadProbe.
 #include <immintrin.h>
-#include <sched.h>
 
 #include <chrono>
 #include <cmath>
@@ -28,6 +27,7 @@
 #include "cpu/step_pool.h"
 #include "cpu/thread_probe.h"
 #include "cpu/update_policies.h"
+#include "support/cores.h"
 #include "support/error.h"
 #include "train/distributed.h"
 #include "train/forward.h"
@@ -261,12 +261,7 @@ class CpuEmbeddingEngine final : public TrainingEngine {
 
 }  // namespace
 
-int default_thread_count() {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  int cores = sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : 1;
-  return std::max(1, std::min(cores, 2));
-}
+int default_thread_count() { return std::min(usable_cores(), 2); }
 
 constexpr int kSparseShareFromBatch = 512;
 

@@ -1,7 +1,7 @@
 #include "model/top_items.h"
 
 #include <immintrin.h>
-#include <sched.h>
+#include "support/cores.h"
 
 #include <algorithm>
 #include <cmath>
@@ -140,12 +140,6 @@ std::vector<ScoredItem> best_of(const SavedModel& m, const CandidateTable& t, st
                    embedding_output(m.shape, scores[c] + user_bias)});
   }
   return out;
-}
-
-int usable_cores() {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  return sched_getaffinity(0, sizeof set, &set) == 0 ? std::max(1, CPU_COUNT(&set)) : 1;
 }
 
 }  // namespace

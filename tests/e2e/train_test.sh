@@ -49,6 +49,19 @@ b = [json.loads(l) for l in open(sys.argv[2])]
 assert all(abs(x["valid_loss"] - y["valid_loss"]) < 1e-4 for x, y in zip(a, b)), (a, b)
 PY
 
+# --threads N uses N threads, with the same numbers; more threads than cores says so on stderr.
+for opt in adam sparse-adam; do
+  run "threads1_$opt" "$COLLAB" train "${data[@]}" --optimizer $opt --threads 1 --bs 32 --epochs 2 --seed 3 \
+    --model "$WORK/t1.collab" --format json
+  run "threads3_$opt" taskset -c 0 "$COLLAB" train "${data[@]}" --optimizer $opt --threads 3 --bs 32 --epochs 2 \
+    --seed 3 --model "$WORK/t3.collab" --format json
+  expect_rc "threads3_$opt" 0
+  [[ "$(strip "$WORK/threads1_$opt.out")" == "$(strip "$WORK/threads3_$opt.out")" ]] && pass ||
+    fail "$opt: 3 threads and 1 ended differently"
+  expect_in "threads3_$opt" err "3 threads"
+  expect_in "threads3_$opt" err "more than the 1 core this process may use"
+done
+
 # A diverging loss: exit 65 with advice, and the earlier model untouched.
 before=$(md5sum "$model")
 run nan "$COLLAB" train "${data[@]}" --arch dot --lr 1e6 --epochs 2 --seed 1 --model "$model"
