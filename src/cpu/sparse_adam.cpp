@@ -78,8 +78,10 @@ inline void prefetch_row(const RowTable& table, std::int32_t row) {
   const char* at = reinterpret_cast<const char*>(table.params(static_cast<size_t>(row)));
   for (size_t byte = 0; byte < 3 * table.span * sizeof(float); byte += 64) _mm_prefetch(at + byte, _MM_HINT_T0);
 }
-constexpr size_t kCatchUpAhead = 4;
-constexpr size_t kUpdateAhead = 4;  // rows: covers a miss to L3 (2 to 16 measured within 3%)
+constexpr size_t kCatchUpAhead = 4;  // rows: covers a miss to L3 (2 to 16 measured within 3%)
+// The update's rows were just caught up and wait in L3; asked for four rows ahead an ml-25m-shaped
+// epoch took 0.87 of the time it took without (two ahead 0.91, eight 0.93).
+constexpr size_t kUpdateAhead = 4;
 
 // The kernels for processors with AVX2 and FMA, by hand: the compiler's vector code for the loops
 // of the portable kernels below re-read what they had just stored, re-checked the loop bounds
