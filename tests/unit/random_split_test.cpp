@@ -30,3 +30,20 @@ TEST(RandomSplit, RejectsAShareOutsideZeroToOne) {
   EncodedRatings d = test_support::synthetic_ratings(5, 5, 1.0, 1);
   EXPECT_EQ(test_support::expect_error([&] { random_split(d, 1.5, 1); }).code(), ExitCode::usage);
 }
+
+// Large splits gather their columns on several cores: every rating must still be the one its row
+// number names, in the permutation's order.
+TEST(RandomSplit, GathersEachRowsColumnsWhateverTheCoresShare) {
+  EncodedRatings d = test_support::synthetic_ratings(1000, 1500, 0.4, 3);  // 600,000 ratings
+  ASSERT_GT(d.size(), size_t{1} << 19);
+  const auto s = random_split(d, 0.2, 5);
+  for (const auto& [set, rows] : {std::pair{&s.train, &s.train_rows}, std::pair{&s.valid, &s.valid_rows}}) {
+    ASSERT_EQ(set->size(), rows->size());
+    for (size_t k = 0; k < rows->size(); ++k) {
+      const auto r = static_cast<size_t>((*rows)[k]);
+      ASSERT_EQ(set->user[k], d.user[r]) << k;
+      ASSERT_EQ(set->item[k], d.item[r]) << k;
+      ASSERT_EQ(set->rating[k], d.rating[r]) << k;
+    }
+  }
+}
