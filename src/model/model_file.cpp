@@ -164,7 +164,17 @@ std::string model_file_bytes(const SavedModel& m) {
     header["tensors"].push_back({{"name", t.name}, {"shape", t.shape}});
 
   const std::string text = header.dump();
-  std::string out(kMagic, sizeof kMagic);
+  // Sized once: grown by appending, a model of ml-25m's size (130 MB) was copied and its new
+  // pages faulted in at every doubling (0.17 s of a 0.95 s save).
+  size_t bytes = sizeof kMagic + sizeof(std::uint64_t) + text.size() + titles.size();
+  bytes += sizeof(std::uint32_t) + sizeof kEnd;  // the checksum and the end mark
+  bytes += m.vocabulary.user_ids.size() * sizeof m.vocabulary.user_ids[0];
+  bytes += m.vocabulary.item_movie_ids.size() * sizeof m.vocabulary.item_movie_ids[0];
+  bytes += m.rated_offsets.size() * sizeof m.rated_offsets[0] + m.rated_items.size() * sizeof m.rated_items[0];
+  for (const auto& t : m.weights.tensors) bytes += t.values.size() * sizeof t.values[0];
+  std::string out;
+  out.reserve(bytes);
+  out.append(kMagic, sizeof kMagic);
   const std::uint64_t len = text.size();
   out.append(reinterpret_cast<const char*>(&len), sizeof len);
   out += text;
