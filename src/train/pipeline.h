@@ -39,8 +39,8 @@ std::unique_ptr<PreparedTraining> prepare_training_on(const TrainingRequest& req
                                                       TrainValidSplit split);
 
 // fastai's fit_one_cycle on the prepared engine, then the model as a file stores it (its
-// vocabulary is moved out of `run`). Throws what fit_one_cycle throws (a diverged loss,
-// Interrupted).
+// vocabulary is moved out of `run`, and its engine released once the weights are read). Throws
+// what fit_one_cycle throws (a diverged loss, Interrupted).
 SavedModel train_model(PreparedTraining& run, const TrainingRequest& request, const FitHooks& hooks);
 
 // A hash of what every rank must agree on: the options, the split and the data.
