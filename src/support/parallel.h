@@ -1,4 +1,4 @@
-// Setup work shared by the usable cores: gathering and bucketing tens of millions of ratings is
+// Setup work shared by the usable cores: gathering tens of millions of ratings by row number is
 // bound by memory latency, which more cores hide in parallel.
 #pragma once
 
