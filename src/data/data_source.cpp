@@ -40,10 +40,11 @@ DataSource csv_files_data_source(const std::string& ratings_path, const std::str
 
 EncodedRatings load_data_source(const DataSource& s) {
   if (!s.install_dir.empty()) ensure_dataset(s.format, s.install_dir);
-  std::optional<EncodedRatings> cached = read_parsed_cache(s);
+  const std::string cache_key = parsed_cache_key(s);
+  std::optional<EncodedRatings> cached = read_parsed_cache(s, cache_key);
   if (!cached) {
     cached = merge_and_encode(read_data_files(s.format, s.ratings_path, s.movies_path), s.item_key);
-    write_parsed_cache(s, *cached);  // for the next run; a folder that cannot be written goes without
+    write_parsed_cache(s, cache_key, *cached);  // for the next run; a folder that cannot be written goes without
   }
   EncodedRatings enc = std::move(*cached);
   if (enc.dropped_ratings > 0)

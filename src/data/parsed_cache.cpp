@@ -36,13 +36,17 @@ std::string fingerprint(const std::string& path) {
   return key + std::to_string(h);
 }
 
+}  // namespace
+
 // Empty when a source is not a regular file: then there is no cache, and the loader explains.
-std::string cache_key(const DataSource& s) {
+std::string parsed_cache_key(const DataSource& s) {
   const std::string ratings = fingerprint(s.ratings_path), movies = fingerprint(s.movies_path);
   if (ratings.empty() || movies.empty()) return "";
   return "format=" + s.format.name + std::to_string(static_cast<int>(s.format.format)) +
          " key=" + (s.item_key == ItemKey::title ? "title" : "movieId") + " ratings=" + ratings + " movies=" + movies;
 }
+
+namespace {
 
 template <class T>
 void put(std::ofstream& out, const std::vector<T>& v) {
@@ -102,8 +106,7 @@ std::string parsed_cache_path(const DataSource& s) {
   return (ratings.parent_path() / ("." + ratings.filename().string() + ".collab-cache")).string();
 }
 
-std::optional<EncodedRatings> read_parsed_cache(const DataSource& s) {
-  const std::string expected_key = cache_key(s);
+std::optional<EncodedRatings> read_parsed_cache(const DataSource& s, const std::string& expected_key) {
   if (expected_key.empty()) return std::nullopt;
   const std::string path = parsed_cache_path(s);
   struct stat st {};
@@ -134,8 +137,7 @@ std::optional<EncodedRatings> read_parsed_cache(const DataSource& s) {
   return d;
 }
 
-bool write_parsed_cache(const DataSource& s, const EncodedRatings& d) {
-  const std::string key = cache_key(s);
+bool write_parsed_cache(const DataSource& s, const std::string& key, const EncodedRatings& d) {
   if (key.empty()) return false;
   const std::string path = parsed_cache_path(s);
   const std::string tmp = temporary_name_for(path);

@@ -7,17 +7,23 @@
 #pragma once
 
 #include <optional>
+#include <string>
 
 #include "data/data_source.h"
 #include "data/encoding.h"
 
 namespace collab {
 
-// The cached columns of `source` if a valid cache is there.
-std::optional<EncodedRatings> read_parsed_cache(const DataSource& source);
+// The key of `source`'s files as they are now; empty when they are not regular files (no cache).
+// Taken once, before parsing, and used to read and to write: a file replaced while it is parsed
+// leaves a cache that the next run finds stale.
+std::string parsed_cache_key(const DataSource& source);
 
-// Writes the cache; false (and nothing left behind) when the folder is not writable.
-bool write_parsed_cache(const DataSource& source, const EncodedRatings& data);
+// The cached columns of `source` if a valid cache with `key` is there.
+std::optional<EncodedRatings> read_parsed_cache(const DataSource& source, const std::string& key);
+
+// Writes the cache under `key`; false (and nothing left behind) when the folder is not writable.
+bool write_parsed_cache(const DataSource& source, const std::string& key, const EncodedRatings& data);
 
 // Where the cache of `source` lives.
 std::string parsed_cache_path(const DataSource& source);
