@@ -44,7 +44,10 @@ EncodedRatings load_data_source(const DataSource& s) {
   std::optional<EncodedRatings> cached = read_parsed_cache(s, cache_key);
   if (!cached) {
     cached = merge_and_encode(read_data_files(s.format, s.ratings_path, s.movies_path), s.item_key);
-    write_parsed_cache(s, cache_key, *cached);  // for the next run; a folder that cannot be written goes without
+    // For the next run, only when the files hold after the parse what they held before it (a
+    // file edited meanwhile would leave columns under another content's key); a folder that
+    // cannot be written goes without.
+    if (!cache_key.empty() && parsed_cache_key(s) == cache_key) write_parsed_cache(s, cache_key, *cached);
   }
   EncodedRatings enc = std::move(*cached);
   if (enc.dropped_ratings > 0)
