@@ -50,9 +50,12 @@ SplitSpec split_spec(const SplitOptions& o, std::uint64_t seed) {
   s.kind = o.valid_ratings.empty() ? o.kind : SplitKind::given;
   s.valid_pct = o.valid_pct;
   s.valid_last = o.valid_last;
-  // Absolute, as the model records it, so that eval can rebuild the split from any folder.
+  // Absolute, as the model records it, so that eval can rebuild the split from any folder
+  // (standard input, `-`, stays as it is: it cannot be read again).
   std::error_code ec;
-  s.valid_ratings = o.valid_ratings.empty() ? "" : std::filesystem::absolute(o.valid_ratings, ec).lexically_normal().string();
+  s.valid_ratings = o.valid_ratings.empty() || o.valid_ratings == "-"
+                        ? o.valid_ratings
+                        : std::filesystem::absolute(o.valid_ratings, ec).lexically_normal().string();
   if (ec) s.valid_ratings = o.valid_ratings;
   s.seed = seed;
   return s;

@@ -56,6 +56,10 @@ void run_train(const TrainVerbOptions& o, TrainingRequest request) {
   stop_at_safe_points();
   // Several processes: launched here (--nproc), or by torchrun, whose environment says so.
   const DistributedSetup dist = distributed_setup_from_environment(o.dist_timeout);
+  const auto& src = request.source;
+  if ((o.nproc > 1 || dist.active()) && (is_stream_input(src.ratings_path) || is_stream_input(src.movies_path) ||
+                                         is_stream_input(request.split.valid_ratings)))
+    throw usage_error("--nproc: every rank reads the data itself, so the inputs must be files, not pipes or '-'");
   if (o.nproc > 1 && !dist.active()) return launch_local_ranks(o.nproc, request.options.seed);
   std::unique_ptr<Communicator> communicator;
   if (dist.active()) communicator = load_torch_plugin().connect(dist);

@@ -9,7 +9,6 @@
 #include <unordered_set>
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 #include <limits>
 
 #include "support/error.h"
@@ -135,15 +134,13 @@ size_t split_fields(char* line, const std::string& sep, char** fields, size_t ma
   return n;
 }
 
-// Special files are refused before opening: a FIFO would block, /dev/zero never end.
-std::ifstream open_input(const std::string& path, const std::string& what) {
-  require_regular_input(path, what);
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw missing_input(path + ": cannot open the " + what);
-  return in;
-}
-
 }  // namespace
+
+unsigned RatingColumns::line_of(size_t row) const {
+  auto line = static_cast<unsigned>(first_line + row);
+  for (unsigned blank : blank_lines) line += blank <= line;  // sorted: each one moves the rest down
+  return line;
+}
 
 std::string latin1_to_utf8(const std::string& latin1) {
   std::string out;
@@ -211,13 +208,19 @@ RatingColumns read_ratings_delimited(const std::string& name, std::istream& in,
                                      const std::string& sep, float lo, float hi) {
   RatingColumns r;
   reserve_for(in, r);
+  r.first_line = 0;
   unsigned line = 0;
   try {
     io::LineReader reader(name, in);
-    char* fields[5];
+    char* fields[5] = {};
     while (char* text = reader.next_line()) {
       line = reader.get_file_line();
-      if (!*text) continue;  // a blank last line
+      if (r.first_line == 0) r.first_line = line;
+      if (!*text) {  // a blank line, often the last
+        if (r.size() > 0) r.blank_lines.push_back(line);
+        else r.first_line = 0;
+        continue;
+      }
       size_t n = split_fields(text, sep, fields, 5);
       if (n < 3) throw data_error(name + " line " + std::to_string(line) + ": too few fields (a missing column)");
       if (n > 4) throw data_error(name + " line " + std::to_string(line) + ": too many fields (an extra field)");
@@ -264,41 +267,43 @@ MovieColumns read_movies_delimited(const std::string& name, std::istream& in,
 }
 
 RatingColumns read_ratings_csv_file(const std::string& path) {
-  std::ifstream in = open_input(path, "ratings file");
-  return read_ratings_csv(path, in, -std::numeric_limits<float>::max(), std::numeric_limits<float>::max());
+  const auto in = open_input_stream(path, "ratings file");
+  return read_ratings_csv(input_name(path), *in, -std::numeric_limits<float>::max(), std::numeric_limits<float>::max());
 }
 
 PersonRatings read_person_ratings(const std::string& path, float lo, float hi) {
-  std::ifstream in = open_input(path, "ratings file");
+  const auto in = open_input_stream(path, "ratings file");
+  const std::string name = input_name(path);
   PersonRatings p;
   unsigned line = 1;
-  // Which item column the header names decides how items are looked up.
-  std::string header;
-  std::getline(in, header);
-  p.by_title = header.find("title") != std::string::npos;
-  if (!p.by_title && header.find("movieId") == std::string::npos)
-    throw data_error(path + " line 1: header: expected title,rating or movieId,rating");
-  in.clear();
-  in.seekg(0);
   try {
-    io::CSVReader<2, io::trim_chars<' ', '\t'>, io::double_quote_escape<',', '"'>, io::throw_on_overflow, io::no_comment>
-        csv(path, in);
+    // One pass, so that a pipe works: the header names the item column, title or movieId.
+    io::CSVReader<3, io::trim_chars<' ', '\t'>, io::double_quote_escape<',', '"'>, io::throw_on_overflow, io::no_comment>
+        csv(name, *in);
+    csv.read_header(io::ignore_missing_column, "title", "movieId", "rating");
+    const bool title = csv.has_column("title"), movie = csv.has_column("movieId");
+    if (title == movie || !csv.has_column("rating"))
+      throw data_error(name + " line 1: header: expected title,rating or movieId,rating");
+    p.by_title = title;
     const char* key_column = p.by_title ? "title" : "movieId";
-    csv.read_header(io::ignore_no_column, key_column, "rating");
-    char *key = nullptr, *rating = nullptr;
-    while (csv.read_row(key, rating)) {
+    char *title_text = nullptr, *movie_text = nullptr, *rating = nullptr;
+    while (csv.read_row(title_text, movie_text, rating)) {
       line = csv.get_file_line();
-      if (!key || !*key) bad_field(path, line, key_column, "is empty");
-      if (p.by_title && !valid_utf8(key)) bad_field(path, line, "title", "is not valid UTF-8");
-      if (!p.by_title) parse_id(key, path, line, "movieId");
+      if (p.keys.size() == kMaxPersonRatings)
+        throw data_error(name + " line " + std::to_string(line) + ": more than " + std::to_string(kMaxPersonRatings) +
+                         " ratings for one person");
+      const char* key = p.by_title ? title_text : movie_text;
+      if (!key || !*key) bad_field(name, line, key_column, "is empty");
+      if (p.by_title && !valid_utf8(key)) bad_field(name, line, "title", "is not valid UTF-8");
+      if (!p.by_title) parse_id(key, name, line, "movieId");
       p.keys.emplace_back(key);
-      p.rating.push_back(parse_rating(rating, path, line, lo, hi));
+      p.rating.push_back(parse_rating(rating, name, line, lo, hi));
       p.line.push_back(line);
     }
   } catch (const io::error::base& e) {
-    rethrow_parser_error(e, path, line + 1);
+    rethrow_parser_error(e, name, line + 1);
   }
-  if (p.keys.empty()) throw data_error(path + " line 2: no ratings after the header");
+  if (p.keys.empty()) throw data_error(name + " line 2: no ratings after the header");
   return p;
 }
 
@@ -309,23 +314,24 @@ RawDataset read_dataset_files(const DatasetInfo& d, const std::string& folder) {
 
 RawDataset read_data_files(const DatasetInfo& d, const std::string& ratings_path, const std::string& movies_path) {
   RawDataset raw;
-  raw.ratings_path = ratings_path;
-  raw.movies_path = movies_path;
-  std::ifstream ratings = open_input(raw.ratings_path, "ratings file");
-  std::ifstream movies = open_input(raw.movies_path, "movies file");
+  raw.ratings_path = input_name(ratings_path);
+  raw.movies_path = input_name(movies_path);
+  // Both opened before either is parsed: a missing movies file is said at once, not after 5 s.
+  const auto ratings = open_input_stream(ratings_path, "ratings file");
+  const auto movies = open_input_stream(movies_path, "movies file");
   switch (d.format) {
-    case FileFormat::csv:
-      raw.ratings = read_ratings_csv(raw.ratings_path, ratings, d.min_rating, d.max_rating);
-      raw.movies = read_movies_csv(raw.movies_path, movies);
-      break;
+    case FileFormat::csv: raw.ratings = read_ratings_csv(raw.ratings_path, *ratings, d.min_rating, d.max_rating); break;
     case FileFormat::ml100k:
-      raw.ratings = read_ratings_delimited(raw.ratings_path, ratings, "\t", d.min_rating, d.max_rating);
-      raw.movies = read_movies_delimited(raw.movies_path, movies, "|", d.latin1);
+      raw.ratings = read_ratings_delimited(raw.ratings_path, *ratings, "\t", d.min_rating, d.max_rating);
       break;
     case FileFormat::dat:
-      raw.ratings = read_ratings_delimited(raw.ratings_path, ratings, "::", d.min_rating, d.max_rating);
-      raw.movies = read_movies_delimited(raw.movies_path, movies, "::", d.latin1);
+      raw.ratings = read_ratings_delimited(raw.ratings_path, *ratings, "::", d.min_rating, d.max_rating);
       break;
+  }
+  switch (d.format) {
+    case FileFormat::csv: raw.movies = read_movies_csv(raw.movies_path, *movies); break;
+    case FileFormat::ml100k: raw.movies = read_movies_delimited(raw.movies_path, *movies, "|", d.latin1); break;
+    case FileFormat::dat: raw.movies = read_movies_delimited(raw.movies_path, *movies, "::", d.latin1); break;
   }
   return raw;
 }

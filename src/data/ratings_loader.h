@@ -17,6 +17,11 @@ struct RatingColumns {
   std::vector<float> rating;
   std::vector<std::int64_t> timestamp;  // seconds since 1970; 0 where the file has none
   bool has_timestamps = true;           // false: a CSV without a timestamp column
+  // Where each row stands in its file, for messages about a row found later (a repeated pair):
+  // row r is on line first_line + r, plus one for each skipped blank line at or before it.
+  unsigned first_line = 2;
+  std::vector<unsigned> blank_lines;
+  unsigned line_of(size_t row) const;
   size_t size() const { return rating.size(); }
 };
 
@@ -62,6 +67,8 @@ struct PersonRatings {
   std::vector<float> rating;
   std::vector<unsigned> line;  // each rating's line, for messages
 };
+// At most kMaxPersonRatings rows (a data error beyond), so that any input answers quickly.
+constexpr size_t kMaxPersonRatings = 100000;
 PersonRatings read_person_ratings(const std::string& path, float min_rating, float max_rating);
 
 // Latin-1 bytes to UTF-8.

@@ -1,9 +1,11 @@
 #include "model/new_user.h"
 
 #include <cmath>
+#include <unordered_map>
 
 #include "model/title_match.h"
 #include "support/error.h"
+#include "support/files.h"
 #include "train/adam.h"
 #include "train/forward.h"
 #include "train/one_cycle.h"
@@ -11,22 +13,27 @@
 namespace collab {
 
 std::vector<PersonItemRating> match_person_ratings(const SavedModel& m, const PersonRatings& p, const std::string& path) {
+  const std::string name = input_name(path);
+  const ItemIndex index(m.vocabulary);
   std::vector<PersonItemRating> out;
+  std::unordered_map<std::int32_t, unsigned> line_of_item;  // one rating an item, as in the data
   for (size_t r = 0; r < p.keys.size(); ++r) {
+    const std::string where = name + " line " + std::to_string(p.line[r]) + ": field '" + (p.by_title ? "title" : "movieId") + "': ";
     std::int32_t item = 0;
     if (p.by_title) {
       try {
-        item = find_item(m.vocabulary, p.keys[r]);
+        item = index.by_title(p.keys[r]);
       } catch (const Error& e) {
-        throw data_error(path + " line " + std::to_string(p.line[r]) + ": field 'title': " + e.what());
+        throw data_error(where + e.what());
       }
     } else {
-      for (size_t i = 1; i < m.vocabulary.item_movie_ids.size() && item == 0; ++i)
-        if (std::to_string(m.vocabulary.item_movie_ids[i]) == p.keys[r]) item = static_cast<std::int32_t>(i);
-      if (item == 0)
-        throw data_error(path + " line " + std::to_string(p.line[r]) + ": field 'movieId': " + p.keys[r] +
-                         " is not an item of the model");
+      item = index.by_movie_id(std::stoi(p.keys[r]));  // the reader checked it is an id
+      if (item == 0) throw data_error(where + p.keys[r] + " is not an item of the model");
     }
+    auto [it, fresh] = line_of_item.emplace(item, p.line[r]);
+    if (!fresh)
+      throw data_error(where + "'" + p.keys[r] + "' names " + m.vocabulary.item_titles[static_cast<size_t>(item)] +
+                       ", rated already on line " + std::to_string(it->second) + " (one rating an item)");
     out.push_back({item, p.rating[r]});
   }
   return out;

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <climits>
+#include <cstdlib>
 #include <numeric>
 
 #include "support/error.h"
@@ -64,6 +66,35 @@ std::vector<std::string> closest_titles(const Vocabulary& v, const std::string& 
   std::vector<std::string> out;
   for (size_t j = 0; j < k; ++j) out.push_back(v.item_titles[scored[j].second]);
   return out;
+}
+
+ItemIndex::ItemIndex(const Vocabulary& v) : vocab_(v) {
+  for (size_t i = 1; i < v.item_titles.size(); ++i) {
+    const auto item = static_cast<std::int32_t>(i);
+    exact_.emplace(v.item_titles[i], item);  // the first of equal titles, as find_item
+    movie_.emplace(v.item_movie_ids[i], item);
+    const std::string n = normalise_title(v.item_titles[i]);
+    if (n.empty()) continue;
+    auto [it, fresh] = normalised_.emplace(n, item);
+    if (!fresh) it->second = -1;
+  }
+}
+
+std::int32_t ItemIndex::by_title(const std::string& query) const {
+  if (vocab_.item_key == ItemKey::movie_id) {  // a movieId, written as find_item compares it, first
+    char* end = nullptr;
+    const long id = std::strtol(query.c_str(), &end, 10);
+    const std::int32_t item = *end == '\0' && !query.empty() && id >= 0 && id <= INT32_MAX ? by_movie_id(static_cast<std::int32_t>(id)) : 0;
+    if (item > 0 && std::to_string(id) == query) return item;
+  }
+  if (auto it = exact_.find(query); it != exact_.end()) return it->second;
+  if (auto it = normalised_.find(normalise_title(query)); it != normalised_.end() && it->second > 0) return it->second;
+  return find_item(vocab_, query);  // not one item: its message, with suggestions
+}
+
+std::int32_t ItemIndex::by_movie_id(std::int32_t movie_id) const {
+  auto it = movie_.find(movie_id);
+  return it == movie_.end() ? 0 : it->second;
 }
 
 std::int32_t find_item(const Vocabulary& v, const std::string& query) {

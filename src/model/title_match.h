@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "data/encoding.h"
@@ -14,6 +15,20 @@ namespace collab {
 // -> "Usual Suspects, The (1995)"). Otherwise throws ExitCode::data naming the query and offering
 // the closest titles.
 std::int32_t find_item(const Vocabulary& vocab, const std::string& query);
+
+// find_item for many queries (a person's ratings): the vocabulary is indexed once by title,
+// normalised title and movieId, so each query is a hash lookup; a query find_item would refuse is
+// refused by find_item itself, with its suggestions.
+class ItemIndex {
+ public:
+  explicit ItemIndex(const Vocabulary& vocab);
+  std::int32_t by_title(const std::string& query) const;  // as find_item
+  std::int32_t by_movie_id(std::int32_t movie_id) const;  // 0 when no item has it
+ private:
+  const Vocabulary& vocab_;
+  std::unordered_map<std::string, std::int32_t> exact_, normalised_;  // normalised: -1 when several
+  std::unordered_map<std::int32_t, std::int32_t> movie_;
+};
 
 // Up to `n` titles closest to the query, best first.
 std::vector<std::string> closest_titles(const Vocabulary& vocab, const std::string& query, size_t n);

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 
 #include "support/error.h"
 #include "support/interrupt.h"
@@ -47,6 +48,32 @@ void require_regular_input(const std::string& path, const std::string& what) {
   }
   if (!S_ISREG(st.st_mode))
     throw missing_input(path + ": the " + what + " is " + kind_of(st.st_mode) + ", not a regular file");
+}
+
+bool is_stream_input(const std::string& path) {
+  struct stat st {};
+  return path == "-" || (::stat(path.c_str(), &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode)));
+}
+
+std::string input_name(const std::string& path) { return path == "-" ? "standard input" : path; }
+
+std::unique_ptr<std::istream> open_input_stream(const std::string& path, const std::string& what) {
+  if (path == "-") {
+    static bool taken = false;  // a second reader would find it drained
+    if (taken) throw usage_error("only one input can be standard input ('-'); the " + what + " cannot be");
+    taken = true;
+    return std::make_unique<std::istream>(std::cin.rdbuf());
+  }
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT || errno == ENOTDIR) throw missing_input(path + ": no such file");
+    throw missing_input(path + ": cannot read the " + what + ": " + std::strerror(errno));
+  }
+  if (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode) && !S_ISCHR(st.st_mode))
+    throw missing_input(path + ": the " + what + " is " + kind_of(st.st_mode) + ", not a file or a stream");
+  auto in = std::make_unique<std::ifstream>(path, std::ios::binary);
+  if (!*in) throw missing_input(path + ": cannot open the " + what + ": " + std::strerror(errno));
+  return in;
 }
 
 std::string read_input_file(const std::string& path, const std::string& what) {

@@ -4,6 +4,8 @@
 // even one killed with SIGKILL (the next writer into the same folder removes them).
 #pragma once
 
+#include <istream>
+#include <memory>
 #include <string>
 
 namespace collab {
@@ -13,6 +15,17 @@ namespace collab {
 // saying what it is. Checked before opening, since opening a FIFO would block. `what` names the
 // input in the message ("model file", "ratings file").
 void require_regular_input(const std::string& path, const std::string& what);
+
+// A data input (ratings, movies, validation ratings, a person's ratings) read once from its start,
+// as `cat` reads it: a regular file, or a stream: `-` (standard input, at most once a process), a
+// pipe or FIFO (`--ratings <(zcat ratings.csv.gz)`, /dev/stdin) or a character device. Missing,
+// a directory, a block device or a socket: ExitCode::no_input saying what it is. A stream that
+// is not CSV (/dev/zero) ends at the parser's first error: its line-length limit bounds memory.
+std::unique_ptr<std::istream> open_input_stream(const std::string& path, const std::string& what);
+// Whether `path` is a stream rather than a regular file: read once, never cached or re-read.
+bool is_stream_input(const std::string& path);
+// What messages call an input: its path, or "standard input" for `-`.
+std::string input_name(const std::string& path);
 
 // The whole of a regular file, after require_regular_input.
 std::string read_input_file(const std::string& path, const std::string& what);

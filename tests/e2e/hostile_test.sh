@@ -43,13 +43,15 @@ for path in "$WORK" "$WORK/fifo" /dev/zero; do
   run special-model timeout 10 "$COLLAB" bias --model "$path"
   expect_rc special-model 66
   expect_in special-model err "$path: the model file is"
-  run special-ratings timeout 10 "$COLLAB" data --ratings "$path" --movies "$d/movies.csv"
-  expect_rc special-ratings 66
-  expect_in special-ratings err "$path: the ratings file is"
-  run special-movies timeout 10 "$COLLAB" data --ratings "$d/ratings.csv" --movies "$path"
-  expect_rc special-movies 66
 done
 expect_in special-model err "character device"
+# Data files are read as `cat` reads them, so pipes and devices are input (streams_test.sh); a
+# directory is not.
+run special-ratings timeout 10 "$COLLAB" data --ratings "$WORK" --movies "$d/movies.csv"
+expect_rc special-ratings 66
+expect_in special-ratings err "$WORK: the ratings file is a directory"
+run special-movies timeout 10 "$COLLAB" data --ratings "$d/ratings.csv" --movies "$WORK"
+expect_rc special-movies 66
 for path in /dev/null "$WORK/fifo" "$WORK"; do
   run special-out timeout 10 "$COLLAB" train "${data[@]}" --epochs 1 --seed 1 --model "$path"
   expect_rc special-out 73
