@@ -1,10 +1,12 @@
 #include "data/encoding.h"
 
 #include <algorithm>
+#include <atomic>
 #include <numeric>
 #include <unordered_map>
 
 #include "support/error.h"
+#include "support/parallel.h"
 
 namespace collab {
 namespace {
@@ -83,6 +85,47 @@ IdTable encode_users(const std::vector<std::int32_t>& user_id, size_t kept, std:
   return user_index;
 }
 
+// One rating per user and movie: a repeated (userId, movieId) pair would make a split written out
+// and given back (collab split, then train --valid-ratings) ambiguous, so it is refused where the
+// data is read, naming both lines. Rows are bucketed by user (a counting sort, so each bucket is
+// in file order) and each bucket's movieIds sorted: linear in the ratings, on every core.
+void refuse_repeated_pairs(const std::vector<std::int32_t>& user, const std::vector<std::int32_t>& movie_id,
+                           size_t kept, size_t users, const std::vector<size_t>& dropped_rows,
+                           const RatingColumns& r, const std::string& path, const Vocabulary& vocab) {
+  std::vector<std::uint32_t> start(users + 1, 0);
+  for (size_t i = 0; i < kept; ++i) ++start[static_cast<size_t>(user[i]) + 1];
+  for (size_t u = 0; u < users; ++u) start[u + 1] += start[u];
+  std::vector<std::uint32_t> rows(kept), next(start.begin(), start.end() - 1);
+  for (size_t i = 0; i < kept; ++i) rows[next[static_cast<size_t>(user[i])]++] = static_cast<std::uint32_t>(i);
+  // The repeat that comes first in the file: the smallest later row of any repeated pair.
+  std::atomic<std::uint64_t> first_repeat{~std::uint64_t{0}};
+  parallel_ranges(users, 4096, [&](size_t from, size_t to) {
+    std::vector<std::pair<std::int32_t, std::uint32_t>> bucket;  // (movieId, row)
+    for (size_t u = from; u < to; ++u) {
+      bucket.clear();
+      for (auto k = start[u]; k < start[u + 1]; ++k) bucket.emplace_back(movie_id[rows[k]], rows[k]);
+      std::sort(bucket.begin(), bucket.end());
+      for (size_t k = 1; k < bucket.size(); ++k) {
+        if (bucket[k].first != bucket[k - 1].first) continue;
+        const std::uint64_t pair = (std::uint64_t{bucket[k].second} << 32) | bucket[k - 1].second;
+        for (auto seen = first_repeat.load(); pair < seen && !first_repeat.compare_exchange_weak(seen, pair);) {
+        }
+      }
+    }
+  });
+  if (first_repeat.load() == ~std::uint64_t{0}) return;
+  // Kept rows back to file rows (the join dropped `dropped_rows`, sorted), then to lines.
+  auto file_row = [&](size_t k) {
+    for (size_t d : dropped_rows) k += d <= k;
+    return k;
+  };
+  const size_t later = first_repeat.load() >> 32, earlier = first_repeat.load() & 0xffffffffu;
+  throw data_error(path + " line " + std::to_string(r.line_of(file_row(later))) + ": userId " +
+                   std::to_string(vocab.user_ids[static_cast<size_t>(user[later])]) + " rated movieId " +
+                   std::to_string(movie_id[later]) + " already on line " + std::to_string(r.line_of(file_row(earlier))) +
+                   " (one rating per user and movie: keep one, e.g. the latest)");
+}
+
 }  // namespace
 
 EncodedRatings merge_and_encode(RawDataset&& raw, ItemKey key) {
@@ -98,9 +141,13 @@ EncodedRatings merge_and_encode(RawDataset&& raw, ItemKey key) {
   std::vector<char> item_used(candidates.title.size(), 0);
   std::int32_t max_user = 0;
   size_t kept = 0;
+  std::vector<size_t> dropped_rows;
   for (size_t i = 0; i < r.size(); ++i) {
     std::int32_t c = candidates.movie_to_candidate.get(r.movie_id[i]);
-    if (c < 0) continue;
+    if (c < 0) {
+      dropped_rows.push_back(i);
+      continue;
+    }
     item_used[static_cast<size_t>(c)] = 1;
     r.user_id[kept] = r.user_id[i];
     r.rating[kept] = r.rating[i];
@@ -132,6 +179,7 @@ EncodedRatings merge_and_encode(RawDataset&& raw, ItemKey key) {
     out.user[i] = user_index.get(r.user_id[i]);
     out.item[i] = candidate_to_item[static_cast<size_t>(item_of_row[i])];
   }
+  refuse_repeated_pairs(out.user, r.movie_id, kept, vocab.user_rows(), dropped_rows, r, raw.ratings_path, vocab);
   std::vector<std::int32_t>().swap(r.user_id);  // ({} would keep the capacity)
   auto keep = [kept](auto& column) {
     column.resize(kept);

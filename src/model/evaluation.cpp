@@ -1,23 +1,58 @@
 #include "model/evaluation.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <unordered_map>
 
 #include "model/interpret.h"
 #include "model/top_items.h"
 #include "support/error.h"
+#include "support/files.h"
 #include "train/split.h"
 
 namespace collab {
 
+namespace {
+
+// The data a model records, to be read again as it is now: never downloaded, and no folder made,
+// on a model file's say-so (a crafted or moved model names any folder it likes).
+DataSource recorded_source(const SavedModel& m) {
+  DataSource s = m.source;
+  const bool registered = !s.install_dir.empty();
+  std::vector<std::string> paths{s.ratings_path, s.movies_path};
+  if (m.split.kind == SplitKind::given) paths.push_back(m.split.valid_ratings);
+  for (const std::string& path : paths) {
+    // A pipe the model was trained on is gone or would give other bytes: /dev/fd/N, /proc/...
+    const bool was_stream = is_stream_input(path) || path.rfind("/dev/fd/", 0) == 0 || path.rfind("/proc/", 0) == 0;
+    if (was_stream)
+      throw missing_input("the model was trained on " + input_name(path) +
+                          ", a stream that cannot be read again; give --ratings FILE");
+    std::error_code ec;
+    if (!std::filesystem::exists(path, ec))
+      throw missing_input("the model's data file " + path + " is not there" +
+                          (registered && path != m.split.valid_ratings
+                               ? " (collab download --dataset " + s.format.name + " --data-dir " + s.install_dir +
+                                     " puts it back)"
+                               : "") +
+                          "; give --ratings FILE");
+  }
+  s.install_dir.clear();  // read, never installed
+  return s;
+}
+
+}  // namespace
+
 EvaluationRows validation_rows_of(const SavedModel& m) {
   if (!m.has_source)
     throw data_error("this model predates collab recording its data set and split; give --ratings FILE");
-  const EncodedRatings data = load_data_source(m.source);
+  const EncodedRatings data = load_data_source(recorded_source(m));
+  const std::string changed = m.source.description + " has changed since the model was trained";
   if (data.vocabulary.user_ids != m.vocabulary.user_ids || data.vocabulary.item_titles != m.vocabulary.item_titles)
-    throw data_error(m.source.description + " has changed since the model was trained (its users or items differ); "
-                     "give --ratings FILE");
+    throw data_error(changed + " (its users or items differ); give --ratings FILE");
   const TrainValidSplit split = split_ratings(data, m.split);
+  // Same users and items can still be other rows or ratings: the model's record of its rows says.
+  if (!m.split_rows.empty() && split_fingerprint(split) != m.split_rows)
+    throw data_error(changed + " (the rows of its split, or their ratings, differ); give --ratings FILE");
   EvaluationRows rows;
   rows.user = split.valid.user;
   rows.item = split.valid.item;

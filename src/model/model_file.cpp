@@ -115,6 +115,7 @@ std::uint64_t element_count(const std::string& path, const NamedTensor& t) {
 // Paths are made absolute, so that `collab eval` finds the data from another folder.
 json source_to_json(const DataSource& s) {
   auto absolute = [](const std::string& p) {
+    if (p == "-") return p;  // standard input: nothing to find again
     std::error_code ec;
     const auto a = std::filesystem::absolute(p, ec);
     return ec ? p : a.lexically_normal().string();
@@ -150,6 +151,7 @@ std::string model_file_bytes(const SavedModel& m) {
   header["split"] = {{"kind", split_name(m.split.kind)}, {"valid_pct", m.split.valid_pct},
                      {"valid_last", m.split.valid_last}, {"valid_ratings", m.split.valid_ratings},
                      {"seed", m.split.seed}};
+  if (!m.split_rows.empty()) header["split"]["rows"] = m.split_rows;
   header["device"] = m.device;
   header["item_key"] = m.vocabulary.item_key == ItemKey::title ? "title" : "movieId";
   for (const auto& e : m.history)
@@ -224,6 +226,7 @@ void read_header_fields(const json& h, SavedModel& m) {
     m.split.valid_last = sp.at("valid_last");
     m.split.valid_ratings = sp.at("valid_ratings");
     m.split.seed = sp.at("seed");
+    if (sp.contains("rows")) m.split_rows = sp.at("rows").get<std::string>();
   }
   m.device = h.at("device");
   if (h.contains("history"))

@@ -59,6 +59,7 @@ SavedModel train_model(PreparedTraining& run, const TrainingRequest& request, co
   model.source = request.source;
   model.split = request.split;
   model.split.seed = request.options.seed;
+  model.split_rows = split_fingerprint(run.split);
   model.device = run.engine->device_name();
   model.weights = run.engine->weights();
   // The engine's rows, ratings and epoch orders (600 MB at ml-25m's size) are not needed for the

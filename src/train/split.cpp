@@ -1,10 +1,12 @@
 #include "train/split.h"
 
 #include <algorithm>
+#include <charconv>
 #include <numeric>
 #include <unordered_map>
 
 #include "support/error.h"
+#include "support/hash.h"
 #include "support/parallel.h"
 #include "support/random.h"
 
@@ -165,6 +167,23 @@ TrainValidSplit kfold_split(const EncodedRatings& data, int folds, int fold, std
   return s;
 }
 
+std::string split_fingerprint(const TrainValidSplit& split) {
+  Hasher h;
+  for (const RatingSet* set : {&split.train, &split.valid}) {
+    h.column(set->user);
+    h.column(set->item);
+    h.column(set->rating);
+  }
+  return hex_digest(h.digest());
+}
+
+namespace {
+std::string shortest(float x) {
+  char text[32];
+  return std::string(text, std::to_chars(text, text + sizeof text, x).ptr);
+}
+}  // namespace
+
 std::vector<std::int32_t> rows_of_ratings_file(const EncodedRatings& data, const RatingColumns& rows,
                                                const std::string& path) {
   std::unordered_map<std::uint64_t, std::int32_t> row_of;  // (userId, movieId) -> row
@@ -179,13 +198,18 @@ std::vector<std::int32_t> rows_of_ratings_file(const EncodedRatings& data, const
   std::vector<std::int32_t> out;
   std::vector<char> seen(data.size(), 0);
   out.reserve(rows.size());
+  // Pairs are unique in the data (the loader refuses a repeat), so each line names one row; a
+  // line that names it again, or with another rating, is a file that is not a split of this data.
   for (size_t i = 0; i < rows.size(); ++i) {
     auto it = row_of.find(key(rows.user_id[i], rows.movie_id[i]));
-    const std::string where = path + " line " + std::to_string(i + 2) + ": ";
-    if (it == row_of.end())
-      throw data_error(where + "userId " + std::to_string(rows.user_id[i]) + ", movieId " +
-                       std::to_string(rows.movie_id[i]) + " is not a rating of the data set");
-    if (seen[static_cast<size_t>(it->second)]++) throw data_error(where + "the rating appears twice");
+    const std::string where = path + " line " + std::to_string(rows.line_of(i)) + ": ";
+    const std::string pair = "userId " + std::to_string(rows.user_id[i]) + ", movieId " + std::to_string(rows.movie_id[i]);
+    if (it == row_of.end()) throw data_error(where + pair + " is not a rating of the data set");
+    const auto row = static_cast<size_t>(it->second);
+    if (seen[row]++) throw data_error(where + pair + " appears twice (one rating per user and movie)");
+    if (rows.rating[i] != data.rating[row])
+      throw data_error(where + "field 'rating': " + pair + " is rated " + shortest(rows.rating[i]) + " here but " +
+                       shortest(data.rating[row]) + " in the data set");
     out.push_back(it->second);
   }
   if (out.empty()) throw data_error(path + ": no validation ratings");

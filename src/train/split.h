@@ -62,6 +62,11 @@ TrainValidSplit random_split(const EncodedRatings& data, double valid_pct, std::
 // in exactly one fold.
 TrainValidSplit kfold_split(const EncodedRatings& data, int folds, int fold, std::uint64_t seed);
 
+// A hash of the training and validation rows (user, item, rating, in their order) as 16 hex
+// digits: what a model records, so that eval can tell that the data it rebuilds the split from
+// is the data the model was trained on.
+std::string split_fingerprint(const TrainValidSplit& split);
+
 // The rows of `data` that `rows` (read from `path`, a ratings file in the data set's format) name
 // by (userId, movieId), in the file's order; a row not in the data set is a data error naming the
 // file and line.

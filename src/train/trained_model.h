@@ -22,6 +22,7 @@ struct SavedModel {
   DataSource source;        // where the ratings came from, to rebuild the split (eval)
   bool has_source = true;   // false for models written before collab recorded it
   SplitSpec split;          // how the validation rows were chosen (seed included)
+  std::string split_rows;   // split_fingerprint of the rows trained and validated on; empty in older models
   std::string device;
   std::vector<EpochRecord> history;
   Vocabulary vocabulary;

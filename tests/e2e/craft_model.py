@@ -4,6 +4,8 @@ disagree with themselves, as an attacker would: the loader must refuse each with
 
   craft_model.py IN OUT KIND
   KIND: offsets-past-end, offsets-negative, short-factors, long-bias, negative-dim, overflow-dim
+  or moved-source:DIR, a model that records a registered data set in DIR (which eval must not
+  create or download into)
 """
 import json
 import struct
@@ -64,6 +66,8 @@ def main():
         h["tensors"][0]["shape"][0] = -h["tensors"][0]["shape"][0]
     elif kind == "overflow-dim":
         h["tensors"][0]["shape"] = [2 ** 62, 4]
+    elif kind.startswith("moved-source:"):
+        h["source"] = {"dataset": "ml-latest-small", "data_dir": kind.split(":", 1)[1]}
     else:
         sys.exit(f"unknown kind {kind}")
     write(dst, h, body)

@@ -92,9 +92,9 @@ TEST(Split, TrainingRowsFollowTheSeedsPermutationWhateverTheSplit) {
 TEST(Split, AValidationFileRowAbsentFromTheDataSetIsNamedWithItsLine) {
   const EncodedRatings d = timed(5, 5);
   RatingColumns file;
-  file.user_id = {d.vocabulary.user_ids[1], 999};
+  file.user_id = {d.vocabulary.user_ids[static_cast<size_t>(d.user[0])], 999};
   file.movie_id = {d.movie_id[0], 5};
-  file.rating = {1, 1};
+  file.rating = {d.rating[0], 1};
   Error e = test_support::expect_error([&] { rows_of_ratings_file(d, file, "valid.csv"); });
   EXPECT_EQ(e.code(), ExitCode::data);
   EXPECT_NE(std::string(e.what()).find("valid.csv line 3"), std::string::npos) << e.what();
