@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Training across processes on 127.0.0.1: --nproc N and torchrun end bit for bit where one process
 # ends; rank 0 alone prints and writes; a rank that never comes or dies, a port in use, ranks that
-# disagree, and Ctrl-C on the launcher are clear errors within --dist-timeout, never a hang.
+# disagree (in options, items or titles), and Ctrl-C on the launcher are clear errors within
+# --dist-timeout, never a hang.
 source "$(dirname "$0")/lib.sh"
 [[ -f "$(dirname "$COLLAB")/libcollab_torch.so" ]] || { echo "skipped: built without the LibTorch plugin (c10d)"; exit 77; }
 
@@ -58,20 +59,44 @@ expect_rc busy 69
 
 # Ranks started with other options: a clear error, no model.
 port=$(free_port)
-ranks() {  # ranks OPTIONS-OF-RANK-1...: rank 0 with the test's options, rank 1 with these
+ranks() {  # ranks OPTIONS-OF-RANK-1...: rank 0 with the test's data and options, rank 1 with these
   env RANK=0 WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT="$port" "$COLLAB" train "${data[@]}" --epochs 2 --seed 1 \
     --dist-timeout 10 --model "$WORK/r.collab" >"$WORK/r0.out" 2>"$WORK/r0.err" & r0=$!
-  env RANK=1 WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT="$port" "$COLLAB" train "${data[@]}" --seed 1 \
+  env RANK=1 WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT="$port" "$COLLAB" train --seed 1 \
     --dist-timeout 10 --model "$WORK/r.collab" "$@" >"$WORK/r1.out" 2>"$WORK/r1.err" & r1=$!
   wait "$r0"; rc0=$?; wait "$r1"; rc1=$?
 }
-ranks --epochs 2 --lr 0.02
-[[ $rc0 -eq 65 && $rc1 -eq 65 ]] && pass || fail "ranks with other options: exit $rc0 and $rc1: $(cat "$WORK/r0.err")"
-grep -q "other options or data" "$WORK/r0.err" && pass || fail "no word of the disagreement: $(cat "$WORK/r0.err")"
-expect_no_file "$WORK/r.collab"
+expect_disagreement() {  # expect_disagreement WHAT
+  [[ $rc0 -eq 65 && $rc1 -eq 65 ]] && pass || fail "ranks with other $1: exit $rc0 and $rc1: $(cat "$WORK/r0.err")"
+  grep -q "other options or data" "$WORK/r0.err" && pass || fail "$1: no word of the disagreement: $(cat "$WORK/r0.err")"
+  expect_no_file "$WORK/r.collab"
+  port=$(free_port)
+}
+ranks "${data[@]}" --epochs 2 --lr 0.02
+expect_disagreement options
+# Data that differ only in which items two ratings are of (the same users, ratings and counts), or
+# only in a title: ranks that train on them would not end where one process ends.
+other="$WORK/other-items"
+mkdir -p "$other"
+python3 - "$d/ratings.csv" "$other/ratings.csv" <<'PY'
+import sys
+cells = [r.split(",") for r in open(sys.argv[1]).read().splitlines()]
+pairs = {(c[0], c[1]) for c in cells[1:]}
+a = cells[1]
+b = next(c for c in cells[2:] if (a[0], c[1]) not in pairs and (c[0], a[1]) not in pairs)
+a[1], b[1] = b[1], a[1]  # two ratings of two users swap movies
+open(sys.argv[2], "w").write("".join(",".join(c) + "\n" for c in cells))
+PY
+ranks --ratings "$other/ratings.csv" --movies "$d/movies.csv" --epochs 2
+expect_disagreement items
+retitled="$WORK/retitled"
+mkdir -p "$retitled"
+sed 's/^2,Amélie (2001)/2,Amelie (2001)/' "$d/movies.csv" >"$retitled/movies.csv"
+cmp -s "$d/movies.csv" "$retitled/movies.csv" && fail "the test's retitling changed nothing"
+ranks --ratings "$d/ratings.csv" --movies "$retitled/movies.csv" --epochs 2
+expect_disagreement titles
 # Agreeing ranks started by hand: rank 0 alone writes the model and prints; rank 1 prints nothing.
-port=$(free_port)
-ranks --epochs 2
+ranks "${data[@]}" --epochs 2
 [[ $rc0 -eq 0 && $rc1 -eq 0 ]] && pass || fail "two agreeing ranks: exit $rc0 and $rc1: $(cat "$WORK/r1.err")"
 [[ -s "$WORK/r0.out" && ! -s "$WORK/r1.out" ]] && pass || fail "rank 1 printed on stdout: $(cat "$WORK/r1.out")"
 
