@@ -1,6 +1,7 @@
-// `collab train --nproc N`: starts N local ranks of this very command, as torchrun would, on a free
-// port of 127.0.0.1, and waits for them. A rank that fails stops the others; Ctrl-C (or SIGTERM)
-// reaches every rank; the launcher ends with the first failing rank's exit code.
+// `collab train --nproc N`: starts N local ranks of this very command, as torchrun would, and waits
+// for them. They meet through a FileStore in a private (0700) folder and exchange over Gloo on
+// 127.0.0.1, so nothing listens on another address. A rank that fails stops the others; Ctrl-C (or
+// SIGTERM) reaches every rank; the launcher ends with the first failing rank's exit code.
 #pragma once
 
 namespace collab::cli {

@@ -1,5 +1,7 @@
-// c10d for collab's data-parallel training (train/distributed.h): a TCPStore for the ranks to
-// meet, and a Gloo process group for the allgather of each step's errors.
+// c10d for collab's data-parallel training (train/distributed.h): a store for the ranks to meet (a
+// FileStore in --nproc's private folder, else a TCPStore), and a Gloo process group for the
+// allgather of each step's errors.
+#include <torch/csrc/distributed/c10d/FileStore.hpp>
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
@@ -27,20 +29,32 @@ auto reported(const std::string& doing, F&& f) -> decltype(f()) {
   }
 }
 
+c10::intrusive_ptr<c10d::Store> meeting_store(const DistributedSetup& s, std::chrono::milliseconds timeout) {
+  if (!s.store_dir.empty()) {
+    // --nproc: a file in the launcher's private folder. Nothing listens on a port.
+    auto store = c10::make_intrusive<c10d::FileStore>(s.store_dir + "/store", s.world_size);
+    store->setTimeout(timeout);
+    return store;
+  }
+  c10d::TCPStoreOptions o;
+  o.port = static_cast<std::uint16_t>(s.master_port);
+  // Under torchrun its agent runs the store; else rank 0 does (on every interface: LibTorch 1.13's
+  // TCPStore takes no address to bind), and waits for the others.
+  o.isServer = s.rank == 0 && !s.agent_store;
+  o.numWorkers = s.agent_store ? c10::nullopt : c10::optional<std::size_t>(static_cast<std::size_t>(s.world_size));
+  o.waitWorkers = false;
+  o.timeout = timeout;
+  return c10::make_intrusive<c10d::TCPStore>(s.master_addr, o);
+}
+
 class GlooCommunicator final : public Communicator {
  public:
   explicit GlooCommunicator(const DistributedSetup& s)
       : rank_(s.rank), size_(s.world_size), timeout_(std::chrono::seconds(s.timeout_seconds)) {
-    const std::string where = s.master_addr + ":" + std::to_string(s.master_port);
-    reported("rank " + std::to_string(s.rank) + " could not meet the others at " + where, [&] {
-      c10d::TCPStoreOptions o;
-      o.port = static_cast<std::uint16_t>(s.master_port);
-      // Under torchrun its agent runs the store; else rank 0 does, and waits for the others.
-      o.isServer = s.rank == 0 && !s.agent_store;
-      o.numWorkers = s.agent_store ? c10::nullopt : c10::optional<std::size_t>(static_cast<std::size_t>(s.world_size));
-      o.waitWorkers = false;
-      o.timeout = timeout_;
-      auto store = c10::make_intrusive<c10d::TCPStore>(s.master_addr, o);
+    const std::string where =
+        s.store_dir.empty() ? "at " + s.master_addr + ":" + std::to_string(s.master_port) : "in " + s.store_dir;
+    reported("rank " + std::to_string(s.rank) + " could not meet the others " + where, [&] {
+      auto store = meeting_store(s, timeout_);
       // Our keys apart from those of torchrun's agent in the same store.
       auto prefixed = c10::make_intrusive<c10d::PrefixStore>("collab", store);
       auto options = c10d::ProcessGroupGloo::Options::create(timeout_);

@@ -2,7 +2,7 @@
 # Training across processes on 127.0.0.1: --nproc N and torchrun end bit for bit where one process
 # ends; rank 0 alone prints and writes; a rank that never comes or dies, a port in use, ranks that
 # disagree (in options, items or titles), and Ctrl-C on the launcher are clear errors within
-# --dist-timeout, never a hang.
+# --dist-timeout, never a hang. With --nproc nothing listens beyond 127.0.0.1.
 source "$(dirname "$0")/lib.sh"
 [[ -f "$(dirname "$COLLAB")/libcollab_torch.so" ]] || { echo "skipped: built without the LibTorch plugin (c10d)"; exit 77; }
 
@@ -126,5 +126,28 @@ wait "$launcher"; rc=$?
 [[ "$(md5sum <"$WORK/keep.collab")" == "$before" ]] && pass || fail "Ctrl-C replaced the earlier model"
 sleep 0.5
 if pgrep -f -- "--model $WORK/keep.collab" >/dev/null; then fail "a rank outlived the launcher"; else pass; fi
+
+# start_launcher NAME: --nproc 2 in the background ($launcher), once rank 0 has printed epoch 1;
+# $ranks are its children. Its meeting folder goes to $WORK/tmp.
+mkdir -p "$WORK/tmp"
+start_launcher() {
+  TMPDIR="$WORK/tmp" "$COLLAB" train "${data[@]}" --epochs 100000 --seed 1 --nproc 2 --model "$WORK/$1.collab" \
+    >"$WORK/$1.out" 2>"$WORK/$1.err" & launcher=$!
+  for _ in $(seq 100); do grep -qs '^1 ' "$WORK/$1.out" && break; sleep 0.1; done
+  ranks=$(pgrep -P "$launcher" | tr '\n' ' ')
+}
+
+# With --nproc nothing listens beyond 127.0.0.1: the ranks meet in a private folder, not on a port
+# (c10d's TCPStore listens on every interface), and Gloo binds 127.0.0.1.
+start_launcher listen
+listening=$(python3 "$E2E/listening.py" $ranks)
+meeting=$(sed -n 's/^collab: started 2 ranks; they meet in //p' "$WORK/listen.err")
+mode=$(stat -c %a "$meeting" 2>/dev/null)
+kill -INT "$launcher"; wait "$launcher"
+[[ -n "$ranks" ]] && pass || fail "--nproc 2 started no ranks: $(cat "$WORK/listen.err")"
+[[ -z "$(grep -v '^127\.0\.0\.1 ' <<<"$listening")" ]] && pass \
+  || fail "ranks of --nproc listen beyond 127.0.0.1: $(tr '\n' ';' <<<"$listening")"
+[[ "$mode" == 700 ]] && pass || fail "the ranks' meeting folder '$meeting' has mode '$mode', not 700"
+[[ -n "$meeting" && ! -e "$meeting" ]] && pass || fail "the launcher left its meeting folder '$meeting'"
 
 finish
