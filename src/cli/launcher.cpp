@@ -1,9 +1,12 @@
 #include "launcher.h"
 
 #include <signal.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -21,6 +24,9 @@
 namespace collab::cli {
 namespace {
 
+// Tells a rank which launcher started it (its parent while the launcher lives).
+constexpr char launcher_pid_variable[] = "COLLAB_LAUNCHER_PID";
+
 std::vector<std::string>& command_line() {
   static std::vector<std::string> args;
   return args;
@@ -28,13 +34,15 @@ std::vector<std::string>& command_line() {
 
 // A folder only this user can enter (mkdtemp makes it 0700), where the ranks' FileStore meets:
 // nothing listens on a port for them to find each other. It is removed with what is in it when
-// the launcher returns or throws.
+// the launcher returns or throws. One whose launcher ended at once (a second Ctrl-C, SIGKILL) is
+// left, named with that launcher's process id, for the next launcher to remove.
 class PrivateFolder {
  public:
   PrivateFolder() {
     const char* tmp = std::getenv("TMPDIR");
     const std::string parent = tmp && *tmp ? tmp : "/tmp";
-    std::string pattern = parent + "/collab-ranks.XXXXXX";
+    remove_abandoned(parent);
+    std::string pattern = parent + "/" + prefix + std::to_string(::getpid()) + ".XXXXXX";
     if (!::mkdtemp(pattern.data()))
       throw unavailable("cannot make a private folder for the ranks to meet in (" + pattern + "): " +
                         std::strerror(errno));
@@ -49,6 +57,24 @@ class PrivateFolder {
   const std::string& path() const { return path_; }
 
  private:
+  static constexpr char prefix[] = "collab-ranks.";
+
+  // This user's folders of launchers that no longer run (PREFIX PID.XXXXXX).
+  static void remove_abandoned(const std::string& parent) {
+    std::error_code ec;
+    for (std::filesystem::directory_iterator it(parent, ec), end; !ec && it != end; it.increment(ec)) {
+      const std::string name = it->path().filename().string();
+      if (name.rfind(prefix, 0) != 0) continue;
+      const long pid = std::strtol(name.c_str() + sizeof prefix - 1, nullptr, 10);
+      struct stat st {};
+      const bool ours = ::lstat(it->path().c_str(), &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == ::getuid();
+      if (ours && pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) {
+        std::error_code ignored;
+        std::filesystem::remove_all(it->path(), ignored);
+      }
+    }
+  }
+
   std::string path_;
 };
 
@@ -71,15 +97,21 @@ std::vector<std::string> rank_arguments(unsigned long long seed) {
 }
 
 pid_t start_rank(const std::vector<std::string>& args, int rank, int nproc, const std::string& store_dir) {
+  const pid_t launcher = ::getpid();
   const pid_t pid = ::fork();
   if (pid < 0) throw unavailable(std::string("cannot start a rank: ") + std::strerror(errno));
   if (pid > 0) return pid;
+  // A rank never outlives the launcher: when the launcher ends, however (a second Ctrl-C, which
+  // ends it at once, or SIGKILL), the kernel kills the rank. The setting survives execv. If the
+  // launcher ended before it was made, the rank has been handed to another parent: stop here.
+  if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != launcher) ::_exit(69);
   ::setenv("RANK", std::to_string(rank).c_str(), 1);
   ::setenv("LOCAL_RANK", std::to_string(rank).c_str(), 1);
   ::setenv("WORLD_SIZE", std::to_string(nproc).c_str(), 1);
   ::setenv("MASTER_ADDR", "127.0.0.1", 1);  // Gloo's own connections, on loopback
   ::unsetenv("MASTER_PORT");                // no TCP store: the ranks meet in store_dir
   ::setenv(store_dir_variable, store_dir.c_str(), 1);
+  ::setenv(launcher_pid_variable, std::to_string(launcher).c_str(), 1);
   ::unsetenv("TORCHELASTIC_USE_AGENT_STORE");
   std::vector<char*> argv;
   for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
@@ -99,6 +131,11 @@ int exit_code_of(int status) {
 
 void remember_command_line(int argc, char** argv) {
   command_line().assign(argv, argv + argc);
+}
+
+bool launcher_is_gone() {
+  const char* launcher = std::getenv(launcher_pid_variable);
+  return launcher && *launcher && std::to_string(::getppid()) != launcher;
 }
 
 void launch_local_ranks(int nproc, unsigned long long seed) {

@@ -2,7 +2,8 @@
 # Training across processes on 127.0.0.1: --nproc N and torchrun end bit for bit where one process
 # ends; rank 0 alone prints and writes; a rank that never comes or dies, a port in use, ranks that
 # disagree (in options, items or titles), and Ctrl-C on the launcher are clear errors within
-# --dist-timeout, never a hang. With --nproc nothing listens beyond 127.0.0.1.
+# --dist-timeout, never a hang. With --nproc nothing listens beyond 127.0.0.1, and no rank outlives
+# its launcher, even one killed with SIGKILL.
 source "$(dirname "$0")/lib.sh"
 [[ -f "$(dirname "$COLLAB")/libcollab_torch.so" ]] || { echo "skipped: built without the LibTorch plugin (c10d)"; exit 77; }
 
@@ -127,6 +128,13 @@ wait "$launcher"; rc=$?
 sleep 0.5
 if pgrep -f -- "--model $WORK/keep.collab" >/dev/null; then fail "a rank outlived the launcher"; else pass; fi
 
+# ranks_alive PID...: those of the PIDs that still run (a zombie has ended: no one may reap it here).
+ranks_alive() {
+  local p
+  for p in "$@"; do
+    [[ -e /proc/$p && "$(awk '{print $3}' "/proc/$p/stat" 2>/dev/null)" != Z ]] && echo "$p"
+  done
+}
 # start_launcher NAME: --nproc 2 in the background ($launcher), once rank 0 has printed epoch 1;
 # $ranks are its children. Its meeting folder goes to $WORK/tmp.
 mkdir -p "$WORK/tmp"
@@ -149,5 +157,31 @@ kill -INT "$launcher"; wait "$launcher"
   || fail "ranks of --nproc listen beyond 127.0.0.1: $(tr '\n' ';' <<<"$listening")"
 [[ "$mode" == 700 ]] && pass || fail "the ranks' meeting folder '$meeting' has mode '$mode', not 700"
 [[ -n "$meeting" && ! -e "$meeting" ]] && pass || fail "the launcher left its meeting folder '$meeting'"
+
+# SIGKILL of the launcher ends its ranks too, and no rank writes the model.
+start_launcher orphan
+kill -KILL "$launcher"; wait "$launcher" 2>/dev/null
+sleep 1
+left=$(ranks_alive $ranks)
+[[ -z "$left" ]] && pass || { fail "ranks outlived a launcher killed with SIGKILL: $left"; kill -KILL $left; }
+expect_no_file "$WORK/orphan.collab"
+
+# A second SIGTERM ends the launcher at once, and its ranks with it, even ranks that cannot act on
+# the first (stopped here with SIGSTOP; the launcher would kill them only 3 s later).
+start_launcher twice
+kill -STOP $ranks
+kill -TERM "$launcher"; sleep 0.3; kill -TERM "$launcher"
+wait "$launcher"; rc=$?
+[[ $rc -eq 143 ]] && pass || fail "two SIGTERMs on the launcher: exit $rc"
+sleep 1
+left=$(ranks_alive $ranks)
+[[ -z "$left" ]] && pass || { fail "ranks outlived a launcher ended by a second SIGTERM: $left"; kill -KILL $left; kill -CONT $left; }
+expect_no_file "$WORK/twice.collab"
+
+# Those two launchers could not remove their meeting folders; the next launcher does.
+run after env TMPDIR="$WORK/tmp" "$COLLAB" train "${data[@]}" --epochs 1 --seed 1 --nproc 2 --model "$WORK/after.collab"
+expect_rc after 0
+left=$(ls "$WORK/tmp")
+[[ -z "$left" ]] && pass || fail "meeting folders of ended launchers are left: $left"
 
 finish
