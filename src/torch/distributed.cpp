@@ -5,8 +5,13 @@
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#include <unistd.h>
+
+#include <cstdio>
+#include <exception>
 
 #include "support/error.h"
+#include "support/utf8.h"
 #include "torch_common.h"
 #include "torch_engines.h"
 
@@ -27,6 +32,32 @@ auto reported(const std::string& doing, F&& f) -> decltype(f()) {
     std::string what = e.what();
     throw unavailable(doing + ": " + what.substr(0, what.find('\n')));
   }
+}
+
+// c10d also reads what the store and the other ranks send on threads of its own: LibTorch 1.13's
+// TCPStore client keeps one reading its second connection to the store (for watchKey), and Gloo
+// runs an event loop. They size what they read by lengths they were sent, so a store or peer that
+// sends garbage (a length of 2^64 - 1) makes one of them throw where no caller can catch it, and
+// the process would abort (134). Once a rank connects, such an end is the exchange's failure:
+// one line and exit 69, as for a rank that went away. (_exit: other threads may hold locks.)
+[[noreturn]] void exchange_thread_failed() {
+  std::string what = "no exception";
+  if (const std::exception_ptr e = std::current_exception()) {
+    try {
+      std::rethrow_exception(e);
+    } catch (const c10::Error& x) {
+      what = x.what_without_backtrace();
+    } catch (const std::exception& x) {
+      what = x.what();
+    } catch (...) {
+      what = "an unknown exception";
+    }
+  }
+  what = terminal_safe(what.substr(0, what.find('\n')));
+  std::fprintf(stderr, "collab: error: exchanging with the other ranks failed: the store or a rank sent what could "
+               "not be read, or went away (%s)\n", what.c_str());
+  std::fflush(stderr);
+  ::_exit(static_cast<int>(ExitCode::unavailable));
 }
 
 c10::intrusive_ptr<c10d::Store> meeting_store(const DistributedSetup& s, std::chrono::milliseconds timeout) {
@@ -51,6 +82,7 @@ class GlooCommunicator final : public Communicator {
  public:
   explicit GlooCommunicator(const DistributedSetup& s)
       : rank_(s.rank), size_(s.world_size), timeout_(std::chrono::seconds(s.timeout_seconds)) {
+    std::set_terminate(exchange_thread_failed);  // before the first of c10d's threads starts
     const std::string where =
         s.store_dir.empty() ? "at " + s.master_addr + ":" + std::to_string(s.master_port) : "in " + s.store_dir;
     reported("rank " + std::to_string(s.rank) + " could not meet the others " + where, [&] {

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Training across processes on 127.0.0.1: --nproc N and torchrun end bit for bit where one process
 # ends; rank 0 alone prints and writes; a rank that never comes or dies, a port in use, ranks that
-# disagree (in options, items or titles), and Ctrl-C on the launcher are clear errors within
-# --dist-timeout, never a hang. With --nproc nothing listens beyond 127.0.0.1, and no rank outlives
+# disagree (in options, items or titles), a store that sends garbage, and Ctrl-C on the launcher are
+# clear errors within --dist-timeout, never a hang or an abort. With --nproc nothing listens beyond 127.0.0.1, and no rank outlives
 # its launcher, even one killed with SIGKILL.
 source "$(dirname "$0")/lib.sh"
 [[ -f "$(dirname "$COLLAB")/libcollab_torch.so" ]] || { echo "skipped: built without the LibTorch plugin (c10d)"; exit 77; }
@@ -183,5 +183,19 @@ run after env TMPDIR="$WORK/tmp" "$COLLAB" train "${data[@]}" --epochs 1 --seed 
 expect_rc after 0
 left=$(ls "$WORK/tmp")
 [[ -z "$left" ]] && pass || fail "meeting folders of ended launchers are left: $left"
+
+# A store that answers with garbage: exit 69 and one line, never an abort. "push" sends before it is
+# asked, which LibTorch 1.13 reads on a thread of its own.
+for mode in huge random push; do
+  rm -f "$WORK/store-port"
+  python3 "$E2E/fake_store.py" "$mode" "$WORK/store-port" & store=$!
+  for _ in $(seq 100); do [[ -s "$WORK/store-port" ]] && break; sleep 0.05; done
+  run "garbage-$mode" env RANK=1 WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT="$(cat "$WORK/store-port")" \
+    "$COLLAB" train "${data[@]}" --epochs 1 --seed 1 --dist-timeout 5 --model "$WORK/garbage.collab"
+  kill "$store"; wait "$store" 2>/dev/null
+  expect_rc "garbage-$mode" 69
+  expect_one_line_error "garbage-$mode"
+  expect_no_file "$WORK/garbage.collab"
+done
 
 finish
