@@ -44,8 +44,8 @@ class PrivateFolder {
     remove_abandoned(parent);
     std::string pattern = parent + "/" + prefix + std::to_string(::getpid()) + ".XXXXXX";
     if (!::mkdtemp(pattern.data()))
-      throw unavailable("cannot make a private folder for the ranks to meet in (" + pattern + "): " +
-                        std::strerror(errno));
+      throw unavailable("cannot make a private folder for the ranks to meet in (" + pattern +
+                        "): " + std::strerror(errno));
     path_ = pattern;
   }
   ~PrivateFolder() {
@@ -62,12 +62,14 @@ class PrivateFolder {
   // This user's folders of launchers that no longer run (PREFIX PID.XXXXXX).
   static void remove_abandoned(const std::string& parent) {
     std::error_code ec;
-    for (std::filesystem::directory_iterator it(parent, ec), end; !ec && it != end; it.increment(ec)) {
+    for (std::filesystem::directory_iterator it(parent, ec), end; !ec && it != end;
+         it.increment(ec)) {
       const std::string name = it->path().filename().string();
       if (name.rfind(prefix, 0) != 0) continue;
       const long pid = std::strtol(name.c_str() + sizeof prefix - 1, nullptr, 10);
       struct stat st {};
-      const bool ours = ::lstat(it->path().c_str(), &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == ::getuid();
+      const bool ours =
+          ::lstat(it->path().c_str(), &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == ::getuid();
       if (ours && pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) {
         std::error_code ignored;
         std::filesystem::remove_all(it->path(), ignored);
@@ -96,7 +98,8 @@ std::vector<std::string> rank_arguments(unsigned long long seed) {
   return out;
 }
 
-pid_t start_rank(const std::vector<std::string>& args, int rank, int nproc, const std::string& store_dir) {
+pid_t start_rank(const std::vector<std::string>& args, int rank, int nproc,
+                 const std::string& store_dir) {
   const pid_t launcher = ::getpid();
   const pid_t pid = ::fork();
   if (pid < 0) throw unavailable(std::string("cannot start a rank: ") + std::strerror(errno));
@@ -143,7 +146,8 @@ void launch_local_ranks(int nproc, unsigned long long seed) {
   const auto args = rank_arguments(seed);
   std::vector<pid_t> ranks;
   for (int r = 0; r < nproc; ++r) ranks.push_back(start_rank(args, r, nproc, meeting.path()));
-  std::fprintf(stderr, "collab: started %d ranks; they meet in %s\n", nproc, meeting.path().c_str());
+  std::fprintf(stderr, "collab: started %d ranks; they meet in %s\n", nproc,
+               meeting.path().c_str());
   int failure = 0, failed_rank = -1;
   bool stopping = false;
   auto stop_all = [&](int sig) {

@@ -1,14 +1,14 @@
 // c10d for collab's data-parallel training (train/distributed.h): a store for the ranks to meet (a
 // FileStore in --nproc's private folder, else a TCPStore), and a Gloo process group for the
 // allgather of each step's errors.
-#include <torch/csrc/distributed/c10d/FileStore.hpp>
-#include <torch/csrc/distributed/c10d/PrefixStore.hpp>
-#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
-#include <torch/csrc/distributed/c10d/TCPStore.hpp>
 #include <unistd.h>
 
 #include <cstdio>
 #include <exception>
+#include <torch/csrc/distributed/c10d/FileStore.hpp>
+#include <torch/csrc/distributed/c10d/PrefixStore.hpp>
+#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#include <torch/csrc/distributed/c10d/TCPStore.hpp>
 
 #include "support/error.h"
 #include "support/utf8.h"
@@ -54,13 +54,17 @@ auto reported(const std::string& doing, F&& f) -> decltype(f()) {
     }
   }
   what = terminal_safe(what.substr(0, what.find('\n')));
-  std::fprintf(stderr, "collab: error: exchanging with the other ranks failed: the store or a rank sent what could "
-               "not be read, or went away (%s)\n", what.c_str());
+  std::fprintf(
+      stderr,
+      "collab: error: exchanging with the other ranks failed: the store or a rank sent what could "
+      "not be read, or went away (%s)\n",
+      what.c_str());
   std::fflush(stderr);
   ::_exit(static_cast<int>(ExitCode::unavailable));
 }
 
-c10::intrusive_ptr<c10d::Store> meeting_store(const DistributedSetup& s, std::chrono::milliseconds timeout) {
+c10::intrusive_ptr<c10d::Store> meeting_store(const DistributedSetup& s,
+                                              std::chrono::milliseconds timeout) {
   if (!s.store_dir.empty()) {
     // --nproc: a file in the launcher's private folder. Nothing listens on a port.
     auto store = c10::make_intrusive<c10d::FileStore>(s.store_dir + "/store", s.world_size);
@@ -72,7 +76,8 @@ c10::intrusive_ptr<c10d::Store> meeting_store(const DistributedSetup& s, std::ch
   // Under torchrun its agent runs the store; else rank 0 does (on every interface: LibTorch 1.13's
   // TCPStore takes no address to bind), and waits for the others.
   o.isServer = s.rank == 0 && !s.agent_store;
-  o.numWorkers = s.agent_store ? c10::nullopt : c10::optional<std::size_t>(static_cast<std::size_t>(s.world_size));
+  o.numWorkers = s.agent_store ? c10::nullopt
+                               : c10::optional<std::size_t>(static_cast<std::size_t>(s.world_size));
   o.waitWorkers = false;
   o.timeout = timeout;
   return c10::make_intrusive<c10d::TCPStore>(s.master_addr, o);
@@ -83,8 +88,9 @@ class GlooCommunicator final : public Communicator {
   explicit GlooCommunicator(const DistributedSetup& s)
       : rank_(s.rank), size_(s.world_size), timeout_(std::chrono::seconds(s.timeout_seconds)) {
     std::set_terminate(exchange_thread_failed);  // before the first of c10d's threads starts
-    const std::string where =
-        s.store_dir.empty() ? "at " + s.master_addr + ":" + std::to_string(s.master_port) : "in " + s.store_dir;
+    const std::string where = s.store_dir.empty()
+                                  ? "at " + s.master_addr + ":" + std::to_string(s.master_port)
+                                  : "in " + s.store_dir;
     reported("rank " + std::to_string(s.rank) + " could not meet the others " + where, [&] {
       auto store = meeting_store(s, timeout_);
       // Our keys apart from those of torchrun's agent in the same store.

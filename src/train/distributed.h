@@ -33,8 +33,8 @@ struct DistributedSetup {
 // The environment variable that names DistributedSetup::store_dir.
 inline constexpr char store_dir_variable[] = "COLLAB_STORE_DIR";
 
-// From torchrun's environment variables (and store_dir_variable); world_size 1 when they are absent. A usage error for a
-// value that does not parse or a rank outside the world.
+// From torchrun's environment variables (and store_dir_variable); world_size 1 when they are
+// absent. A usage error for a value that does not parse or a rank outside the world.
 DistributedSetup distributed_setup_from_environment(int timeout_seconds);
 
 // What data-parallel training needs of its processes. Errors (a rank gone, a timeout) are

@@ -31,7 +31,9 @@ std::uint64_t fingerprint_after(const std::function<void(Inputs&)>& change) {
   return training_fingerprint(in.run, in.request);
 }
 
-std::uint64_t unchanged() { return fingerprint_after([](Inputs&) {}); }
+std::uint64_t unchanged() {
+  return fingerprint_after([](Inputs&) {});
+}
 
 }  // namespace
 
@@ -55,7 +57,8 @@ TEST(TrainingFingerprint, ChangesWithTheOrderOfTrainingRatings) {
 }
 
 TEST(TrainingFingerprint, ChangesWithAValidationRating) {
-  EXPECT_NE(fingerprint_after([](Inputs& in) { in.run.split.valid.rating[0] += 0.5f; }), unchanged());
+  EXPECT_NE(fingerprint_after([](Inputs& in) { in.run.split.valid.rating[0] += 0.5f; }),
+            unchanged());
   EXPECT_NE(fingerprint_after([](Inputs& in) { in.run.split.valid.item[0] ^= 1; }), unchanged());
 }
 
@@ -73,9 +76,12 @@ TEST(TrainingFingerprint, ChangesWhenARatingMovesBetweenTrainingAndValidation) {
 }
 
 TEST(TrainingFingerprint, ChangesWithATitleAMovieIdOrAUserId) {
-  EXPECT_NE(fingerprint_after([](Inputs& in) { in.run.data.vocabulary.item_titles[2] += "x"; }), unchanged());
-  EXPECT_NE(fingerprint_after([](Inputs& in) { in.run.data.vocabulary.item_movie_ids[2] += 1; }), unchanged());
-  EXPECT_NE(fingerprint_after([](Inputs& in) { in.run.data.vocabulary.user_ids[2] += 1; }), unchanged());
+  EXPECT_NE(fingerprint_after([](Inputs& in) { in.run.data.vocabulary.item_titles[2] += "x"; }),
+            unchanged());
+  EXPECT_NE(fingerprint_after([](Inputs& in) { in.run.data.vocabulary.item_movie_ids[2] += 1; }),
+            unchanged());
+  EXPECT_NE(fingerprint_after([](Inputs& in) { in.run.data.vocabulary.user_ids[2] += 1; }),
+            unchanged());
   // Where one title ends and the next begins counts too.
   EXPECT_NE(fingerprint_after([](Inputs& in) {
               auto& t = in.run.data.vocabulary.item_titles;
@@ -86,17 +92,22 @@ TEST(TrainingFingerprint, ChangesWithATitleAMovieIdOrAUserId) {
 }
 
 TEST(TrainingFingerprint, ChangesWithEveryOptionThatShapesTraining) {
-  EXPECT_NE(fingerprint_after([](Inputs& in) { in.request.options.init_std = 0.02f; }), unchanged());
+  EXPECT_NE(fingerprint_after([](Inputs& in) { in.request.options.init_std = 0.02f; }),
+            unchanged());
   EXPECT_NE(fingerprint_after([](Inputs& in) { in.request.options.eps = 1e-6; }), unchanged());
   EXPECT_NE(fingerprint_after([](Inputs& in) { in.request.options.beta2 = 0.999; }), unchanged());
-  EXPECT_NE(fingerprint_after([](Inputs& in) { in.request.options.lr *= 1.0 + 1e-12; }), unchanged());
+  EXPECT_NE(fingerprint_after([](Inputs& in) { in.request.options.lr *= 1.0 + 1e-12; }),
+            unchanged());
   EXPECT_NE(fingerprint_after([](Inputs& in) { in.request.options.layers = {10}; }), unchanged());
-  EXPECT_NE(fingerprint_after([](Inputs& in) { in.request.options.optimizer = OptimizerKind::sparse_adam; }), unchanged());
+  EXPECT_NE(fingerprint_after(
+                [](Inputs& in) { in.request.options.optimizer = OptimizerKind::sparse_adam; }),
+            unchanged());
   EXPECT_NE(fingerprint_after([](Inputs& in) { in.request.split.valid_last = 2; }), unchanged());
 }
 
 TEST(TrainingFingerprint, IgnoresWhatLeavesEveryBitAlone) {
   EXPECT_EQ(fingerprint_after([](Inputs& in) { in.request.options.threads = 3; }), unchanged());
-  EXPECT_EQ(fingerprint_after([](Inputs& in) { in.request.source.ratings_path = "/elsewhere/ratings.csv"; }),
+  EXPECT_EQ(fingerprint_after(
+                [](Inputs& in) { in.request.source.ratings_path = "/elsewhere/ratings.csv"; }),
             unchanged());
 }
