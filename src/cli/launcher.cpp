@@ -1,44 +1,84 @@
 #include "launcher.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <string>
+#include <system_error>
 #include <thread>
 #include <vector>
 
 #include "support/error.h"
 #include "support/interrupt.h"
+#include "train/distributed.h"
 
 namespace collab::cli {
 namespace {
+
+// Tells a rank which launcher started it (its parent while the launcher lives).
+constexpr char launcher_pid_variable[] = "COLLAB_LAUNCHER_PID";
 
 std::vector<std::string>& command_line() {
   static std::vector<std::string> args;
   return args;
 }
 
-// A port of 127.0.0.1 that nothing listens on now (the kernel's choice for port 0).
-int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) throw unavailable(std::string("cannot open a socket: ") + std::strerror(errno));
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
-                  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0;
-  ::close(fd);
-  if (!ok) throw unavailable(std::string("cannot find a free port on 127.0.0.1: ") + std::strerror(errno));
-  return ntohs(a.sin_port);
-}
+// A folder only this user can enter (mkdtemp makes it 0700), where the ranks' FileStore meets:
+// nothing listens on a port for them to find each other. It is removed with what is in it when
+// the launcher returns or throws. One whose launcher ended at once (a second Ctrl-C, SIGKILL) is
+// left, named with that launcher's process id, for the next launcher to remove.
+class PrivateFolder {
+ public:
+  PrivateFolder() {
+    const char* tmp = std::getenv("TMPDIR");
+    const std::string parent = tmp && *tmp ? tmp : "/tmp";
+    remove_abandoned(parent);
+    std::string pattern = parent + "/" + prefix + std::to_string(::getpid()) + ".XXXXXX";
+    if (!::mkdtemp(pattern.data()))
+      throw unavailable("cannot make a private folder for the ranks to meet in (" + pattern +
+                        "): " + std::strerror(errno));
+    path_ = pattern;
+  }
+  ~PrivateFolder() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+  PrivateFolder(const PrivateFolder&) = delete;
+  PrivateFolder& operator=(const PrivateFolder&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  static constexpr char prefix[] = "collab-ranks.";
+
+  // This user's folders of launchers that no longer run (PREFIX PID.XXXXXX).
+  static void remove_abandoned(const std::string& parent) {
+    std::error_code ec;
+    for (std::filesystem::directory_iterator it(parent, ec), end; !ec && it != end;
+         it.increment(ec)) {
+      const std::string name = it->path().filename().string();
+      if (name.rfind(prefix, 0) != 0) continue;
+      const long pid = std::strtol(name.c_str() + sizeof prefix - 1, nullptr, 10);
+      struct stat st {};
+      const bool ours =
+          ::lstat(it->path().c_str(), &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == ::getuid();
+      if (ours && pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) {
+        std::error_code ignored;
+        std::filesystem::remove_all(it->path(), ignored);
+      }
+    }
+  }
+
+  std::string path_;
+};
 
 // The command without --nproc N (or --nproc=N), with --seed `seed` where it had none.
 std::vector<std::string> rank_arguments(unsigned long long seed) {
@@ -58,15 +98,23 @@ std::vector<std::string> rank_arguments(unsigned long long seed) {
   return out;
 }
 
-pid_t start_rank(const std::vector<std::string>& args, int rank, int nproc, int port) {
+pid_t start_rank(const std::vector<std::string>& args, int rank, int nproc,
+                 const std::string& store_dir) {
+  const pid_t launcher = ::getpid();
   const pid_t pid = ::fork();
   if (pid < 0) throw unavailable(std::string("cannot start a rank: ") + std::strerror(errno));
   if (pid > 0) return pid;
+  // A rank never outlives the launcher: when the launcher ends, however (a second Ctrl-C, which
+  // ends it at once, or SIGKILL), the kernel kills the rank. The setting survives execv. If the
+  // launcher ended before it was made, the rank has been handed to another parent: stop here.
+  if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != launcher) ::_exit(69);
   ::setenv("RANK", std::to_string(rank).c_str(), 1);
   ::setenv("LOCAL_RANK", std::to_string(rank).c_str(), 1);
   ::setenv("WORLD_SIZE", std::to_string(nproc).c_str(), 1);
-  ::setenv("MASTER_ADDR", "127.0.0.1", 1);
-  ::setenv("MASTER_PORT", std::to_string(port).c_str(), 1);
+  ::setenv("MASTER_ADDR", "127.0.0.1", 1);  // Gloo's own connections, on loopback
+  ::unsetenv("MASTER_PORT");                // no TCP store: the ranks meet in store_dir
+  ::setenv(store_dir_variable, store_dir.c_str(), 1);
+  ::setenv(launcher_pid_variable, std::to_string(launcher).c_str(), 1);
   ::unsetenv("TORCHELASTIC_USE_AGENT_STORE");
   std::vector<char*> argv;
   for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
@@ -88,12 +136,18 @@ void remember_command_line(int argc, char** argv) {
   command_line().assign(argv, argv + argc);
 }
 
+bool launcher_is_gone() {
+  const char* launcher = std::getenv(launcher_pid_variable);
+  return launcher && *launcher && std::to_string(::getppid()) != launcher;
+}
+
 void launch_local_ranks(int nproc, unsigned long long seed) {
-  const int port = free_port();
+  const PrivateFolder meeting;
   const auto args = rank_arguments(seed);
   std::vector<pid_t> ranks;
-  for (int r = 0; r < nproc; ++r) ranks.push_back(start_rank(args, r, nproc, port));
-  std::fprintf(stderr, "collab: started %d ranks on 127.0.0.1:%d\n", nproc, port);
+  for (int r = 0; r < nproc; ++r) ranks.push_back(start_rank(args, r, nproc, meeting.path()));
+  std::fprintf(stderr, "collab: started %d ranks; they meet in %s\n", nproc,
+               meeting.path().c_str());
   int failure = 0, failed_rank = -1;
   bool stopping = false;
   auto stop_all = [&](int sig) {

@@ -108,6 +108,10 @@ void run_train(const TrainVerbOptions& o, TrainingRequest request) {
   std::optional<StagedFile> plot;
   if (!o.plot.empty()) plot.emplace(o.plot, training_plot_image(o.plot, steps, model.history, request.options));
   StagedFile saved(o.model, model_file_bytes(model));
+  // A rank of --nproc whose launcher is gone (the kernel kills it then; this closes the moment
+  // between) replaces nothing: its launcher no longer stands for the run.
+  if (launcher_is_gone())
+    throw unavailable("the launcher of the ranks has ended; " + o.model + " was not written");
   if (plot) plot->commit();
   saved.commit();
   std::fprintf(stderr, "collab: saved the model to %s\n", o.model.c_str());

@@ -30,6 +30,7 @@ DistributedSetup distributed_setup_from_environment(int timeout_seconds) {
   s.local_rank = integer_variable("LOCAL_RANK", s.rank, 0, 65535);
   s.master_port = integer_variable("MASTER_PORT", 29500, 1, 65535);
   if (const char* addr = std::getenv("MASTER_ADDR"); addr && *addr) s.master_addr = addr;
+  if (const char* dir = std::getenv(store_dir_variable); dir && *dir) s.store_dir = dir;
   if (const char* agent = std::getenv("TORCHELASTIC_USE_AGENT_STORE"); agent && std::strcmp(agent, "True") == 0)
     s.agent_store = true;
   if (s.rank >= s.world_size)

@@ -23,12 +23,18 @@ struct DistributedSetup {
   std::string master_addr = "127.0.0.1";
   int master_port = 29500;
   bool agent_store = false;  // torchrun's agent already runs the store: every rank is a client
+  // Not empty: the ranks meet through a FileStore in this private folder instead of a TCP store on
+  // MASTER_PORT (`--nproc` sets it, from store_dir_variable).
+  std::string store_dir;
   int timeout_seconds = 60;  // --dist-timeout: a rank that dies or never comes is an error by then
   bool active() const { return world_size > 1; }
 };
 
-// From torchrun's environment variables; world_size 1 when they are absent. A usage error for a
-// value that does not parse or a rank outside the world.
+// The environment variable that names DistributedSetup::store_dir.
+inline constexpr char store_dir_variable[] = "COLLAB_STORE_DIR";
+
+// From torchrun's environment variables (and store_dir_variable); world_size 1 when they are
+// absent. A usage error for a value that does not parse or a rank outside the world.
 DistributedSetup distributed_setup_from_environment(int timeout_seconds);
 
 // What data-parallel training needs of its processes. Errors (a rank gone, a timeout) are

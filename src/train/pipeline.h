@@ -43,7 +43,8 @@ std::unique_ptr<PreparedTraining> prepare_training_on(const TrainingRequest& req
 // what fit_one_cycle throws (a diverged loss, Interrupted).
 SavedModel train_model(PreparedTraining& run, const TrainingRequest& request, const FitHooks& hooks);
 
-// A hash of what every rank must agree on: the options, the split and the data.
+// A hash of what every rank must agree on: every option that changes a bit of training, the users,
+// items and titles, and every rating of the split (train and validation) in order.
 std::uint64_t training_fingerprint(const PreparedTraining& run, const TrainingRequest& request);
 
 }  // namespace collab

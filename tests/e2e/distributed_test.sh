@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Training across processes on 127.0.0.1: --nproc N and torchrun end bit for bit where one process
 # ends; rank 0 alone prints and writes; a rank that never comes or dies, a port in use, ranks that
-# disagree, and Ctrl-C on the launcher are clear errors within --dist-timeout, never a hang.
+# disagree (in options, items or titles), a store that sends garbage, and Ctrl-C on the launcher are
+# clear errors within --dist-timeout, never a hang or an abort. With --nproc nothing listens beyond 127.0.0.1, and no rank outlives
+# its launcher, even one killed with SIGKILL.
 source "$(dirname "$0")/lib.sh"
 [[ -f "$(dirname "$COLLAB")/libcollab_torch.so" ]] || { echo "skipped: built without the LibTorch plugin (c10d)"; exit 77; }
 
@@ -58,20 +60,44 @@ expect_rc busy 69
 
 # Ranks started with other options: a clear error, no model.
 port=$(free_port)
-ranks() {  # ranks OPTIONS-OF-RANK-1...: rank 0 with the test's options, rank 1 with these
+ranks() {  # ranks OPTIONS-OF-RANK-1...: rank 0 with the test's data and options, rank 1 with these
   env RANK=0 WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT="$port" "$COLLAB" train "${data[@]}" --epochs 2 --seed 1 \
     --dist-timeout 10 --model "$WORK/r.collab" >"$WORK/r0.out" 2>"$WORK/r0.err" & r0=$!
-  env RANK=1 WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT="$port" "$COLLAB" train "${data[@]}" --seed 1 \
+  env RANK=1 WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT="$port" "$COLLAB" train --seed 1 \
     --dist-timeout 10 --model "$WORK/r.collab" "$@" >"$WORK/r1.out" 2>"$WORK/r1.err" & r1=$!
   wait "$r0"; rc0=$?; wait "$r1"; rc1=$?
 }
-ranks --epochs 2 --lr 0.02
-[[ $rc0 -eq 65 && $rc1 -eq 65 ]] && pass || fail "ranks with other options: exit $rc0 and $rc1: $(cat "$WORK/r0.err")"
-grep -q "other options or data" "$WORK/r0.err" && pass || fail "no word of the disagreement: $(cat "$WORK/r0.err")"
-expect_no_file "$WORK/r.collab"
+expect_disagreement() {  # expect_disagreement WHAT
+  [[ $rc0 -eq 65 && $rc1 -eq 65 ]] && pass || fail "ranks with other $1: exit $rc0 and $rc1: $(cat "$WORK/r0.err")"
+  grep -q "other options or data" "$WORK/r0.err" && pass || fail "$1: no word of the disagreement: $(cat "$WORK/r0.err")"
+  expect_no_file "$WORK/r.collab"
+  port=$(free_port)
+}
+ranks "${data[@]}" --epochs 2 --lr 0.02
+expect_disagreement options
+# Data that differ only in which items two ratings are of (the same users, ratings and counts), or
+# only in a title: ranks that train on them would not end where one process ends.
+other="$WORK/other-items"
+mkdir -p "$other"
+python3 - "$d/ratings.csv" "$other/ratings.csv" <<'PY'
+import sys
+cells = [r.split(",") for r in open(sys.argv[1]).read().splitlines()]
+pairs = {(c[0], c[1]) for c in cells[1:]}
+a = cells[1]
+b = next(c for c in cells[2:] if (a[0], c[1]) not in pairs and (c[0], a[1]) not in pairs)
+a[1], b[1] = b[1], a[1]  # two ratings of two users swap movies
+open(sys.argv[2], "w").write("".join(",".join(c) + "\n" for c in cells))
+PY
+ranks --ratings "$other/ratings.csv" --movies "$d/movies.csv" --epochs 2
+expect_disagreement items
+retitled="$WORK/retitled"
+mkdir -p "$retitled"
+sed 's/^2,Amélie (2001)/2,Amelie (2001)/' "$d/movies.csv" >"$retitled/movies.csv"
+cmp -s "$d/movies.csv" "$retitled/movies.csv" && fail "the test's retitling changed nothing"
+ranks --ratings "$d/ratings.csv" --movies "$retitled/movies.csv" --epochs 2
+expect_disagreement titles
 # Agreeing ranks started by hand: rank 0 alone writes the model and prints; rank 1 prints nothing.
-port=$(free_port)
-ranks --epochs 2
+ranks "${data[@]}" --epochs 2
 [[ $rc0 -eq 0 && $rc1 -eq 0 ]] && pass || fail "two agreeing ranks: exit $rc0 and $rc1: $(cat "$WORK/r1.err")"
 [[ -s "$WORK/r0.out" && ! -s "$WORK/r1.out" ]] && pass || fail "rank 1 printed on stdout: $(cat "$WORK/r1.out")"
 
@@ -101,5 +127,75 @@ wait "$launcher"; rc=$?
 [[ "$(md5sum <"$WORK/keep.collab")" == "$before" ]] && pass || fail "Ctrl-C replaced the earlier model"
 sleep 0.5
 if pgrep -f -- "--model $WORK/keep.collab" >/dev/null; then fail "a rank outlived the launcher"; else pass; fi
+
+# ranks_alive PID...: those of the PIDs that still run (a zombie has ended: no one may reap it here).
+ranks_alive() {
+  local p
+  for p in "$@"; do
+    [[ -e /proc/$p && "$(awk '{print $3}' "/proc/$p/stat" 2>/dev/null)" != Z ]] && echo "$p"
+  done
+}
+# start_launcher NAME: --nproc 2 in the background ($launcher), once rank 0 has printed epoch 1;
+# $ranks are its children. Its meeting folder goes to $WORK/tmp.
+mkdir -p "$WORK/tmp"
+start_launcher() {
+  TMPDIR="$WORK/tmp" "$COLLAB" train "${data[@]}" --epochs 100000 --seed 1 --nproc 2 --model "$WORK/$1.collab" \
+    >"$WORK/$1.out" 2>"$WORK/$1.err" & launcher=$!
+  for _ in $(seq 100); do grep -qs '^1 ' "$WORK/$1.out" && break; sleep 0.1; done
+  ranks=$(pgrep -P "$launcher" | tr '\n' ' ')
+}
+
+# With --nproc nothing listens beyond 127.0.0.1: the ranks meet in a private folder, not on a port
+# (c10d's TCPStore listens on every interface), and Gloo binds 127.0.0.1.
+start_launcher listen
+listening=$(python3 "$E2E/listening.py" $ranks)
+meeting=$(sed -n 's/^collab: started 2 ranks; they meet in //p' "$WORK/listen.err")
+mode=$(stat -c %a "$meeting" 2>/dev/null)
+kill -INT "$launcher"; wait "$launcher"
+[[ -n "$ranks" ]] && pass || fail "--nproc 2 started no ranks: $(cat "$WORK/listen.err")"
+[[ -z "$(grep -v '^127\.0\.0\.1 ' <<<"$listening")" ]] && pass \
+  || fail "ranks of --nproc listen beyond 127.0.0.1: $(tr '\n' ';' <<<"$listening")"
+[[ "$mode" == 700 ]] && pass || fail "the ranks' meeting folder '$meeting' has mode '$mode', not 700"
+[[ -n "$meeting" && ! -e "$meeting" ]] && pass || fail "the launcher left its meeting folder '$meeting'"
+
+# SIGKILL of the launcher ends its ranks too, and no rank writes the model.
+start_launcher orphan
+kill -KILL "$launcher"; wait "$launcher" 2>/dev/null
+sleep 1
+left=$(ranks_alive $ranks)
+[[ -z "$left" ]] && pass || { fail "ranks outlived a launcher killed with SIGKILL: $left"; kill -KILL $left; }
+expect_no_file "$WORK/orphan.collab"
+
+# A second SIGTERM ends the launcher at once, and its ranks with it, even ranks that cannot act on
+# the first (stopped here with SIGSTOP; the launcher would kill them only 3 s later).
+start_launcher twice
+kill -STOP $ranks
+kill -TERM "$launcher"; sleep 0.3; kill -TERM "$launcher"
+wait "$launcher"; rc=$?
+[[ $rc -eq 143 ]] && pass || fail "two SIGTERMs on the launcher: exit $rc"
+sleep 1
+left=$(ranks_alive $ranks)
+[[ -z "$left" ]] && pass || { fail "ranks outlived a launcher ended by a second SIGTERM: $left"; kill -KILL $left; kill -CONT $left; }
+expect_no_file "$WORK/twice.collab"
+
+# Those two launchers could not remove their meeting folders; the next launcher does.
+run after env TMPDIR="$WORK/tmp" "$COLLAB" train "${data[@]}" --epochs 1 --seed 1 --nproc 2 --model "$WORK/after.collab"
+expect_rc after 0
+left=$(ls "$WORK/tmp")
+[[ -z "$left" ]] && pass || fail "meeting folders of ended launchers are left: $left"
+
+# A store that answers with garbage: exit 69 and one line, never an abort. "push" sends before it is
+# asked, which LibTorch 1.13 reads on a thread of its own.
+for mode in huge random push; do
+  rm -f "$WORK/store-port"
+  python3 "$E2E/fake_store.py" "$mode" "$WORK/store-port" & store=$!
+  for _ in $(seq 100); do [[ -s "$WORK/store-port" ]] && break; sleep 0.05; done
+  run "garbage-$mode" env RANK=1 WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT="$(cat "$WORK/store-port")" \
+    "$COLLAB" train "${data[@]}" --epochs 1 --seed 1 --dist-timeout 5 --model "$WORK/garbage.collab"
+  kill "$store"; wait "$store" 2>/dev/null
+  expect_rc "garbage-$mode" 69
+  expect_one_line_error "garbage-$mode"
+  expect_no_file "$WORK/garbage.collab"
+done
 
 finish
