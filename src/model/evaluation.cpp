@@ -13,7 +13,7 @@ namespace collab {
 EvaluationRows validation_rows_of(const SavedModel& m) {
   if (!m.has_source)
     throw data_error("this model predates collab recording its data set and split; give --ratings FILE");
-  const EncodedRatings data = load_data_source(m.source);
+  const EncodedRatings data = load_filtered(m.source, m.filters);  // filtered as in training
   if (data.vocabulary.user_ids != m.vocabulary.user_ids || data.vocabulary.item_titles != m.vocabulary.item_titles)
     throw data_error(m.source.description + " has changed since the model was trained (its users or items differ); "
                      "give --ratings FILE");

@@ -6,7 +6,8 @@
 namespace collab {
 
 std::unique_ptr<PreparedTraining> prepare_training(const TrainingRequest& request) {
-  EncodedRatings data = load_data_source(request.source);
+  FilterReport filtered;
+  EncodedRatings data = load_filtered(request.source, request.filters, &filtered);
   SplitSpec spec = request.split;
   spec.seed = request.options.seed;
   TrainValidSplit split = split_ratings(data, spec);
@@ -15,7 +16,9 @@ std::unique_ptr<PreparedTraining> prepare_training(const TrainingRequest& reques
     throw data_error("the " + split_name(spec.kind) + " split leaves the validation set empty (" +
                      std::to_string(data.size()) + " ratings)");
   if (split.train.size() == 0) throw data_error("the " + split_name(spec.kind) + " split leaves no rating to train on");
-  return prepare_training_on(request, std::move(data), std::move(split));
+  auto run = prepare_training_on(request, std::move(data), std::move(split));
+  run->filtered = filtered;
+  return run;
 }
 
 std::unique_ptr<PreparedTraining> prepare_training_on(const TrainingRequest& request, EncodedRatings data,
@@ -57,6 +60,7 @@ SavedModel train_model(PreparedTraining& run, const TrainingRequest& request, co
   model.options = request.options;
   model.dataset = request.source.description;
   model.source = request.source;
+  model.filters = request.filters;
   model.split = request.split;
   model.split.seed = request.options.seed;
   model.device = run.engine->device_name();
@@ -75,7 +79,8 @@ std::uint64_t training_fingerprint(const PreparedTraining& run, const TrainingRe
                      std::to_string(o.lr) + " " + std::to_string(o.wd) + " " + std::to_string(o.batch_size) + " " +
                      std::to_string(o.factors) + " " + std::to_string(o.y_low) + " " + std::to_string(o.y_high) + " " +
                      std::to_string(o.seed) + " " + split_name(r.split.kind) + " " + std::to_string(r.split.valid_pct) +
-                     " " + std::to_string(r.split.valid_last) + " " + r.split.valid_ratings + " " + r.engine + " " +
+                     " " + std::to_string(r.split.valid_last) + " " + r.split.valid_ratings + " " +
+                     std::to_string(r.split.test_pct) + " " + filter_options_text(r.filters) + " " + r.engine + " " +
                      r.device + " " + std::to_string(run.data.size()) + " " + std::to_string(run.split.train.size());
   double sum = 0;
   for (float x : run.split.train.rating) sum += x;
