@@ -32,23 +32,71 @@ std::vector<float> parse_numbers(const std::string& text, const std::string& opt
 
 void add_split_options(CLI::App* verb, SplitOptions& o) {
   add_enum_option<SplitKind>(verb, "--split", o.kind,
-                             {{"random", SplitKind::random}, {"time", SplitKind::time}, {"user-last", SplitKind::user_last}},
+                             {{"random", SplitKind::random},
+                              {"time", SplitKind::time},
+                              {"user-last", SplitKind::user_last},
+                              {"user-random", SplitKind::user_random},
+                              {"user-time", SplitKind::user_time}},
                              "Validation rows: random (fastai's RandomSplitter), time (the latest --valid-pct by "
-                             "timestamp) or user-last (each user's latest --valid-last ratings)");
-  verb->add_option("--valid-pct", o.valid_pct, "Share of ratings held out for validation (random and time splits)")
+                             "timestamp), user-last (each user's latest --valid-last ratings), user-random (each "
+                             "user's --valid-pct at random by the seed) or user-time (each user's latest --valid-pct). "
+                             "Per user, rank k of n validates when k/n > 1 - valid-pct - test-pct (Recommenders' "
+                             "rule); a user with one rating stays whole in training");
+  verb->add_option("--valid-pct", o.valid_pct,
+                   "Share of ratings held out for validation (random, time, user-random, user-time splits)")
+      ->check(finite_number(0.0, 0.99))->capture_default_str();
+  verb->add_option("--test-pct", o.test_pct,
+                   "Share of ratings held out as test rows, neither trained nor validated on (collab split writes "
+                   "them to test.csv): random takes the permutation's rows after the validation rows, time the "
+                   "latest, user-random and user-time each user's last ranks; 0: none")
       ->check(finite_number(0.0, 0.99))->capture_default_str();
   verb->add_option("--valid-last", o.valid_last, "Ratings per user held out by --split user-last")
       ->check(CLI::Range(1, 1000000))->capture_default_str();
   verb->add_option("--valid-ratings", o.valid_ratings,
                    "Validate on the ratings in FILE (a ratings CSV, as collab split writes) and train on the "
                    "rest of the data set")
-      ->excludes("--split")->excludes("--valid-pct")->excludes("--valid-last");
+      ->excludes("--split")->excludes("--valid-pct")->excludes("--valid-last")->excludes("--test-pct");
+}
+
+void add_filter_options(CLI::App* verb, FilterOptions& o) {
+  verb->add_option("--min-rating", o.min_rating,
+                   "Drop ratings below R before anything else (RecBole's val_interval on the rating; default: "
+                   "keep every rating)")
+      ->check(finite_number(-1e9, 1e9));
+  verb->add_option("--min-user-ratings", o.min_user_ratings,
+                   "k-core: drop users with fewer ratings, and with --min-item-ratings repeat until both hold "
+                   "(after --min-rating; 0 or 1: no limit)")
+      ->check(CLI::Range(0, 1000000000))->capture_default_str();
+  verb->add_option("--min-item-ratings", o.min_item_ratings,
+                   "k-core: drop items with fewer ratings, and with --min-user-ratings repeat until both hold "
+                   "(0 or 1: no limit)")
+      ->check(CLI::Range(0, 1000000000))->capture_default_str();
+}
+
+RatingFilters rating_filters(const CLI::App* verb, const FilterOptions& o) {
+  RatingFilters f;
+  if (verb->count("--min-rating") > 0) f.min_rating = o.min_rating;
+  f.min_user_ratings = o.min_user_ratings;
+  f.min_item_ratings = o.min_item_ratings;
+  return f;
+}
+
+void report_filters_and_split(const RatingFilters& filters, const FilterReport& report, const SplitSpec& spec,
+                              const TrainValidSplit& split) {
+  if (filters.any()) std::fprintf(stderr, "collab: %s\n", filter_report_text(filters, report).c_str());
+  if ((spec.kind == SplitKind::user_random || spec.kind == SplitKind::user_time) && split.users_kept_whole > 0)
+    std::fprintf(stderr,
+                 "collab: note: %zu user%s too few ratings to give one to validation and keep one for training; "
+                 "%s whole in training\n",
+                 split.users_kept_whole, split.users_kept_whole == 1 ? " has" : "s have",
+                 split.users_kept_whole == 1 ? "it stays" : "they stay");
 }
 
 SplitSpec split_spec(const SplitOptions& o, std::uint64_t seed) {
   SplitSpec s;
   s.kind = o.valid_ratings.empty() ? o.kind : SplitKind::given;
   s.valid_pct = o.valid_pct;
+  s.test_pct = o.test_pct;
   s.valid_last = o.valid_last;
   // Absolute, as the model records it, so that eval can rebuild the split from any folder
   // (standard input, `-`, stays as it is: it cannot be read again).
@@ -69,6 +117,7 @@ void add_epochs_and_lr(CLI::App* verb, TrainOptions& t) {
 
 void add_training_options(CLI::App* verb, TrainingCommandOptions& c, bool with_split) {
   add_data_options(verb, c.data);
+  add_filter_options(verb, c.filters);
   add_enum_option<Arch>(verb, "--arch", c.train.arch,
                         {{"dot", Arch::dot}, {"dot-range", Arch::dot_range}, {"dot-bias", Arch::dot_bias}, {"nn", Arch::nn}},
                         "Model: dot, dot-range, dot-bias (the seed's DotProductBias), nn");
@@ -98,6 +147,7 @@ void add_training_options(CLI::App* verb, TrainingCommandOptions& c, bool with_s
 }
 
 TrainingRequest training_request(const CLI::App* verb, TrainingCommandOptions& c) {
+  check_split_spec(split_spec(c.split, 0));  // before a seed is chosen or the data loaded
   TrainOptions& t = c.train;
   const auto range = parse_numbers(c.y_range, "--y-range");
   if (range.size() != 2 || !std::isfinite(range[0]) || !std::isfinite(range[1]) || !(range[0] < range[1]))
@@ -122,6 +172,7 @@ TrainingRequest training_request(const CLI::App* verb, TrainingCommandOptions& c
   t.valid_pct = c.split.valid_pct;
   TrainingRequest request;
   request.source = data_source(c.data);
+  request.filters = rating_filters(verb, c.filters);
   request.options = t;
   request.split = split_spec(c.split, t.seed);
   request.device = c.device;
@@ -129,9 +180,12 @@ TrainingRequest training_request(const CLI::App* verb, TrainingCommandOptions& c
   return request;
 }
 
-void announce_training(const PreparedTraining& run) {
-  std::fprintf(stderr, "collab: %zu ratings (%zu train, %zu valid), %lld users, %lld items; %s on %s\n",
-               run.data.size(), run.split.train.size(), run.split.valid.size(),
+void announce_training(const PreparedTraining& run, const TrainingRequest& request) {
+  report_filters_and_split(request.filters, run.filtered, request.split, run.split);
+  const std::string test =
+      run.split.test_rows.empty() ? "" : ", " + std::to_string(run.split.test_rows.size()) + " test";
+  std::fprintf(stderr, "collab: %zu ratings (%zu train, %zu valid%s), %lld users, %lld items; %s on %s\n",
+               run.data.size(), run.split.train.size(), run.split.valid.size(), test.c_str(),
                static_cast<long long>(run.setup.shape.n_users - 1), static_cast<long long>(run.setup.shape.n_items - 1),
                arch_name(run.setup.shape.arch).c_str(), run.engine->device_name().c_str());
 }

@@ -1,5 +1,5 @@
 // `collab cv`: k-fold cross-validation as Surprise's cross_validate (KFold with shuffling), with
-// every training option; a row per fold, then the mean and the standard deviation.
+// every training option and filter; a row per fold, then the mean and the standard deviation.
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -44,7 +44,9 @@ void print_row(const std::string& fold, const FoldResult& r, bool json, bool num
 
 void run_cv(const CvVerbOptions& o, const TrainingRequest& request) {
   stop_at_safe_points();
-  const EncodedRatings data = load_data_source(request.source);
+  FilterReport filtered;
+  const EncodedRatings data = load_filtered(request.source, request.filters, &filtered);
+  if (request.filters.any()) std::fprintf(stderr, "collab: %s\n", filter_report_text(request.filters, filtered).c_str());
   const bool json = o.format == "json";
   if (!json) print_line("fold   mse       rmse      mae       fit_seconds  eval_seconds");
   std::vector<FoldResult> results;

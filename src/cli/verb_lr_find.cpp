@@ -27,7 +27,7 @@ void run_lr_find(const LrFindVerbOptions& o, const TrainingRequest& request) {
   if (!(o.finder.end_lr > o.finder.start_lr)) throw usage_error("--end-lr must be above --start-lr");
   stop_at_safe_points();
   auto run = prepare_training(request);
-  announce_training(*run);
+  announce_training(*run, request);
   const LrFindResult r = lr_find(*run->engine, run->split.train.size(), request.options, o.finder, &stop_requested());
   const LrSuggestions& s = r.suggestions;
   if (o.format == "json") {

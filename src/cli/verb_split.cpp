@@ -1,9 +1,10 @@
-// `collab split`: a data set's train/validation split as two ratings CSV files, so that another
-// tool can use the very same split, and `collab train --valid-ratings DIR/valid.csv` with the same
-// --seed trains the very same model.
+// `collab split`: a data set's train/validation split as two ratings CSV files (three with
+// --test-pct), so that another tool can use the very same split, and `collab train --valid-ratings
+// DIR/valid.csv` with the same --seed (and filters) trains the very same model.
 #include <charconv>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 
 #include "common_options.h"
 #include "output.h"
@@ -17,6 +18,7 @@ namespace {
 
 struct SplitVerbOptions {
   DataOptions data;
+  FilterOptions filters;
   SplitOptions split;
   std::uint64_t seed = 0;
   bool seed_given = false;
@@ -45,8 +47,11 @@ std::string ratings_csv(const EncodedRatings& d, const std::vector<std::int32_t>
   return out;
 }
 
-void run_split(const SplitVerbOptions& o) {
+void run_split(const SplitVerbOptions& o, const RatingFilters& filters) {
   namespace fs = std::filesystem;
+  const std::uint64_t seed = o.seed_given ? o.seed : 0;
+  const SplitSpec spec = split_spec(o.split, seed);
+  check_split_spec(spec);  // a usage error creates no folder
   std::error_code ec;
   fs::create_directories(o.out, ec);
   if (ec || !fs::is_directory(o.out)) throw cannot_write("cannot create the folder " + o.out);
@@ -54,20 +59,39 @@ void run_split(const SplitVerbOptions& o) {
   const std::string valid_path = (fs::path(o.out) / "valid.csv").string();
   require_replaceable_output(train_path, "training ratings");
   require_replaceable_output(valid_path, "validation ratings");
-  const EncodedRatings data = load_data_source(data_source(o.data));
-  const std::uint64_t seed = o.seed_given ? o.seed : 0;
-  const TrainValidSplit s = split_ratings(data, split_spec(o.split, seed));
+  const bool with_test = o.split.test_pct > 0;
+  const std::string test_path = (fs::path(o.out) / "test.csv").string();
+  if (with_test) require_replaceable_output(test_path, "test ratings");
+  FilterReport filtered;
+  const EncodedRatings data = load_filtered(data_source(o.data), filters, &filtered);
+  const TrainValidSplit s = split_ratings(data, spec);
+  report_filters_and_split(filters, filtered, spec, s);
   if (s.valid_rows.empty()) throw data_error("the split leaves the validation set empty");
   StagedFile train(train_path, ratings_csv(data, s.train_rows));
   StagedFile valid(valid_path, ratings_csv(data, s.valid_rows));
+  std::optional<StagedFile> test;
+  if (with_test) test.emplace(test_path, ratings_csv(data, s.test_rows));
   train.commit();
   valid.commit();
+  if (test) test->commit();
   if (o.format == "json") {
-    print_json({{"train", train_path}, {"valid", valid_path}, {"train_ratings", s.train_rows.size()},
-                {"valid_ratings", s.valid_rows.size()}, {"seed", seed}});
+    nlohmann::json j = {{"train", train_path}, {"valid", valid_path}, {"train_ratings", s.train_rows.size()},
+                        {"valid_ratings", s.valid_rows.size()}, {"seed", seed}};
+    if (with_test) j["test"] = test_path, j["test_ratings"] = s.test_rows.size();
+    // The filters as given, and what each removed, so that the output says which data it splits.
+    j["filters"] = {{"min_rating", filters.min_rating ? nlohmann::json(*filters.min_rating) : nlohmann::json(nullptr)},
+                    {"min_user_ratings", filters.min_user_ratings}, {"min_item_ratings", filters.min_item_ratings}};
+    j["removed"] = {{"min_rating", filtered.below_min_rating}, {"min_user_ratings", filtered.by_min_user_ratings},
+                    {"min_item_ratings", filtered.by_min_item_ratings}};
+    j["ratings"] = data.size();
+    j["users_kept_whole"] = s.users_kept_whole;
+    print_json(j);
   } else {
-    print_line(train_path + "\t" + std::to_string(s.train_rows.size()) + "\n" + valid_path + "\t" +
-               std::to_string(s.valid_rows.size()));
+    std::string out = train_path + "\t" + std::to_string(s.train_rows.size()) + "\n" + valid_path + "\t" +
+                      std::to_string(s.valid_rows.size());
+    if (with_test) out += "\n" + test_path + "\t" + std::to_string(s.test_rows.size());
+    if (filters.any()) out += "\nfilters\t" + filter_options_text(filters);
+    print_line(out);
   }
 }
 
@@ -76,15 +100,18 @@ void run_split(const SplitVerbOptions& o) {
 void add_split_verb(CLI::App& app) {
   auto o = std::make_shared<SplitVerbOptions>();
   auto* verb = app.add_subcommand(
-      "split", "Write a data set's train/validation split as DIR/train.csv and DIR/valid.csv (ratings CSV)");
+      "split",
+      "Write a data set's train/validation split as DIR/train.csv and DIR/valid.csv (ratings CSV), and\n"
+      "DIR/test.csv with --test-pct; filters apply before the split");
   add_data_options(verb, o->data);
+  add_filter_options(verb, o->filters);
   add_split_options(verb, o->split);
   add_seed_option(verb, o->seed, "Seed of the split's permutation (default 0; give train the same --seed)");
-  verb->add_option("--out", o->out, "Folder for train.csv and valid.csv")->required();
+  verb->add_option("--out", o->out, "Folder for train.csv, valid.csv and test.csv")->required();
   add_format_option(verb, o->format, {"table", "json"});
   verb->callback([o, verb] {
     o->seed_given = verb->count("--seed") > 0;
-    run_split(*o);
+    run_split(*o, rating_filters(verb, o->filters));
   });
 }
 

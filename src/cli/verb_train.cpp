@@ -68,7 +68,7 @@ void run_train(const TrainVerbOptions& o, TrainingRequest request) {
 
   auto run = prepare_training(request);
   if (communicator) check_ranks_agree(*communicator, training_fingerprint(*run, request), "options or data");
-  if (lead) announce_training(*run);
+  if (lead) announce_training(*run, request);
 
   const bool table = o.format == "table";
   if (table && lead) print_line("epoch  train_loss  valid_loss  time");

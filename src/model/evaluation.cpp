@@ -45,7 +45,7 @@ DataSource recorded_source(const SavedModel& m) {
 EvaluationRows validation_rows_of(const SavedModel& m) {
   if (!m.has_source)
     throw data_error("this model predates collab recording its data set and split; give --ratings FILE");
-  const EncodedRatings data = load_data_source(recorded_source(m));
+  const EncodedRatings data = load_filtered(recorded_source(m), m.filters);  // filtered as in training
   const std::string changed = m.source.description + " has changed since the model was trained";
   if (data.vocabulary.user_ids != m.vocabulary.user_ids || data.vocabulary.item_titles != m.vocabulary.item_titles)
     throw data_error(changed + " (its users or items differ); give --ratings FILE");

@@ -129,6 +129,20 @@ DataSource source_from_json(const json& j, ItemKey key) {
   return csv_files_data_source(j.at("ratings"), j.at("movies"), key);
 }
 
+// The filters applied before the split; a rating filter that was not set is null.
+json filters_to_json(const RatingFilters& f) {
+  return {{"min_rating", f.min_rating ? json(*f.min_rating) : json(nullptr)},
+          {"min_user_ratings", f.min_user_ratings}, {"min_item_ratings", f.min_item_ratings}};
+}
+
+RatingFilters filters_from_json(const json& j) {
+  RatingFilters f;
+  if (!j.at("min_rating").is_null()) f.min_rating = j.at("min_rating").get<double>();
+  f.min_user_ratings = j.at("min_user_ratings");
+  f.min_item_ratings = j.at("min_item_ratings");
+  return f;
+}
+
 // A validation loss is null in the file when training had no validation rows.
 double number_or_nan(const json& j) { return j.is_null() ? std::nan("") : j.get<double>(); }
 
@@ -150,8 +164,9 @@ std::string model_file_bytes(const SavedModel& m) {
   header["source"] = source_to_json(m.source);
   header["split"] = {{"kind", split_name(m.split.kind)}, {"valid_pct", m.split.valid_pct},
                      {"valid_last", m.split.valid_last}, {"valid_ratings", m.split.valid_ratings},
-                     {"seed", m.split.seed}};
+                     {"seed", m.split.seed}, {"test_pct", m.split.test_pct}};
   if (!m.split_rows.empty()) header["split"]["rows"] = m.split_rows;
+  header["filters"] = filters_to_json(m.filters);
   header["device"] = m.device;
   header["item_key"] = m.vocabulary.item_key == ItemKey::title ? "title" : "movieId";
   for (const auto& e : m.history)
@@ -227,7 +242,9 @@ void read_header_fields(const json& h, SavedModel& m) {
     m.split.valid_ratings = sp.at("valid_ratings");
     m.split.seed = sp.at("seed");
     if (sp.contains("rows")) m.split_rows = sp.at("rows").get<std::string>();
+    m.split.test_pct = sp.value("test_pct", 0.0);  // absent before collab held out test rows
   }
+  if (h.contains("filters")) m.filters = filters_from_json(h.at("filters"));
   m.device = h.at("device");
   if (h.contains("history"))
     for (const auto& e : h.at("history"))

@@ -1,15 +1,16 @@
 #include "train/pipeline.h"
 
-#include <cstring>
 #include <type_traits>
 
 #include "support/error.h"
+#include "support/hash.h"
 #include "train/engine_factory.h"
 
 namespace collab {
 
 std::unique_ptr<PreparedTraining> prepare_training(const TrainingRequest& request) {
-  EncodedRatings data = load_data_source(request.source);
+  FilterReport filtered;
+  EncodedRatings data = load_filtered(request.source, request.filters, &filtered);
   SplitSpec spec = request.split;
   spec.seed = request.options.seed;
   TrainValidSplit split = split_ratings(data, spec);
@@ -18,7 +19,9 @@ std::unique_ptr<PreparedTraining> prepare_training(const TrainingRequest& reques
     throw data_error("the " + split_name(spec.kind) + " split leaves the validation set empty (" +
                      std::to_string(data.size()) + " ratings)");
   if (split.train.size() == 0) throw data_error("the " + split_name(spec.kind) + " split leaves no rating to train on");
-  return prepare_training_on(request, std::move(data), std::move(split));
+  auto run = prepare_training_on(request, std::move(data), std::move(split));
+  run->filtered = filtered;
+  return run;
 }
 
 std::unique_ptr<PreparedTraining> prepare_training_on(const TrainingRequest& request, EncodedRatings data,
@@ -60,6 +63,7 @@ SavedModel train_model(PreparedTraining& run, const TrainingRequest& request, co
   model.options = request.options;
   model.dataset = request.source.description;
   model.source = request.source;
+  model.filters = request.filters;
   model.split = request.split;
   model.split.seed = request.options.seed;
   model.split_rows = split_fingerprint(run.split);
@@ -73,93 +77,56 @@ SavedModel train_model(PreparedTraining& run, const TrainingRequest& request, co
   return model;
 }
 
-namespace {
-
-// A 64-bit hash fed whole values, each length-prefixed so that where one ends is hashed too. It
-// takes eight bytes at a time (FNV-1a's multiply, then a shift to spread the high bits down), as
-// ml-25m's 25 million ratings are 300 MB to hash. It guards against mistakes, not
-// against a rank that lies: a rank can always send the hash it is expected to.
-class Fingerprint {
- public:
-  void bytes(const void* data, size_t n) {
-    word(n);
-    const auto* p = static_cast<const unsigned char*>(data);
-    for (; n >= 8; p += 8, n -= 8) {
-      std::uint64_t w;
-      std::memcpy(&w, p, 8);
-      word(w);
-    }
-    std::uint64_t tail = 0;
-    if (n > 0) std::memcpy(&tail, p, n);
-    word(tail);
-  }
-  void text(const std::string& s) { bytes(s.data(), s.size()); }
-  template <class T>
-  void value(T v) {
-    static_assert(std::is_trivially_copyable_v<T>);
-    bytes(&v, sizeof v);
-  }
-  template <class T>
-  void column(const std::vector<T>& v) {
-    static_assert(std::is_trivially_copyable_v<T>);
-    bytes(v.data(), v.size() * sizeof(T));
-  }
-  void ratings(const RatingSet& s) {
-    column(s.user);
-    column(s.item);
-    column(s.rating);
-  }
-  std::uint64_t hash() const { return h_; }
-
- private:
-  void word(std::uint64_t w) {
-    h_ = (h_ ^ w) * 1099511628211ull;
-    h_ ^= h_ >> 29;
-  }
-  std::uint64_t h_ = 1469598103934665603ull;
-};
-
-}  // namespace
-
 std::uint64_t training_fingerprint(const PreparedTraining& run, const TrainingRequest& r) {
-  Fingerprint f;
+  // A guard against mistakes (ranks given other options or data), not against a rank that lies:
+  // a rank can always send the hash it is expected to.
+  Hasher f;
+  auto value = [&f](auto v) {
+    static_assert(std::is_trivially_copyable_v<decltype(v)>);
+    f.update(&v, sizeof v);
+  };
   // Every option that changes a bit of training. Not --threads, nor deferring exact mode's
   // updates: both leave every bit as it is (held so by the engine's tests). Not the data's paths
   // either (the same files may live elsewhere on another machine): their contents follow.
   const TrainOptions& o = r.options;
-  f.value(o.arch);
-  f.value(o.epochs);
-  f.value(o.lr);
-  f.value(o.wd);
-  f.value(o.batch_size);
-  f.value(o.factors);
-  f.value(o.y_low);
-  f.value(o.y_high);
-  f.value(o.valid_pct);
-  f.value(o.seed);
+  value(o.arch);
+  value(o.epochs);
+  value(o.lr);
+  value(o.wd);
+  value(o.batch_size);
+  value(o.factors);
+  value(o.y_low);
+  value(o.y_high);
+  value(o.valid_pct);
+  value(o.seed);
   f.column(o.layers);
-  f.value(o.optimizer);
-  f.value(o.init_std);
-  f.value(o.beta2);
-  f.value(o.eps);
-  f.value(o.smooth_beta);
-  f.value(r.split.kind);
-  f.value(r.split.valid_pct);
-  f.value(r.split.valid_last);
+  value(o.optimizer);
+  value(o.init_std);
+  value(o.beta2);
+  value(o.eps);
+  value(o.smooth_beta);
+  value(r.split.kind);
+  value(r.split.valid_pct);
+  value(r.split.valid_last);
+  value(r.split.test_pct);
+  f.text(filter_options_text(r.filters));
   f.text(r.engine);
   f.text(r.device);
   // The users and items, the titles the model will carry, and every rating of the split, train
   // and validation, in the order training meets them.
   const Vocabulary& v = run.data.vocabulary;
-  f.value(run.data.size());
-  f.value(v.item_key);
+  value(run.data.size());
+  value(v.item_key);
   f.column(v.user_ids);
-  f.value(v.item_titles.size());
+  value(v.item_titles.size());
   for (const std::string& title : v.item_titles) f.text(title);
   f.column(v.item_movie_ids);
-  f.ratings(run.split.train);
-  f.ratings(run.split.valid);
-  return f.hash();
+  for (const RatingSet* set : {&run.split.train, &run.split.valid}) {
+    f.column(set->user);
+    f.column(set->item);
+    f.column(set->rating);
+  }
+  return f.digest();
 }
 
 }  // namespace collab

@@ -1,5 +1,5 @@
 // The path from a data source to a trained model as library calls, which every verb that trains
-// reuses (train, lr-find): load -> split -> initial weights -> engine -> fit -> SavedModel.
+// reuses (train, lr-find): load -> filter -> split -> initial weights -> engine -> fit -> SavedModel.
 #pragma once
 
 #include <memory>
@@ -8,6 +8,7 @@
 #include "data/data_source.h"
 #include "train/distributed.h"
 #include "train/engine.h"
+#include "train/filters.h"
 #include "train/fit.h"
 #include "train/split.h"
 #include "train/trained_model.h"
@@ -17,6 +18,7 @@ namespace collab {
 struct TrainingRequest {
   DataSource source;
   TrainOptions options;        // the seed already chosen
+  RatingFilters filters;       // applied before the split
   SplitSpec split;             // its seed is options.seed
   std::string device = "auto"; // auto|cpu|cuda
   std::string engine = "auto"; // auto|cpu|torch
@@ -26,15 +28,16 @@ struct TrainingRequest {
 // Everything before the first step.
 struct PreparedTraining {
   EncodedRatings data;
+  FilterReport filtered;  // what the request's filters removed
   TrainValidSplit split;
   EngineSetup setup;
   std::unique_ptr<TrainingEngine> engine;
 };
 
-// Loads the data (downloading a registered set when missing), splits it, draws the initial
-// weights and makes the engine the request asks for.
+// Loads the data (downloading a registered set when missing), filters and splits it, draws the
+// initial weights and makes the engine the request asks for.
 std::unique_ptr<PreparedTraining> prepare_training(const TrainingRequest& request);
-// The same on data already loaded and split (cross-validation's folds).
+// The same on data already loaded, filtered and split (cross-validation's folds).
 std::unique_ptr<PreparedTraining> prepare_training_on(const TrainingRequest& request, EncodedRatings data,
                                                       TrainValidSplit split);
 

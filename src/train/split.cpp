@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <numeric>
 #include <unordered_map>
 
@@ -48,24 +49,49 @@ void take(const EncodedRatings& data, const std::vector<std::int32_t>& rows, Rat
   });
 }
 
-// The split with validation rows `valid` (in their order) and every other row for training, in
-// the order of the seed's permutation.
-TrainValidSplit with_validation_rows(const EncodedRatings& data, std::vector<std::int32_t> valid, std::uint64_t seed) {
-  std::vector<char> is_valid(data.size(), 0);
-  for (auto r : valid) is_valid[static_cast<size_t>(r)] = 1;
+// The split with validation rows `valid` (in their order), test rows `test` held out of both,
+// and every other row for training, in the order of the seed's permutation.
+TrainValidSplit with_validation_rows(const EncodedRatings& data, std::vector<std::int32_t> valid, std::uint64_t seed,
+                                     std::vector<std::int32_t> test = {}) {
+  std::vector<char> held_out(data.size(), 0);
+  for (auto r : valid) held_out[static_cast<size_t>(r)] = 1;
+  for (auto r : test) held_out[static_cast<size_t>(r)] = 1;
   TrainValidSplit s;
-  s.train_rows.reserve(data.size() - valid.size());
+  s.train_rows.reserve(data.size() - valid.size() - test.size());
   for (auto r : permutation(data.size(), seed))
-    if (!is_valid[static_cast<size_t>(r)]) s.train_rows.push_back(r);
+    if (!held_out[static_cast<size_t>(r)]) s.train_rows.push_back(r);
   s.valid_rows = std::move(valid);
+  s.test_rows = std::move(test);
   take(data, s.valid_rows, s.valid);
   take(data, s.train_rows, s.train);
   return s;
 }
 
-void check_pct(double valid_pct) {
+void check_pct(double valid_pct, double test_pct = 0) {
   if (!(valid_pct >= 0.0 && valid_pct < 1.0))
     throw usage_error("--valid-pct must be in [0, 1), got " + std::to_string(valid_pct));
+  if (!(test_pct >= 0.0 && test_pct < 1.0))
+    throw usage_error("--test-pct must be in [0, 1), got " + std::to_string(test_pct));
+  if (!(valid_pct + test_pct < 1.0))
+    throw usage_error("--valid-pct and --test-pct must add up to less than 1, got " + std::to_string(valid_pct) +
+                      " + " + std::to_string(test_pct));
+}
+
+// Validation and test rows of a split that holds out shares.
+struct HeldOut {
+  std::vector<std::int32_t> valid, test;
+  size_t users_kept_whole = 0;
+};
+
+// The random split with test rows: the permutation's head validates (fastai's), the next
+// floor(test_pct * n) rows are the test rows.
+HeldOut random_rows(const EncodedRatings& data, double valid_pct, double test_pct, std::uint64_t seed) {
+  check_pct(valid_pct, test_pct);
+  const auto order = permutation(data.size(), seed);
+  const auto n = static_cast<double>(order.size());
+  const auto valid_end = order.begin() + static_cast<long>(valid_pct * n);
+  const auto test_end = valid_end + static_cast<long>(test_pct * n);
+  return {{order.begin(), valid_end}, {valid_end, test_end}, 0};
 }
 
 // Rows in time order; ties in row order.
@@ -80,11 +106,52 @@ std::vector<std::int32_t> by_time(const EncodedRatings& data, const char* split)
   return rows;
 }
 
-std::vector<std::int32_t> time_rows(const EncodedRatings& data, double valid_pct) {
-  check_pct(valid_pct);
+// The latest floor(test_pct * n) ratings are the test rows, the floor(valid_pct * n) before
+// them validate.
+HeldOut time_rows(const EncodedRatings& data, double valid_pct, double test_pct) {
+  check_pct(valid_pct, test_pct);
   const auto rows = by_time(data, "time");
-  const auto cut = static_cast<size_t>(valid_pct * static_cast<double>(rows.size()));
-  return {rows.end() - static_cast<long>(cut), rows.end()};
+  const auto n = static_cast<double>(rows.size());
+  const auto test_begin = rows.end() - static_cast<long>(test_pct * n);
+  const auto valid_begin = test_begin - static_cast<long>(valid_pct * n);
+  return {{valid_begin, test_begin}, {test_begin, rows.end()}, 0};
+}
+
+// How many of the ranks k = 1..n have k / n <= share, computed in doubles as Recommenders does
+// (rank / count <= threshold), so that a share like 0.8 of 5 gives exactly 4.
+std::int64_t ranks_within(std::int64_t n, double share) {
+  const auto over_n = [n](std::int64_t k) { return static_cast<double>(k) / static_cast<double>(n); };
+  auto k = std::clamp(static_cast<std::int64_t>(std::floor(share * static_cast<double>(n))), std::int64_t{0}, n);
+  while (k < n && over_n(k + 1) <= share) ++k;
+  while (k > 0 && over_n(k) > share) --k;
+  return k;
+}
+
+// Each user's share (user_share) of their ratings taken in `order`: the seed's permutation or
+// time order. Validation and test rows are listed in that order.
+HeldOut per_user_rows(const EncodedRatings& data, const std::vector<std::int32_t>& order, double valid_pct,
+                      double test_pct) {
+  const size_t users = data.vocabulary.user_rows();
+  std::vector<std::int64_t> count(users, 0), seen(users, 0), train_end(users, 0), valid_end(users, 0);
+  for (auto u : data.user) ++count[static_cast<size_t>(u)];
+  HeldOut held;
+  for (size_t u = 0; u < users; ++u) {
+    if (count[u] == 0) continue;
+    const UserShare share = user_share(count[u], valid_pct, test_pct);
+    train_end[u] = share.train;
+    valid_end[u] = share.train + share.valid;
+    if (share.train == count[u]) ++held.users_kept_whole;
+  }
+  for (auto r : order) {
+    const auto u = static_cast<size_t>(data.user[static_cast<size_t>(r)]);
+    const std::int64_t k = seen[u]++;
+    if (k >= valid_end[u]) {
+      held.test.push_back(r);
+    } else if (k >= train_end[u]) {
+      held.valid.push_back(r);
+    }
+  }
+  return held;
 }
 
 // Each user's latest `last` ratings; a user with no more ratings than that would have none to
@@ -115,15 +182,30 @@ std::string split_name(SplitKind k) {
     case SplitKind::random: return "random";
     case SplitKind::time: return "time";
     case SplitKind::user_last: return "user-last";
+    case SplitKind::user_random: return "user-random";
+    case SplitKind::user_time: return "user-time";
     case SplitKind::given: return "given";
   }
   return "random";
 }
 
 SplitKind parse_split(const std::string& name) {
-  for (SplitKind k : {SplitKind::random, SplitKind::time, SplitKind::user_last, SplitKind::given})
+  for (SplitKind k : {SplitKind::random, SplitKind::time, SplitKind::user_last, SplitKind::user_random,
+                      SplitKind::user_time, SplitKind::given})
     if (split_name(k) == name) return k;
-  throw usage_error("unknown split '" + name + "' (random, time, user-last)");
+  throw usage_error("unknown split '" + name + "' (random, time, user-last, user-random, user-time)");
+}
+
+UserShare user_share(std::int64_t n, double valid_pct, double test_pct) {
+  check_pct(valid_pct, test_pct);
+  UserShare s;
+  if (n <= 0) return s;
+  const double train_share = 1.0 - valid_pct - test_pct;
+  s.train = std::max<std::int64_t>(ranks_within(n, train_share), 1);  // one rating always trains
+  const std::int64_t valid_end = test_pct > 0 ? std::max(ranks_within(n, train_share + valid_pct), s.train) : n;
+  s.valid = valid_end - s.train;
+  s.test = n - valid_end;
+  return s;
 }
 
 TrainValidSplit random_split(const EncodedRatings& data, double valid_pct, std::uint64_t seed) {
@@ -138,11 +220,42 @@ TrainValidSplit random_split(const EncodedRatings& data, double valid_pct, std::
   return s;
 }
 
+namespace {
+
+// The split of the shares in `held`; an empty test set where test rows were asked for is a data error.
+TrainValidSplit with_held_out_rows(const EncodedRatings& data, HeldOut held, const SplitSpec& spec) {
+  if (spec.test_pct > 0 && held.test.empty())
+    throw data_error("--test-pct " + std::to_string(spec.test_pct) + " leaves the test set empty (" +
+                     std::to_string(data.size()) + " ratings)");
+  TrainValidSplit s = with_validation_rows(data, std::move(held.valid), spec.seed, std::move(held.test));
+  s.users_kept_whole = held.users_kept_whole;
+  return s;
+}
+
+}  // namespace
+
+void check_split_spec(const SplitSpec& spec) {
+  if (spec.test_pct != 0 && (spec.kind == SplitKind::user_last || spec.kind == SplitKind::given))
+    throw usage_error("--test-pct needs a split by shares (random, time, user-random, user-time), not " +
+                      std::string(spec.kind == SplitKind::given ? "--valid-ratings" : "--split user-last"));
+  if (spec.kind != SplitKind::user_last && spec.kind != SplitKind::given) check_pct(spec.valid_pct, spec.test_pct);
+}
+
 TrainValidSplit split_ratings(const EncodedRatings& data, const SplitSpec& spec) {
+  check_split_spec(spec);
   switch (spec.kind) {
-    case SplitKind::random: return random_split(data, spec.valid_pct, spec.seed);
-    case SplitKind::time: return with_validation_rows(data, time_rows(data, spec.valid_pct), spec.seed);
+    case SplitKind::random:
+      // Without test rows, fastai's RandomSplitter exactly as it always was.
+      if (spec.test_pct == 0) return random_split(data, spec.valid_pct, spec.seed);
+      return with_held_out_rows(data, random_rows(data, spec.valid_pct, spec.test_pct, spec.seed), spec);
+    case SplitKind::time: return with_held_out_rows(data, time_rows(data, spec.valid_pct, spec.test_pct), spec);
     case SplitKind::user_last: return with_validation_rows(data, user_last_rows(data, spec.valid_last), spec.seed);
+    case SplitKind::user_random:
+      return with_held_out_rows(
+          data, per_user_rows(data, permutation(data.size(), spec.seed), spec.valid_pct, spec.test_pct), spec);
+    case SplitKind::user_time:
+      return with_held_out_rows(data, per_user_rows(data, by_time(data, "user-time"), spec.valid_pct, spec.test_pct),
+                                spec);
     case SplitKind::given: {
       const RatingColumns rows = read_ratings_csv_file(spec.valid_ratings);
       return with_validation_rows(data, rows_of_ratings_file(data, rows, spec.valid_ratings), spec.seed);

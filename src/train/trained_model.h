@@ -8,6 +8,7 @@
 
 #include "data/data_source.h"
 #include "data/encoding.h"
+#include "train/filters.h"
 #include "train/fit.h"
 #include "train/split.h"
 #include "train/train_options.h"
@@ -21,6 +22,7 @@ struct SavedModel {
   std::string dataset;      // data set name, or "ratings.csv + movies.csv" paths
   DataSource source;        // where the ratings came from, to rebuild the split (eval)
   bool has_source = true;   // false for models written before collab recorded it
+  RatingFilters filters;    // what was filtered out before the split (none for older models)
   SplitSpec split;          // how the validation rows were chosen (seed included)
   std::string split_rows;   // split_fingerprint of the rows trained and validated on; empty in older models
   std::string device;
