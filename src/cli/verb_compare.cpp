@@ -224,21 +224,16 @@ void run_compare(const CompareVerbOptions& o) {
 
 void add_compare_verb(CLI::App& app) {
   auto o = std::make_shared<CompareVerbOptions>();
-  auto* verb = app.add_subcommand("compare",
-                                  "Paired significance between runs scored on the same units: the "
-                                  "JSON lines of collab cv --format json\n"
-                                  "(its folds; the runs must share the folds' fingerprint: same "
-                                  "data, --folds and --seed) or of collab\n"
-                                  "eval --per-user FILE (its users; the same evaluation rows, k "
-                                  "and relevance). For each pair (a, b):\n"
-                                  "the mean of b - a with a 95% percentile-bootstrap interval, the "
-                                  "paired t-test's p, the Wilcoxon\n"
-                                  "signed-rank test's p (scipy's default: zero differences "
-                                  "dropped; exact for up to 50 differences\n"
-                                  "without ties, else the normal approximation with the tie "
-                                  "correction), and both adjusted by Holm's\n"
-                                  "step-down method across the pairs. Runs that are not paired are "
-                                  "refused (65), saying what differs.");
+  const char* help =
+      "Paired significance between runs scored on the same units: the JSON lines of\n"
+      "collab cv --format json (its folds; the runs must share the folds' fingerprint: same data,\n"
+      "--folds and --seed) or of collab eval --per-user FILE (its users; same rows, k and\n"
+      "relevance). For each pair (a, b): the mean of b - a with a 95% percentile-bootstrap\n"
+      "interval, the paired t-test's p, the Wilcoxon signed-rank test's p (scipy's default: zero\n"
+      "differences dropped; exact for up to 50 differences without zeros or ties, else the normal\n"
+      "approximation with the tie correction), both adjusted by Holm's step-down method across\n"
+      "the pairs. Runs that are not paired are refused (65), saying what differs.";
+  auto* verb = app.add_subcommand("compare", help);
   verb->add_option("runs", o->runs, "Two or more run files (JSON lines)")->required();
   verb->add_option("--metric", o->metric,
                    "The metric to compare (default: rmse for cv runs, ndcg for per-user rows)");
