@@ -4,6 +4,8 @@
 #include <cmath>
 #include <cstdio>
 
+#include "model/run_fingerprint.h"
+#include "support/hash.h"
 #include "model/interpret.h"
 #include "model/metrics.h"
 #include "output.h"
@@ -28,10 +30,12 @@ double seconds_since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
 }
 
-void print_row(const std::string& fold, const FoldResult& r, bool json, bool numbered) {
+// `folds`: the fingerprint of the folds (model/run_fingerprint.h), in every JSON row so that
+// `collab compare` can tell runs on the same folds from others.
+void print_row(const std::string& fold, const FoldResult& r, bool json, bool numbered, const std::string& folds) {
   if (json) {
     nlohmann::json j = {{"mse", r.mse}, {"rmse", r.rmse}, {"mae", r.mae}, {"fit_seconds", r.fit_seconds},
-                        {"eval_seconds", r.eval_seconds}};
+                        {"eval_seconds", r.eval_seconds}, {"folds_fingerprint", folds}};
     j["fold"] = numbered ? nlohmann::json(std::stoi(fold)) : nlohmann::json(fold);
     print_json(j);
     return;
@@ -48,6 +52,7 @@ void run_cv(const CvVerbOptions& o, const TrainingRequest& request) {
   const EncodedRatings data = load_filtered(request.source, request.filters, &filtered);
   if (request.filters.any()) std::fprintf(stderr, "collab: %s\n", filter_report_text(request.filters, filtered).c_str());
   const bool json = o.format == "json";
+  const std::string folds = hex_digest(kfold_fingerprint(data, o.folds, request.options.seed));
   if (!json) print_line("fold   mse       rmse      mae       fit_seconds  eval_seconds");
   std::vector<FoldResult> results;
   FitHooks hooks;
@@ -66,7 +71,7 @@ void run_cv(const CvVerbOptions& o, const TrainingRequest& request) {
     r.eval_seconds = seconds_since(evaluating);
     r.mse = m.mse, r.rmse = m.rmse, r.mae = m.mae;
     results.push_back(r);
-    print_row(std::to_string(fold), r, json, true);
+    print_row(std::to_string(fold), r, json, true, folds);
   }
   // Mean and standard deviation over the folds (population, as numpy's std in Surprise's report).
   FoldResult mean{}, sd{};
@@ -77,8 +82,9 @@ void run_cv(const CvVerbOptions& o, const TrainingRequest& request) {
   for (auto& r : results)
     for (size_t i = 0; i < 5; ++i) *fields(sd)[i] += std::pow(*fields(r)[i] - *fields(mean)[i], 2) / n;
   for (double* x : fields(sd)) *x = std::sqrt(*x);
-  print_row("mean", mean, json, false);
-  print_row("std", sd, json, false);
+  print_row("mean", mean, json, false, folds);
+  print_row("std", sd, json, false, folds);
+  if (!json) print_line("folds fingerprint " + folds);
 }
 
 }  // namespace
@@ -88,7 +94,8 @@ void add_cv_verb(CLI::App& app) {
   auto* verb = app.add_subcommand(
       "cv",
       "k-fold cross-validation (KFold with shuffling, as Surprise's cross_validate): each rating validates\n"
-      "in exactly one fold; a row per fold (mse, rmse, mae, fit and eval seconds), then mean and std.");
+      "in exactly one fold; a row per fold (mse, rmse, mae, fit and eval seconds), then mean and std,\n"
+      "each with the folds' fingerprint (a hash of the data and the folds) that collab compare checks.");
   verb->add_option("--folds", o->folds, "Folds")->check(CLI::Range(2, 100))->capture_default_str();
   add_epochs_and_lr(verb, o->training.train);
   add_training_options(verb, o->training, /*with_split=*/false);

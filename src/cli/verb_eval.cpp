@@ -3,6 +3,8 @@
 
 #include "common_options.h"
 #include "model/evaluation.h"
+#include "model/run_fingerprint.h"
+#include "support/hash.h"
 #include "model/model_file.h"
 #include "output.h"
 #include "support/error.h"
@@ -13,7 +15,7 @@ namespace collab::cli {
 namespace {
 
 struct EvalVerbOptions {
-  std::string model, ratings, predictions, format;
+  std::string model, ratings, predictions, per_user, format;
   EvaluationOptions eval;
 };
 
@@ -26,13 +28,39 @@ std::string predictions_tsv(const SavedModel& m, const EvaluationRows& rows, con
   return out;
 }
 
+// JSON lines, a user a line by userId: the user's rating metrics over their rows, their ranking
+// metrics at k (null for a user not ranked), and the fingerprint of every evaluated row, by which
+// `collab compare` knows two files scored the same rows.
+std::string per_user_json_lines(const Evaluation& e, const EvaluationRows& rows, const EvaluationOptions& o) {
+  const std::string fingerprint = hex_digest(rows_fingerprint(rows));
+  std::string out;
+  for (const UserEvaluation& u : e.per_user) {
+    const nlohmann::json none;
+    const RankingMetrics& k = u.ranking;
+    nlohmann::json j = {{"userId", u.user_id}, {"rows", u.rating.rows}, {"mse", u.rating.mse}, {"rmse", u.rating.rmse},
+                        {"mae", u.rating.mae}, {"k", o.k}, {"relevant_rating", o.relevant_rating},
+                        {"precision", u.ranked ? nlohmann::json(k.precision) : none},
+                        {"recall", u.ranked ? nlohmann::json(k.recall) : none},
+                        {"ndcg", u.ranked ? nlohmann::json(k.ndcg) : none},
+                        {"map", u.ranked ? nlohmann::json(k.map) : none},
+                        {"hit_rate", u.ranked ? nlohmann::json(k.hit_rate) : none},
+                        {"rows_fingerprint", fingerprint}};
+    out += j.dump() + "\n";
+  }
+  return out;
+}
+
 void run_eval(const EvalVerbOptions& o) {
   if (!o.predictions.empty()) require_replaceable_output(o.predictions, "predictions");
+  if (!o.per_user.empty()) require_replaceable_output(o.per_user, "per-user metrics");
   const SavedModel m = load_model(o.model);
   const EvaluationRows rows = o.ratings.empty() ? validation_rows_of(m) : rows_of_file(m, read_ratings_csv_file(o.ratings));
   if (rows.rating.empty()) throw data_error("no ratings to evaluate on (the model was trained without validation rows; give --ratings FILE)");
-  const Evaluation e = evaluate(m, rows, o.eval);
+  EvaluationOptions options = o.eval;
+  options.per_user = !o.per_user.empty();
+  const Evaluation e = evaluate(m, rows, options);
   if (!o.predictions.empty()) write_file_atomically(o.predictions, predictions_tsv(m, rows, e.predictions));
+  if (!o.per_user.empty()) write_file_atomically(o.per_user, per_user_json_lines(e, rows, options));
   const RatingMetrics& r = e.rating;
   const RankingMetrics& k = e.ranking;
   if (o.format == "json") {
@@ -75,6 +103,10 @@ void add_eval_verb(CLI::App& app) {
   verb->add_option("--relevant-rating", o->eval.relevant_rating, "Ratings at or above this are relevant (0: every one)")
       ->check(finite_number(-1e9, 1e9))->capture_default_str();
   verb->add_option("--predictions", o->predictions, "Also write every evaluated row with its prediction to FILE.tsv");
+  verb->add_option("--per-user", o->per_user,
+                   "Also write each user's metrics to FILE as JSON lines (userId, rows, mse, rmse, mae, k,\n"
+                   "relevant_rating, precision, recall, ndcg, map, hit_rate (null where the user was not\n"
+                   "ranked), rows_fingerprint), for collab compare (default: none)");
   verb->add_option("--threads", o->eval.threads, "Threads for the ranked lists (0: every usable core)")
       ->check(CLI::Range(0, 1024))->capture_default_str();
   add_format_option(verb, o->format, {"table", "json"});

@@ -17,5 +17,6 @@ void add_factors_verb(CLI::App& app);
 void add_split_verb(CLI::App& app);
 void add_eval_verb(CLI::App& app);
 void add_cv_verb(CLI::App& app);
+void add_compare_verb(CLI::App& app);
 
 }  // namespace collab::cli

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <map>
 #include <unordered_map>
 
 #include "model/interpret.h"
@@ -81,6 +82,39 @@ EvaluationRows rows_of_file(const SavedModel& m, const RatingColumns& ratings) {
   return rows;
 }
 
+namespace {
+
+// Each user's rating metrics over their rows and, for a ranked user, the ranking metrics of their
+// list alone: the same definitions as the averages, applied to one user at a time.
+std::vector<UserEvaluation> per_user_evaluation(const SavedModel& m, const EvaluationRows& rows,
+                                                const std::vector<double>& predictions,
+                                                const std::vector<std::int32_t>& ranked_users,
+                                                const std::vector<RankedUser>& ranked, int k, size_t catalogue) {
+  std::map<std::int32_t, std::vector<size_t>> rows_of;  // userId -> its rows
+  for (size_t r = 0; r < rows.rating.size(); ++r) rows_of[rows.user_id[r]].push_back(r);
+  std::unordered_map<std::int32_t, size_t> ranked_of;  // userId -> its place in `ranked`
+  for (size_t i = 0; i < ranked_users.size(); ++i)
+    ranked_of.emplace(m.vocabulary.user_ids[static_cast<size_t>(ranked_users[i])], i);
+  std::vector<UserEvaluation> out;
+  out.reserve(rows_of.size());
+  for (const auto& [user_id, user_rows] : rows_of) {
+    UserEvaluation u;
+    u.user_id = user_id;
+    std::vector<float> actual;
+    std::vector<double> predicted;
+    for (size_t r : user_rows) actual.push_back(rows.rating[r]), predicted.push_back(predictions[r]);
+    u.rating = rating_metrics(actual, predicted);
+    if (auto it = ranked_of.find(user_id); it != ranked_of.end()) {
+      u.ranked = true;
+      u.ranking = ranking_metrics({ranked[it->second]}, k, catalogue);
+    }
+    out.push_back(u);
+  }
+  return out;
+}
+
+}  // namespace
+
 Evaluation evaluate(const SavedModel& m, const EvaluationRows& rows, const EvaluationOptions& o) {
   Evaluation e;
   const std::vector<char> items_trained = m.items_trained();
@@ -111,6 +145,7 @@ Evaluation evaluate(const SavedModel& m, const EvaluationRows& rows, const Evalu
   });
   const auto catalogue = static_cast<size_t>(std::count(items_trained.begin() + 1, items_trained.end(), 1));
   e.ranking = ranking_metrics(ranked, o.k, catalogue);
+  if (o.per_user) e.per_user = per_user_evaluation(m, rows, e.predictions, ranked_users, ranked, o.k, catalogue);
   return e;
 }
 

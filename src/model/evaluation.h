@@ -28,17 +28,27 @@ EvaluationRows validation_rows_of(const SavedModel& model);
 // know become row 0, #na#, whose values are its untrained initial ones.
 EvaluationRows rows_of_file(const SavedModel& model, const RatingColumns& ratings);
 
+// One evaluated user's own metrics (EvaluationOptions::per_user), for paired comparisons.
+struct UserEvaluation {
+  std::int32_t user_id = 0;  // the ratings' own userId
+  RatingMetrics rating;      // over the user's rows
+  bool ranked = false;       // had a top-k list: a relevant item and a training rating
+  RankingMetrics ranking;    // the user's alone (users = 1), when ranked
+};
+
 struct Evaluation {
   RatingMetrics rating;
   size_t cold_users = 0, cold_items = 0;  // rows whose user (item) training never saw
   RankingMetrics ranking;
   std::vector<double> predictions;        // per row
+  std::vector<UserEvaluation> per_user;   // by userId, each user with a row, when asked for
 };
 
 struct EvaluationOptions {
   int k = 10;
   double relevant_rating = 0;  // a row's item is relevant to its user at or above this rating
   int threads = 0;
+  bool per_user = false;  // also fill Evaluation::per_user
 };
 
 Evaluation evaluate(const SavedModel& model, const EvaluationRows& rows, const EvaluationOptions& options);

@@ -106,8 +106,8 @@ run r2 "$COLLAB" split "${data[@]}" --seed 2 --out "$WORK/r2"
 cmp -s "$WORK/rt/valid.csv" "$WORK/r2/valid.csv" && pass || fail "--test-pct moved the random split's validation rows"
 [[ $(rows "$WORK/rt/test.csv") -eq $((total / 10)) ]] && pass || fail "test rows: $(rows "$WORK/rt/test.csv") of $total"
 # A split from `collab split` trains the same model through --valid-ratings, per-user splits too.
-run ur-direct "$COLLAB" train "${data[@]}" --split user-random --valid-pct 0.25 --seed 3 --epochs 2 --format json
-run ur-given "$COLLAB" train "${data[@]}" --valid-ratings "$WORK/ur/valid.csv" --seed 3 --epochs 2 --format json
+run ur-direct "$COLLAB" train "${data[@]}" --split user-random --valid-pct 0.25 --seed 3 --epochs 2 --format json --model "$WORK/ur-direct.collab"
+run ur-given "$COLLAB" train "${data[@]}" --valid-ratings "$WORK/ur/valid.csv" --seed 3 --epochs 2 --format json --model "$WORK/ur-given.collab"
 [[ "$(json_get "$WORK/ur-direct.out" "repr(j['valid_loss'])")" == "$(json_get "$WORK/ur-given.out" "repr(j['valid_loss'])")" ]] \
   && pass || fail "user-random split then --valid-ratings trains another model"
 
