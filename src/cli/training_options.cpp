@@ -146,7 +146,20 @@ void add_training_options(CLI::App* verb, TrainingCommandOptions& c, bool with_s
       ->check(CLI::Range(0, 1024))->capture_default_str();
 }
 
+void check_split_options_apply(const CLI::App* verb, const SplitOptions& o) {
+  auto given = [verb](const char* name) {
+    const CLI::Option* option = verb->get_option_no_throw(name);
+    return option != nullptr && option->count() > 0;
+  };
+  // Said, not silently ignored: an option the chosen split does not read.
+  if (given("--valid-last") && o.kind != SplitKind::user_last)
+    throw usage_error("--valid-last applies only to --split user-last (each user's latest N ratings)");
+  if (given("--valid-pct") && o.kind == SplitKind::user_last)
+    throw usage_error("--valid-pct does not apply to --split user-last, which holds out --valid-last N ratings a user");
+}
+
 TrainingRequest training_request(const CLI::App* verb, TrainingCommandOptions& c) {
+  check_split_options_apply(verb, c.split);
   check_split_spec(split_spec(c.split, 0));  // before a seed is chosen or the data loaded
   TrainOptions& t = c.train;
   const auto range = parse_numbers(c.y_range, "--y-range");

@@ -53,8 +53,21 @@ void run_split(const SplitVerbOptions& o, const RatingFilters& filters) {
   const SplitSpec spec = split_spec(o.split, seed);
   check_split_spec(spec);  // a usage error creates no folder
   std::error_code ec;
+  // The folders made here (--out and any missing parents), removed again if a failure below
+  // leaves them empty: nothing half-made. fs::remove takes only an empty folder.
+  fs::path first_made;
+  for (fs::path p = fs::absolute(o.out, ec); !p.empty() && !fs::exists(p, ec); p = p.parent_path()) first_made = p;
   fs::create_directories(o.out, ec);
   if (ec || !fs::is_directory(o.out)) throw cannot_write("cannot create the folder " + o.out);
+  struct RemoveMadeFolders {
+    fs::path folder, first_made;
+    ~RemoveMadeFolders() {
+      std::error_code ignored;
+      if (first_made.empty()) return;
+      for (fs::path p = folder; fs::remove(p, ignored) && p != first_made; p = p.parent_path()) {
+      }
+    }
+  } cleanup{fs::absolute(o.out, ec), first_made};
   const std::string train_path = (fs::path(o.out) / "train.csv").string();
   const std::string valid_path = (fs::path(o.out) / "valid.csv").string();
   require_replaceable_output(train_path, "training ratings");
@@ -74,6 +87,7 @@ void run_split(const SplitVerbOptions& o, const RatingFilters& filters) {
   train.commit();
   valid.commit();
   if (test) test->commit();
+  cleanup.first_made.clear();  // written: the folders stay
   if (o.format == "json") {
     nlohmann::json j = {{"train", train_path}, {"valid", valid_path}, {"train_ratings", s.train_rows.size()},
                         {"valid_ratings", s.valid_rows.size()}, {"seed", seed}};
@@ -110,6 +124,7 @@ void add_split_verb(CLI::App& app) {
   verb->add_option("--out", o->out, "Folder for train.csv, valid.csv and test.csv")->required();
   add_format_option(verb, o->format, {"table", "json"});
   verb->callback([o, verb] {
+    check_split_options_apply(verb, o->split);
     o->seed_given = verb->count("--seed") > 0;
     run_split(*o, rating_filters(verb, o->filters));
   });

@@ -196,4 +196,24 @@ for bad in '\xc0\xaf' '\xed\xa0\x80' '\xf4\x90\x80\x80'; do
   expect_in bad-utf8 err "line 2: field 'title': is not valid UTF-8"
 done
 
+
+# Split options the chosen split does not read are said (64), never silently ignored.
+run valid-last-alone "$COLLAB" split "${data[@]}" --valid-last 3 --out "$WORK/vl"
+expect_rc valid-last-alone 64
+expect_in valid-last-alone err "--valid-last applies only to --split user-last"
+expect_no_file "$WORK/vl"
+run valid-pct-user-last "$COLLAB" train "${data[@]}" --split user-last --valid-pct 0.3 --model "$WORK/vp.collab"
+expect_rc valid-pct-user-last 64
+expect_in valid-pct-user-last err "--valid-pct does not apply to --split user-last"
+# A split that fails on its data leaves no folder it made (nested ones neither); one that was
+# there stays.
+printf 'userId,movieId,rating,timestamp\n1,1,x,0\n' >"$WORK/bad-ratings.csv"
+run split-fails "$COLLAB" split --ratings "$WORK/bad-ratings.csv" --movies "$d/movies.csv" --out "$WORK/made/deeper/out"
+expect_rc split-fails 65
+expect_no_file "$WORK/made"
+mkdir -p "$WORK/there"
+run split-fails-there "$COLLAB" split --ratings "$WORK/bad-ratings.csv" --movies "$d/movies.csv" --out "$WORK/there"
+expect_rc split-fails-there 65
+[[ -d "$WORK/there" ]] && pass || fail "split removed a folder it did not make"
+
 finish
