@@ -48,6 +48,7 @@ EvaluationRows rows_of_file(const SavedModel& m, const RatingColumns& ratings) {
 
 Evaluation evaluate(const SavedModel& m, const EvaluationRows& rows, const EvaluationOptions& o) {
   Evaluation e;
+  e.rating_metrics_apply = m.shape.predicts_ratings();
   const std::vector<char> items_trained = m.items_trained();
   e.predictions.reserve(rows.rating.size());
   // Each ranked user's relevant items, in the order the users first appear.
