@@ -15,8 +15,8 @@ namespace {
 // The ranking models' defaults, measured on ml-latest-small (docs/experiments.md#ranking-models).
 constexpr int kAlsEpochs = 15, kAlsFactors = 64;
 constexpr double kAlsLambda = 25;
-constexpr int kBprEpochs = 10, kBprBs = 256, kBprFactors = 64;
-constexpr double kBprLr = 1e-2, kBprWd = 0.01;
+constexpr int kBprEpochs = 40, kBprBs = 256, kBprFactors = 64;
+constexpr double kBprLr = 1e-2, kBprWd = 0.2;
 
 std::vector<float> parse_numbers(const std::string& text, const std::string& option) {
   std::vector<float> out;
@@ -79,7 +79,7 @@ void add_ranking_options(CLI::App* verb, TrainOptions& t) {
       ->check(finite_number(-1e9, 1e9))->capture_default_str();
   add_enum_option<Loss>(verb, "--loss", t.loss, {{"mse", Loss::mse}, {"bpr", Loss::bpr}},
                         "mse: squared error against the rating; bpr: Rendle's pairwise ranking loss (--implicit, dot or "
-                        "dot-bias; defaults then --epochs 10 --lr 1e-2 --wd 0.01 --bs 256)");
+                        "dot-bias; defaults then --epochs 40 --lr 1e-2 --wd 0.2 --bs 256 --factors 64)");
   verb->add_option("--negatives", t.negatives, "BPR: negatives drawn per positive interaction")
       ->check(CLI::Range(1, 1000))->capture_default_str();
   verb->add_option("--alpha", t.alpha, "Implicit ALS: confidence 1 + alpha * rating")
