@@ -12,6 +12,12 @@
 namespace collab::cli {
 namespace {
 
+// The ranking models' defaults, measured on ml-latest-small (docs/experiments.md#ranking-models).
+constexpr int kAlsEpochs = 15, kAlsFactors = 64;
+constexpr double kAlsLambda = 25;
+constexpr int kBprEpochs = 40, kBprBs = 256, kBprFactors = 64;
+constexpr double kBprLr = 1e-2, kBprWd = 0.2;
+
 std::vector<float> parse_numbers(const std::string& text, const std::string& option) {
   std::vector<float> out;
   std::stringstream in(text);
@@ -115,12 +121,55 @@ void add_epochs_and_lr(CLI::App* verb, TrainOptions& t) {
       ->check(positive_number())->capture_default_str();
 }
 
+// The ranking models' options (docs/experiments.md#ranking-models).
+void add_ranking_options(CLI::App* verb, TrainOptions& t) {
+  verb->add_flag("--implicit", t.implicit,
+                 "Train on interactions: every training rating at or above --positive-rating is a positive, the rest "
+                 "are not interactions (with --loss bpr, --optimizer als or --arch popularity)");
+  verb->add_option("--positive-rating", t.positive_rating, "With --implicit: ratings at or above this are positive (0: every one)")
+      ->check(finite_number(-1e9, 1e9))->capture_default_str();
+  add_enum_option<Loss>(verb, "--loss", t.loss, {{"mse", Loss::mse}, {"bpr", Loss::bpr}},
+                        "mse: squared error against the rating; bpr: Rendle's pairwise ranking loss (--implicit, dot or "
+                        "dot-bias; defaults then --epochs 40 --lr 1e-2 --wd 0.2 --bs 256 --factors 64)");
+  verb->add_option("--negatives", t.negatives, "BPR: negatives drawn per positive interaction")
+      ->check(CLI::Range(1, 1000))->capture_default_str();
+  verb->add_option("--alpha", t.alpha, "Implicit ALS: confidence 1 + alpha * rating")
+      ->check(finite_number(0, 1e9))->capture_default_str();
+  verb->add_option("--cg-steps", t.cg_steps, "Implicit ALS: conjugate-gradient steps per row and sweep")
+      ->check(CLI::Range(1, 1000))->capture_default_str();
+  verb->add_option("--reg-u", t.reg_u, "--arch baseline: the users' regularisation (Surprise's reg_u)")
+      ->check(non_negative_number())->capture_default_str();
+  verb->add_option("--reg-i", t.reg_i, "--arch baseline: the items' regularisation (Surprise's reg_i)")
+      ->check(non_negative_number())->capture_default_str();
+}
+
+// Defaults that differ by model kind, where the option was not given: popularity counts once,
+// BaselineOnly makes Surprise's 10 passes, implicit ALS and BPR take the settings measured in
+// docs/experiments.md#ranking-models.
+void apply_model_kind_defaults(const CLI::App* verb, TrainOptions& t) {
+  auto given = [&](const char* option) { return verb->get_option_no_throw(option) && verb->count(option) > 0; };
+  int epochs = 0;
+  double lr = 0, wd = -1;
+  int bs = 0, factors = 0;
+  if (t.arch == Arch::popularity) epochs = 1;
+  else if (t.arch == Arch::baseline) epochs = 10;
+  else if (t.optimizer == OptimizerKind::als) epochs = kAlsEpochs, wd = kAlsLambda, factors = kAlsFactors;
+  else if (t.loss == Loss::bpr) epochs = kBprEpochs, lr = kBprLr, wd = kBprWd, bs = kBprBs, factors = kBprFactors;
+  if (epochs && !given("--epochs")) t.epochs = epochs;
+  if (lr > 0 && !given("--lr")) t.lr = lr;
+  if (wd >= 0 && !given("--wd")) t.wd = wd;
+  if (bs && !given("--bs")) t.batch_size = bs;
+  if (factors && !given("--factors")) t.factors = factors;
+}
+
 void add_training_options(CLI::App* verb, TrainingCommandOptions& c, bool with_split) {
   add_data_options(verb, c.data);
   add_filter_options(verb, c.filters);
   add_enum_option<Arch>(verb, "--arch", c.train.arch,
-                        {{"dot", Arch::dot}, {"dot-range", Arch::dot_range}, {"dot-bias", Arch::dot_bias}, {"nn", Arch::nn}},
-                        "Model: dot, dot-range, dot-bias (the seed's DotProductBias), nn");
+                        {{"dot", Arch::dot}, {"dot-range", Arch::dot_range}, {"dot-bias", Arch::dot_bias}, {"nn", Arch::nn},
+                         {"popularity", Arch::popularity}, {"baseline", Arch::baseline}},
+                        "Model: dot, dot-range, dot-bias (the seed's DotProductBias), nn; popularity (items by their count "
+                        "of training interactions) or baseline (Surprise's BaselineOnly, mu + b_u + b_i, by ALS)");
   verb->add_option("--bs", c.train.batch_size, "Batch size")->check(CLI::Range(1, 1 << 24))->capture_default_str();
   verb->add_option("--wd", c.train.wd, "Decoupled weight decay")
       ->check(non_negative_number())->capture_default_str();
@@ -133,9 +182,11 @@ void add_training_options(CLI::App* verb, TrainingCommandOptions& c, bool with_s
   verb->add_option("--device", c.device, "auto (CUDA when available), cpu or cuda")
       ->check(CLI::IsMember({"auto", "cpu", "cuda"}))->capture_default_str();
   add_enum_option<OptimizerKind>(verb, "--optimizer", c.train.optimizer,
-                                 {{"adam", OptimizerKind::adam}, {"sparse-adam", OptimizerKind::sparse_adam}},
+                                 {{"adam", OptimizerKind::adam}, {"sparse-adam", OptimizerKind::sparse_adam}, {"als", OptimizerKind::als}},
                                  "adam: fastai's Adam + decoupled weight decay on every parameter each step "
-                                 "(exact mode); sparse-adam: only on the rows a batch touches (much faster, see README)");
+                                 "(exact mode); sparse-adam: only on the rows a batch touches (much faster, see README); "
+                                 "als: weighted ALS for --arch dot with --implicit (--wd is its lambda, --epochs its sweeps)");
+  add_ranking_options(verb, c.train);
   verb->add_option("--engine", c.engine,
                    "auto: the hand-written CPU engine for embedding models on the CPU, LibTorch "
                    "otherwise; cpu; torch (LibTorch, also on the CPU)")
@@ -173,6 +224,7 @@ TrainingRequest training_request(const CLI::App* verb, TrainingCommandOptions& c
       throw usage_error("--layers: sizes must be whole numbers from 1 to 65536");
     t.layers.push_back(static_cast<int>(f));
   }
+  apply_model_kind_defaults(verb, t);
   if (t.layers.empty()) t.layers = {t.factors};  // fastai's collab_learner default
   if (verb->count("--seed") == 0) {
     t.seed = fresh_seed();

@@ -63,8 +63,15 @@ void run_eval(const EvalVerbOptions& o) {
   if (!o.per_user.empty()) write_file_atomically(o.per_user, per_user_json_lines(e, rows, options));
   const RatingMetrics& r = e.rating;
   const RankingMetrics& k = e.ranking;
+  const bool ratings = e.rating_metrics_apply;
+  if (!ratings)
+    std::fprintf(stderr, "collab: note: a --arch %s%s model scores items rather than predicting ratings: its rating "
+                 "metrics are null\n", arch_name(m.shape.arch).c_str(), m.options.implicit ? " --implicit" : "");
+  auto rating_metric = [&](double x) { return ratings ? nlohmann::json(x) : nlohmann::json(nullptr); };
+  auto rating_text = [&](double x) { return ratings ? fixed(x, 6) : std::string("null"); };
   if (o.format == "json") {
-    print_json({{"mse", r.mse}, {"rmse", r.rmse}, {"mae", r.mae}, {"r2", r.r2}, {"rows", r.rows},
+    print_json({{"mse", rating_metric(r.mse)}, {"rmse", rating_metric(r.rmse)}, {"mae", rating_metric(r.mae)},
+                {"r2", rating_metric(r.r2)}, {"rows", r.rows},
                 {"cold_users", e.cold_users}, {"cold_items", e.cold_items}, {"k", k.k}, {"precision", k.precision},
                 {"recall", k.recall}, {"ndcg", k.ndcg}, {"map", k.map}, {"hit_rate", k.hit_rate},
                 {"users", k.users}, {"coverage", k.coverage}});
@@ -72,8 +79,8 @@ void run_eval(const EvalVerbOptions& o) {
   }
   const std::string at = "@" + std::to_string(k.k);
   std::string out = format_table({"metric", "value"},
-                                 {{"mse", fixed(r.mse, 6)}, {"rmse", fixed(r.rmse, 6)}, {"mae", fixed(r.mae, 6)},
-                                  {"r2", fixed(r.r2, 6)}, {"rows", std::to_string(r.rows)},
+                                 {{"mse", rating_text(r.mse)}, {"rmse", rating_text(r.rmse)}, {"mae", rating_text(r.mae)},
+                                  {"r2", rating_text(r.r2)}, {"rows", std::to_string(r.rows)},
                                   {"cold_users", std::to_string(e.cold_users)}, {"cold_items", std::to_string(e.cold_items)},
                                   {"precision" + at, fixed(k.precision, 6)}, {"recall" + at, fixed(k.recall, 6)},
                                   {"ndcg" + at, fixed(k.ndcg, 6)}, {"map" + at, fixed(k.map, 6)},

@@ -21,14 +21,18 @@ void run_predict(const PredictVerbOptions& o) {
   const double p = predict_rating(m, user, item);
   const std::string& title = m.vocabulary.item_titles[static_cast<size_t>(item)];
   const std::string who = o.ratings_of.empty() ? std::to_string(o.user) : "";
+  // Ranking models (popularity, BPR, implicit ALS) give a score that orders items, not a rating.
+  const bool rating = m.shape.predicts_ratings();
+  const std::string key = rating ? "prediction" : "score";
   if (o.format == "json") {
-    nlohmann::json j = {{"title", title}, {"prediction", p}};
+    nlohmann::json j = {{"title", title}, {key, p}};
     j["userId"] = o.ratings_of.empty() ? nlohmann::json(o.user) : nlohmann::json(nullptr);
     print_json(j);
   } else if (o.format == "tsv") {
-    print_line("userId\ttitle\tprediction\n" + who + "\t" + tsv_field(title) + "\t" + fixed(p, 6));
+    print_line("userId\ttitle\t" + key + "\n" + who + "\t" + tsv_field(title) + "\t" + fixed(p, 6));
   } else {
-    print_line(fixed(p, 3));
+    print_line(rating ? fixed(p, 3) : fixed(p, 3) + "  (a ranking score from a --arch " + arch_name(m.shape.arch) +
+                                          (m.options.implicit ? " --implicit" : "") + " model, not a rating)");
   }
 }
 

@@ -21,6 +21,10 @@ struct RecommendVerbOptions {
   std::string ratings_of;
 };
 
+// The value beside each title: a predicted rating, or for the ranking models (popularity, BPR,
+// implicit ALS) the score that orders the list.
+const char* value_key(const SavedModel& m) { return m.shape.predicts_ratings() ? "predicted_rating" : "score"; }
+
 // Every trained user's list, streamed in user order as it is computed (model/top_items.h):
 // TSV or JSON lines for scripts, or aligned rows with the title last.
 void run_recommend_all(const RecommendVerbOptions& o, const SavedModel& m) {
@@ -28,8 +32,8 @@ void run_recommend_all(const RecommendVerbOptions& o, const SavedModel& m) {
   for (size_t u = 1; u < m.vocabulary.user_rows(); ++u)
     if (m.user_trained(static_cast<std::int32_t>(u))) users.push_back(static_cast<std::int32_t>(u));
   const std::string& format = o.read.format;
-  if (format == "tsv") print_line("userId\trank\ttitle\tpredicted_rating");
-  if (format == "table") print_line("userId  rank  predicted  title");
+  if (format == "tsv") print_line(std::string("userId\trank\ttitle\t") + value_key(m));
+  if (format == "table") print_line(m.shape.predicts_ratings() ? "userId  rank  predicted  title" : "userId  rank      score  title");
   TopItemsOptions top;
   top.k = o.read.top;
   top.include_untrained = o.read.include_untrained;
@@ -38,7 +42,7 @@ void run_recommend_all(const RecommendVerbOptions& o, const SavedModel& m) {
   top_items_for_users(m, users, top, [&](std::int32_t user, std::vector<ScoredItem>& list) {
     const std::int32_t id = m.vocabulary.user_ids[static_cast<size_t>(user)];
     if (format == "json") {
-      out += nlohmann::json({{"userId", id}, {"recommendations", ranked_json(list, "title", "predicted_rating")}})
+      out += nlohmann::json({{"userId", id}, {"recommendations", ranked_json(list, "title", value_key(m))}})
                  .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
     } else {
       for (size_t r = 0; r < list.size(); ++r) {
@@ -64,15 +68,15 @@ void run_recommend(const RecommendVerbOptions& o) {
   const std::int32_t user = o.ratings_of.empty() ? find_user(m.vocabulary, o.user) : fit_person(m, o.ratings_of);
   const auto list = recommend_items(m, user, o.read.top, o.read.include_untrained);
   if (o.read.format == "json") {
-    nlohmann::json j = {{"recommendations", ranked_json(list, "title", "predicted_rating")}};
+    nlohmann::json j = {{"recommendations", ranked_json(list, "title", value_key(m))}};
     j["userId"] = o.ratings_of.empty() ? nlohmann::json(o.user) : nlohmann::json(nullptr);
     print_json(j);
   } else if (o.read.format == "tsv") {
-    std::string out = ranked_tsv(list, "title", "predicted_rating");
+    std::string out = ranked_tsv(list, "title", value_key(m));
     print_line(out.substr(0, out.size() - 1));
   } else {
     std::string out = (o.ratings_of.empty() ? "for user " + std::to_string(o.user) : "for the ratings in " + o.ratings_of) + "\n" +
-                      ranked_table(list, "title", "predicted_rating", 3);
+                      ranked_table(list, "title", value_key(m), 3);
     print_line(out.substr(0, out.size() - 1));
   }
 }

@@ -34,7 +34,8 @@ void draw_progress(int epoch, int epochs, size_t done, size_t total, double loss
                std::string(static_cast<size_t>(width - filled), ' ').c_str(), done, total, loss);
 }
 
-void print_epoch(const EpochRecord& e, bool table) {
+// `ratings`: valid_loss is a mean squared error, so its root is an RMSE (not for BPR's loss).
+void print_epoch(const EpochRecord& e, bool table, bool ratings) {
   if (stderr_is_terminal()) std::fprintf(stderr, "\r\033[K");
   if (table) {
     char line[128];
@@ -42,7 +43,7 @@ void print_epoch(const EpochRecord& e, bool table) {
     print_line(line);
   } else {
     print_json({{"epoch", e.epoch}, {"train_loss", e.train_loss}, {"valid_loss", e.valid_loss},
-                {"seconds", e.seconds}, {"rmse", std::sqrt(e.valid_loss)}, {"lr", e.lr}});
+                {"seconds", e.seconds}, {"rmse", ratings ? nlohmann::json(std::sqrt(e.valid_loss)) : nlohmann::json(nullptr)}, {"lr", e.lr}});
   }
 }
 
@@ -75,7 +76,7 @@ void run_train(const TrainVerbOptions& o, TrainingRequest request) {
   FitHooks hooks;
   hooks.stop = &stop_requested();
   hooks.on_epoch = [&](const EpochRecord& e) {
-    if (lead) print_epoch(e, table);
+    if (lead) print_epoch(e, table, run->setup.shape.predicts_ratings());
   };
   std::vector<StepLoss> steps;
   if (stderr_is_terminal() || !o.plot.empty()) {

@@ -117,6 +117,7 @@ std::vector<UserEvaluation> per_user_evaluation(const SavedModel& m, const Evalu
 
 Evaluation evaluate(const SavedModel& m, const EvaluationRows& rows, const EvaluationOptions& o) {
   Evaluation e;
+  e.rating_metrics_apply = m.shape.predicts_ratings();
   const std::vector<char> items_trained = m.items_trained();
   e.predictions.reserve(rows.rating.size());
   // Each ranked user's relevant items, in the order the users first appear.

@@ -38,6 +38,9 @@ struct UserEvaluation {
 
 struct Evaluation {
   RatingMetrics rating;
+  // false for models that score rather than predict ratings (popularity, BPR, implicit ALS): their
+  // rating metrics mean nothing and are reported as null.
+  bool rating_metrics_apply = true;
   size_t cold_users = 0, cold_items = 0;  // rows whose user (item) training never saw
   RankingMetrics ranking;
   std::vector<double> predictions;        // per row

@@ -10,8 +10,11 @@
 namespace collab {
 namespace {
 
-const char* arch_hint(const SavedModel& m) {
-  return m.shape.arch == Arch::nn ? "nn" : m.shape.arch == Arch::dot ? "dot" : "dot-range";
+// Similar items and the PCA read item factors, which the baselines do not have.
+void require_factors(const SavedModel& m, const char* what) {
+  if (!m.shape.has_factors())
+    throw data_error(std::string(what) + " needs item factors, and a --arch " + arch_name(m.shape.arch) +
+                     " model has none (train dot, dot-range, dot-bias or nn)");
 }
 
 std::vector<char> users_trained(const SavedModel& m) {
@@ -108,8 +111,8 @@ std::vector<double> diagonalise_symmetric(std::vector<double>& a, size_t k) {
 
 BiasExtremes extreme_biases(const SavedModel& m, size_t top, bool users, bool include_untrained) {
   if (!m.shape.has_bias())
-    throw data_error(std::string("the model has no biases: it was trained with --arch ") + arch_hint(m) +
-                     " (biases come with dot-bias)");
+    throw data_error("the model has no biases: it was trained with --arch " + arch_name(m.shape.arch) +
+                     " (biases come with dot-bias and baseline)");
   const NamedTensor& bias = m.weights.get(users ? tables::user_bias : tables::item_bias);
   const std::vector<char> trained = users ? users_trained(m) : m.items_trained();
   std::vector<std::pair<double, std::int32_t>> scored;
@@ -128,6 +131,7 @@ BiasExtremes extreme_biases(const SavedModel& m, size_t top, bool users, bool in
 
 std::vector<ScoredItem> similar_items(const SavedModel& m, std::int32_t item, size_t top,
                                       bool include_untrained) {
+  require_factors(m, "similar");
   const NamedTensor& F = m.weights.get(tables::item_factors);
   const auto k = static_cast<size_t>(F.cols());
   std::vector<double> norms(static_cast<size_t>(F.rows()));
@@ -151,6 +155,10 @@ std::vector<ScoredItem> similar_items(const SavedModel& m, std::int32_t item, si
 
 double predict_rating(const SavedModel& m, std::int32_t user, std::int32_t item) {
   if (m.shape.arch == Arch::nn) return nn_forward(m, user, item);
+  if (m.shape.arch == Arch::popularity) return m.weights.get(tables::item_count).values[static_cast<size_t>(item)];
+  if (m.shape.arch == Arch::baseline)
+    return m.weights.get(tables::global_mean).values[0] + m.weights.get(tables::user_bias).values[static_cast<size_t>(user)] +
+           m.weights.get(tables::item_bias).values[static_cast<size_t>(item)];
   const NamedTensor& U = m.weights.get(tables::user_factors);
   const NamedTensor& I = m.weights.get(tables::item_factors);
   const bool bias = m.shape.has_bias();
@@ -174,6 +182,7 @@ std::vector<ScoredItem> recommend_items(const SavedModel& m, std::int32_t user, 
 }
 
 ItemPca item_factor_pca(const SavedModel& m, int components, size_t most_rated) {
+  require_factors(m, "factors");
   const NamedTensor& F = m.weights.get(tables::item_factors);
   const auto k = static_cast<size_t>(F.cols());
   if (components < 1 || static_cast<size_t>(components) > k)

@@ -69,6 +69,18 @@ void check_tables(const Checker& c, const SavedModel& m) {
   std::set<std::string> names;
   for (const auto& t : m.weights.tensors)
     if (!names.insert(t.name).second) c.fail("table '" + t.name + "' appears twice");
+  if (s.arch == Arch::popularity || s.arch == Arch::baseline) {
+    if (s.arch == Arch::popularity) {
+      c.table(tables::item_count, {s.n_items});
+    } else {
+      c.table(tables::global_mean, {1});
+      c.table(tables::user_bias, {s.n_users});
+      c.table(tables::item_bias, {s.n_items});
+    }
+    if (names.size() != (s.arch == Arch::popularity ? 1u : 3u))
+      c.fail("unexpected tables for a " + arch_name(s.arch) + " model");
+    return;
+  }
   if (s.arch != Arch::nn) {
     if (s.factors < 1) c.fail("factors must be positive");
     c.table(tables::user_factors, {s.n_users, s.factors});

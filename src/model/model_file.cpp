@@ -37,7 +37,9 @@ json options_to_json(const TrainOptions& o) {
   return {{"epochs", o.epochs}, {"lr", o.lr}, {"wd", o.wd}, {"bs", o.batch_size},
           {"factors", o.factors}, {"y_range", {o.y_low, o.y_high}}, {"valid_pct", o.valid_pct},
           {"seed", o.seed}, {"layers", o.layers}, {"optimizer", optimizer_name(o.optimizer)},
-          {"arch", arch_name(o.arch)}};
+          {"arch", arch_name(o.arch)}, {"implicit", o.implicit}, {"positive_rating", o.positive_rating},
+          {"loss", loss_name(o.loss)}, {"negatives", o.negatives}, {"alpha", o.alpha}, {"cg_steps", o.cg_steps},
+          {"reg_u", o.reg_u}, {"reg_i", o.reg_i}};
 }
 
 TrainOptions options_from_json(const json& j) {
@@ -54,6 +56,15 @@ TrainOptions options_from_json(const json& j) {
   o.layers = j.at("layers").get<std::vector<int>>();
   o.optimizer = parse_optimizer(j.at("optimizer"));
   o.arch = parse_arch(j.at("arch"));
+  // Absent from models written before the ranking models: explicit, MSE.
+  o.implicit = j.value("implicit", false);
+  o.positive_rating = j.value("positive_rating", 0.0f);
+  o.loss = parse_loss(j.value("loss", std::string("mse")));
+  o.negatives = j.value("negatives", 1);
+  o.alpha = j.value("alpha", 0.5);
+  o.cg_steps = j.value("cg_steps", 3);
+  o.reg_u = j.value("reg_u", 15.0);
+  o.reg_i = j.value("reg_i", 10.0);
   return o;
 }
 
@@ -226,6 +237,7 @@ void read_header_fields(const json& h, SavedModel& m) {
   m.shape.y_high = s.at("y_range").at(1);
   m.shape.layers = s.at("layers").get<std::vector<int>>();
   m.options = options_from_json(h.at("options"));
+  m.shape.implicit = m.options.implicit;
   m.vocabulary.item_key = h.at("item_key") == "title" ? ItemKey::title : ItemKey::movie_id;
   m.dataset = h.at("dataset");
   // Models written before collab recorded its source and split were split at random.

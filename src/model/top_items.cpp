@@ -26,20 +26,24 @@ struct CandidateTable {
 };
 
 CandidateTable candidate_table(const SavedModel& m, bool include_untrained) {
-  const NamedTensor& F = m.weights.get(tables::item_factors);
+  // The baselines have no factors: a score of k = 0 factors plus the item's own term.
+  const NamedTensor* F = m.shape.has_factors() ? &m.weights.get(tables::item_factors) : nullptr;
   const std::vector<char> trained = m.items_trained();
   CandidateTable t;
-  t.k = static_cast<size_t>(F.cols());
+  t.k = F ? static_cast<size_t>(F->cols()) : 0;
   for (size_t i = 1; i < trained.size(); ++i)
     if (include_untrained || trained[i]) t.items.push_back(static_cast<std::int32_t>(i));
   t.padded = (t.items.size() + kItemsAtOnce - 1) / kItemsAtOnce * kItemsAtOnce;
   t.factors.assign(t.k * t.padded, 0.0f);
   t.bias.assign(t.padded, -std::numeric_limits<float>::infinity());
-  const NamedTensor* B = m.shape.has_bias() ? &m.weights.get(tables::item_bias) : nullptr;
+  const bool popularity = m.shape.arch == Arch::popularity;
+  const NamedTensor* B = m.weights.find(popularity ? tables::item_count : tables::item_bias);
+  if (!m.shape.has_bias() && !popularity) B = nullptr;
+  const float mu = m.shape.arch == Arch::baseline ? m.weights.get(tables::global_mean).values[0] : 0.0f;
   for (size_t c = 0; c < t.items.size(); ++c) {
     const auto item = static_cast<size_t>(t.items[c]);
-    for (size_t j = 0; j < t.k; ++j) t.factors[j * t.padded + c] = F.values[item * t.k + j];
-    t.bias[c] = B ? B->values[item] : 0.0f;
+    for (size_t j = 0; j < t.k; ++j) t.factors[j * t.padded + c] = F->values[item * t.k + j];
+    t.bias[c] = B ? mu + B->values[item] : 0.0f;
   }
   return t;
 }
@@ -156,7 +160,8 @@ void top_items_for_users(const SavedModel& m, const std::vector<std::int32_t>& u
   const CandidateTable t = candidate_table(m, o.include_untrained);
   std::vector<std::int32_t> position_of_item(m.vocabulary.item_rows(), -1);
   for (size_t c = 0; c < t.items.size(); ++c) position_of_item[static_cast<size_t>(t.items[c])] = static_cast<std::int32_t>(c);
-  const NamedTensor& U = m.weights.get(tables::user_factors);
+  const std::vector<float> zeros(std::max<size_t>(t.k, 1), 0.0f);
+  const NamedTensor* U = m.shape.has_factors() ? &m.weights.get(tables::user_factors) : nullptr;
   const int threads = std::max(1, o.threads > 0 ? o.threads : usable_cores());
 
   // Users go in rounds: each thread takes every threads-th block of kUsersAtOnce in the round,
@@ -164,7 +169,6 @@ void top_items_for_users(const SavedModel& m, const std::vector<std::int32_t>& u
   constexpr size_t kRound = 512;
   std::vector<std::vector<ScoredItem>> lists(kRound);
   std::vector<std::vector<float>> scores(static_cast<size_t>(threads), std::vector<float>(kUsersAtOnce * t.padded));
-  const std::vector<float> zeros(t.k, 0.0f);
   for (size_t first = 0; first < users.size(); first += kRound) {
     const size_t count = std::min(kRound, users.size() - first);
     auto work = [&](int part) {
@@ -174,7 +178,7 @@ void top_items_for_users(const SavedModel& m, const std::vector<std::int32_t>& u
       for (size_t b = static_cast<size_t>(part) * kUsersAtOnce; b < count; b += static_cast<size_t>(threads) * kUsersAtOnce) {
         const size_t in_block = std::min(kUsersAtOnce, count - b);
         for (size_t u = 0; u < kUsersAtOnce; ++u)
-          factors[u] = u < in_block ? U.values.data() + static_cast<size_t>(users[first + b + u]) * t.k : zeros.data();
+          factors[u] = u < in_block && U ? U->values.data() + static_cast<size_t>(users[first + b + u]) * t.k : zeros.data();
         score_block(t, factors, rows);
         for (size_t u = 0; u < in_block; ++u)
           lists[b + u] = best_of(m, t, users[first + b + u], rows[u], position_of_item, o.k);

@@ -33,7 +33,13 @@ class TrainingEngine {
     (void)n;
   }
   virtual void forget_prepared_orders() {}
-  // Mean squared error over every validation row.
+  // Engines that fit by whole passes over the data (ALS, the baselines) rather than by Adam's
+  // batches say so: fit_by_passes (train/fit_passes.h) then drives them instead of fit_one_cycle.
+  virtual bool fits_by_passes() const { return false; }
+  // One such pass (an ALS sweep of users then items); returns its training loss.
+  virtual double train_pass() { return 0; }
+  // Mean squared error over every validation row (a ranking model: its own validation loss, or
+  // NaN where it has none).
   virtual double validation_mse() = 0;
   virtual Weights weights() const = 0;
   virtual std::string device_name() const = 0;

@@ -3,6 +3,7 @@
 #include "cpu/cpu_engine.h"
 #include "support/error.h"
 #include "train/distributed.h"
+#include "train/model_kinds.h"
 #include "train/torch_plugin.h"
 
 namespace collab {
@@ -11,6 +12,8 @@ std::unique_ptr<TrainingEngine> make_engine(const EngineSetup& setup, const std:
                                             const std::string& engine) {
   const bool nn = setup.shape.arch == Arch::nn;
   const bool distributed = setup.communicator && setup.communicator->world_size() > 1;
+  check_model_kind(setup.options, device, engine, distributed);
+  if (auto kind = make_model_kind_engine(setup)) return kind;
   if (distributed && (nn || device == "cuda" || engine == "torch"))
     throw usage_error("training across processes runs the CPU engine (dot, dot-range, dot-bias on the CPU, Gloo); "
                       "--arch nn, --device cuda and --engine torch run in one process");

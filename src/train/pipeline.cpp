@@ -5,6 +5,7 @@
 #include "support/error.h"
 #include "support/hash.h"
 #include "train/engine_factory.h"
+#include "train/fit_passes.h"
 
 namespace collab {
 
@@ -47,6 +48,7 @@ std::unique_ptr<PreparedTraining> prepare_training_on(const TrainingRequest& req
   shape.factors = t.factors;
   shape.y_low = t.y_low;
   shape.y_high = t.y_high;
+  shape.implicit = t.implicit;
   if (t.arch == Arch::nn) shape.layers = t.layers;
   run->setup.data = &run->split;
   run->setup.options = t;
@@ -58,7 +60,8 @@ std::unique_ptr<PreparedTraining> prepare_training_on(const TrainingRequest& req
 
 SavedModel train_model(PreparedTraining& run, const TrainingRequest& request, const FitHooks& hooks) {
   SavedModel model;
-  model.history = fit_one_cycle(*run.engine, run.split.train.size(), request.options, hooks);
+  model.history = run.engine->fits_by_passes() ? fit_by_passes(*run.engine, request.options, hooks)
+                                               : fit_one_cycle(*run.engine, run.split.train.size(), request.options, hooks);
   model.shape = run.setup.shape;
   model.options = request.options;
   model.dataset = request.source.description;

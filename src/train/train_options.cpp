@@ -13,24 +13,40 @@ std::string arch_name(Arch a) {
     case Arch::dot_range: return "dot-range";
     case Arch::dot_bias: return "dot-bias";
     case Arch::nn: return "nn";
+    case Arch::popularity: return "popularity";
+    case Arch::baseline: return "baseline";
   }
   return "?";
 }
 
 Arch parse_arch(const std::string& name) {
-  for (Arch a : {Arch::dot, Arch::dot_range, Arch::dot_bias, Arch::nn})
+  for (Arch a : {Arch::dot, Arch::dot_range, Arch::dot_bias, Arch::nn, Arch::popularity, Arch::baseline})
     if (arch_name(a) == name) return a;
-  throw usage_error("unknown architecture '" + name + "' (dot, dot-range, dot-bias, nn)");
+  throw usage_error("unknown architecture '" + name + "' (dot, dot-range, dot-bias, nn, popularity, baseline)");
 }
 
 std::string optimizer_name(OptimizerKind o) {
-  return o == OptimizerKind::adam ? "adam" : "sparse-adam";
+  switch (o) {
+    case OptimizerKind::adam: return "adam";
+    case OptimizerKind::sparse_adam: return "sparse-adam";
+    case OptimizerKind::als: return "als";
+  }
+  return "?";
 }
 
 OptimizerKind parse_optimizer(const std::string& name) {
   if (name == "adam") return OptimizerKind::adam;
   if (name == "sparse-adam") return OptimizerKind::sparse_adam;
-  throw usage_error("unknown optimizer '" + name + "' (adam, sparse-adam)");
+  if (name == "als") return OptimizerKind::als;
+  throw usage_error("unknown optimizer '" + name + "' (adam, sparse-adam, als)");
+}
+
+std::string loss_name(Loss l) { return l == Loss::mse ? "mse" : "bpr"; }
+
+Loss parse_loss(const std::string& name) {
+  if (name == "mse") return Loss::mse;
+  if (name == "bpr") return Loss::bpr;
+  throw usage_error("unknown loss '" + name + "' (mse, bpr)");
 }
 
 int fastai_embedding_size(std::int64_t n_rows) {

@@ -12,17 +12,27 @@ enum class Arch {
   dot_range,  // DotProduct2: sigmoid_range(user . item)
   dot_bias,   // DotProductBias: sigmoid_range(user . item + user_bias + item_bias), the default
   nn,         // fastai's EmbeddingNN: concatenated embeddings through Linear-ReLU-BatchNorm layers
+  popularity, // items scored by their count of training interactions (a ranking baseline)
+  baseline,   // Surprise's BaselineOnly: mu + user_bias + item_bias, fitted by ALS
 };
 
 enum class OptimizerKind {
   adam,         // fastai's Adam with decoupled weight decay on every parameter, every step
   sparse_adam,  // Adam and weight decay only on the rows a batch touches
+  als,          // alternating least squares: weighted ALS with --implicit (cpu/implicit_als.h)
+};
+
+enum class Loss {
+  mse,  // squared error against the rating
+  bpr,  // Rendle et al.'s Bayesian personalised ranking: -log sigmoid(x_ui - x_uj), --implicit only
 };
 
 std::string arch_name(Arch a);
 Arch parse_arch(const std::string& name);  // throws a usage error
 std::string optimizer_name(OptimizerKind o);
 OptimizerKind parse_optimizer(const std::string& name);
+std::string loss_name(Loss l);
+Loss parse_loss(const std::string& name);
 
 struct TrainOptions {
   Arch arch = Arch::dot_bias;
@@ -50,6 +60,18 @@ struct TrainOptions {
   double eps = 1e-5;
   // fastai's AvgSmoothLoss
   double smooth_beta = 0.98;
+
+  // Implicit feedback (docs/experiments.md#ranking-models): every training rating at or above
+  // positive_rating is a positive interaction, the rest are not interactions.
+  bool implicit = false;
+  float positive_rating = 0.0f;  // 0: every rated item, as Microsoft Recommenders' BPR on MovieLens
+  Loss loss = Loss::mse;
+  int negatives = 1;             // BPR: negatives drawn per positive
+  double alpha = 0.5;            // implicit ALS: confidence 1 + alpha * rating (measured: docs/experiments.md)
+  int cg_steps = 3;              // implicit ALS: conjugate-gradient steps per row and sweep (implicit's default)
+  // --arch baseline: Surprise's BaselineOnly ALS defaults (reg_u 15, reg_i 10, n_epochs 10).
+  double reg_u = 15.0;
+  double reg_i = 10.0;
 };
 
 // The number of rows and columns of each table the model learns.
@@ -61,8 +83,14 @@ struct ModelShape {
   float y_low = 0.0f;
   float y_high = 5.5f;
   std::vector<int> layers;     // nn only
-  bool has_bias() const { return arch == Arch::dot_bias; }
-  bool has_range() const { return arch != Arch::dot; }
+  bool implicit = false;       // trained on interactions: it scores items, it does not predict ratings
+  bool has_bias() const { return arch == Arch::dot_bias || arch == Arch::baseline; }
+  bool has_factors() const { return arch != Arch::popularity && arch != Arch::baseline; }
+  bool has_range() const {
+    return arch != Arch::dot && arch != Arch::popularity && arch != Arch::baseline && !implicit;
+  }
+  // Rating metrics apply: the model's output is a rating, not a ranking score.
+  bool predicts_ratings() const { return !implicit && arch != Arch::popularity; }
 };
 
 // fastai's emb_sz_rule: min(600, round(1.6 * n^0.56)) for a table of n rows.

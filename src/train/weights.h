@@ -15,6 +15,8 @@ inline constexpr const char* user_factors = "user_factors";  // [users, k]; nn: 
 inline constexpr const char* item_factors = "item_factors";
 inline constexpr const char* user_bias = "user_bias";        // [users], dot-bias only
 inline constexpr const char* item_bias = "item_bias";
+inline constexpr const char* item_count = "item_count";    // popularity: [items], training interactions
+inline constexpr const char* global_mean = "global_mean";  // baseline: [1], mu
 inline constexpr const char* out_weight = "out.weight";      // nn: the output layer, [1, width]
 inline constexpr const char* out_bias = "out.bias";          // [1]
 // nn hidden layer l's tables: "layers.<l>.<part>".

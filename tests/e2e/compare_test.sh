@@ -144,9 +144,9 @@ expect_rc missing 66
 expect_in missing err "nope.out"
 run one-run compare "$WORK/cv-wd1.out"
 expect_rc one-run 64
-run bad-metric compare "$WORK/cv-wd1.out" "$WORK/cv-wd01.out" --metric ndcg
+run bad-metric compare "$WORK/cv-wd1.out" "$WORK/cv-wd01.out" --metric r2
 expect_rc bad-metric 64
-expect_in bad-metric err "--metric: 'ndcg' is not a metric of"
+expect_in bad-metric err "--metric: 'r2' is not a metric of"
 run bad-boot compare "$WORK/cv-wd1.out" "$WORK/cv-wd01.out" --bootstrap 0
 expect_rc bad-boot 64
 expect_in bad-boot err "--bootstrap"

@@ -67,7 +67,8 @@ import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
 assert [r["fold"] for r in rows] == [0, 1, 2, "mean", "std"], rows
 for r in rows:
-    assert set(r) == {"fold", "mse", "rmse", "mae", "fit_seconds", "eval_seconds", "folds_fingerprint"}, r
+    assert set(r) == {"fold", "mse", "rmse", "mae", "fit_seconds", "eval_seconds", "precision", "recall", "ndcg",
+                      "map", "hit_rate", "coverage", "folds_fingerprint"}, r
 assert len({r["folds_fingerprint"] for r in rows}) == 1 and len(rows[0]["folds_fingerprint"]) == 16
 assert abs(rows[3]["rmse"] - sum(r["rmse"] for r in rows[:3]) / 3) < 1e-9
 PY

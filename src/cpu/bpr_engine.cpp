@@ -1,0 +1,256 @@
+#include "cpu/bpr_engine.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <numeric>
+
+#include "cpu/adam_step.h"
+#include "cpu/cpu_engine.h"
+#include "cpu/exact_adam.h"
+#include "cpu/gradient_table.h"
+#include "cpu/row_store.h"
+#include "cpu/step_pool.h"
+#include "cpu/update_policies.h"
+#include "support/random.h"
+#include "train/interactions.h"
+
+namespace collab {
+
+float bpr_triple(const float* pu, const float* qi, const float* qj, size_t k, bool has_bias, float bi, float bj,
+                 float scale, float* gu, float* gi, float* gj) {
+  float x = 0.0f;
+#pragma omp simd reduction(+ : x)
+  for (size_t f = 0; f < k; ++f) x += pu[f] * (qi[f] - qj[f]);
+  if (has_bias) x += bi - bj;
+  // loss = softplus(-x) = log(1 + e^-x), written to stay finite for large |x|;
+  // d loss / d x = -sigmoid(-x) = -1 / (1 + e^x). One exponential for both.
+  const float e = std::exp(-std::fabs(x));
+  const float loss = std::log1p(e) + std::max(-x, 0.0f);
+  const float g = -scale * (x > 0 ? e / (1.0f + e) : 1.0f / (1.0f + e));
+#pragma omp simd
+  for (size_t f = 0; f < k; ++f) {
+    gu[f] += g * (qi[f] - qj[f]);
+    gi[f] += g * pu[f];
+    gj[f] -= g * pu[f];
+  }
+  if (has_bias) gi[k] += g, gj[k] -= g;
+  return loss;
+}
+
+namespace {
+
+// A triple's rows (items' rows follow the users').
+struct Triple {
+  std::int32_t user, positive, negative;
+};
+
+template <class Policy>
+class BprEngine final : public TrainingEngine {
+ public:
+  BprEngine(const EngineSetup& s, int threads)
+      : shape_(s.shape),
+        options_(s.options),
+        store_(s.shape, s.initial),
+        x_(interactions_of(s.data->train, static_cast<size_t>(s.shape.n_users), static_cast<size_t>(s.shape.n_items), s.options)),
+        train_(s.data->train),
+        pool_(threads, flush_denormals_on_this_thread),
+        policy_(UpdateContext{store_, pool_, step_, threads}),
+        threads_(threads),
+        negatives_rng_(s.options.seed, /*stream=*/5) {
+    if (x_.user_rows * x_.item_rows / 8 <= kMostBitsetBytes) {
+      positive_bits_.assign((x_.user_rows * x_.item_rows + 63) / 64, 0);
+      for (size_t u = 0; u < x_.user_rows; ++u)
+        for (auto e = x_.by_user_offset[u]; e < x_.by_user_offset[u + 1]; ++e) {
+          const size_t bit = u * x_.item_rows + static_cast<size_t>(x_.by_user_item[static_cast<size_t>(e)]);
+          positive_bits_[bit / 64] |= std::uint64_t{1} << (bit % 64);
+        }
+    }
+    size_t skipped = x_.users_without_positives;
+    for (size_t u = 1; u < x_.user_rows; ++u)
+      skipped += x_.count_of_user(u) > 0 && !has_negatives(u);
+    if (skipped > 0)
+      std::fprintf(stderr, "collab: note: %zu users have no positive training interaction or no item left to draw as "
+                   "a negative; BPR skips them\n", skipped);
+    // Validation: each positive validation row of a user BPR trains, with one negative drawn
+    // once, so that the epochs' validation losses compare.
+    Rng rng(s.options.seed, /*stream=*/6);
+    const RatingSet& valid = s.data->valid;
+    std::vector<char> read(store_.rows(), 0);
+    for (size_t r = 0; r < valid.size(); ++r) {
+      const auto u = static_cast<size_t>(valid.user[r]);
+      if (!is_positive(options_, valid.rating[r]) || x_.count_of_user(u) == 0 || !has_negatives(u)) continue;
+      const Triple t{valid.user[r], item_row(valid.item[r]), item_row(draw_negative(u, rng))};
+      valid_.push_back(t);
+      read[static_cast<size_t>(t.user)] = read[static_cast<size_t>(t.positive)] = read[static_cast<size_t>(t.negative)] = 1;
+    }
+    for (size_t row = 0; row < read.size(); ++row)
+      if (read[row]) valid_rows_.push_back(static_cast<std::int32_t>(row));
+    flush_denormals_on_this_thread();
+  }
+
+  std::vector<float> train_batches(const std::int32_t* order, size_t n_batches, size_t bs, const StepHyper* hyper,
+                                   const std::atomic<bool>* stop) override {
+    const size_t most = bs * static_cast<size_t>(options_.negatives);
+    gradients_.size_for((3 * most + 1) / 2, store_.stride());
+    std::vector<float> losses;
+    losses.reserve(n_batches);
+    for (size_t b = 0; b < n_batches; ++b) {
+      if (stop && stop->load(std::memory_order_relaxed)) break;
+      draw_triples(order + b * bs, bs);
+      list_rows();
+      policy_.before_forward(gradients_, threads_);
+      losses.push_back(forward_backward());
+      ++step_;
+      policy_.apply(gradients_, float_step(adam_constants(hyper[b], step_, options_)), threads_);
+    }
+    return losses;
+  }
+
+  // The mean BPR loss of the validation triples (NaN without any).
+  double validation_mse() override {
+    if (valid_.empty()) return std::nan("");
+    policy_.catch_up(valid_rows_);
+    const size_t k = store_.factors();
+    std::vector<float> scratch(3 * store_.stride(), 0.0f);
+    double sum = 0;
+    for (const Triple& t : valid_)
+      sum += bpr_triple(store_.param(static_cast<size_t>(t.user)), store_.param(static_cast<size_t>(t.positive)),
+                        store_.param(static_cast<size_t>(t.negative)), k, store_.has_bias(), bias(t.positive),
+                        bias(t.negative), 0.0f, scratch.data(), scratch.data() + store_.stride(),
+                        scratch.data() + 2 * store_.stride());
+    return sum / static_cast<double>(valid_.size());
+  }
+
+  Weights weights() const override {
+    auto* self = const_cast<BprEngine*>(this);
+    std::vector<std::int32_t> all(store_.rows());
+    std::iota(all.begin(), all.end(), 0);
+    self->policy_.catch_up(all);
+    return store_.weights();
+  }
+
+  std::string device_name() const override {
+    return "cpu (BPR, " + policy_.describe() + ", " + std::to_string(threads_) + (threads_ == 1 ? " thread)" : " threads)");
+  }
+
+ private:
+  std::int32_t item_row(std::int32_t item) const { return static_cast<std::int32_t>(store_.users()) + item; }
+  float bias(std::int32_t row) const { return store_.has_bias() ? store_.param(static_cast<size_t>(row))[store_.factors()] : 0.0f; }
+
+  // Some trained item is not among u's positives.
+  bool has_negatives(size_t u) const { return static_cast<size_t>(x_.count_of_user(u)) < x_.trained_items.size(); }
+
+  // Uniform over the trained items u has no positive interaction with, by rejection: a bit per
+  // (user, item) where that takes at most kMostBitsetBytes, else a binary search of u's items.
+  std::int32_t draw_negative(size_t u, Rng& rng) const {
+    const auto* first = x_.by_user_item.data() + x_.by_user_offset[u];
+    const auto* last = x_.by_user_item.data() + x_.by_user_offset[u + 1];
+    for (;;) {
+      const std::int32_t j = x_.trained_items[static_cast<size_t>(rng.below(x_.trained_items.size()))];
+      if (!positive_bits_.empty()) {
+        const size_t bit = u * x_.item_rows + static_cast<size_t>(j);
+        if (!(positive_bits_[bit / 64] >> (bit % 64) & 1)) return j;
+      } else if (!std::binary_search(first, last, j)) {
+        return j;
+      }
+    }
+  }
+  static constexpr size_t kMostBitsetBytes = size_t{64} << 20;
+  std::vector<std::uint64_t> positive_bits_;
+
+  void draw_triples(const std::int32_t* rows, size_t bs) {
+    triples_.clear();
+    for (size_t b = 0; b < bs; ++b) {
+      const auto r = static_cast<size_t>(rows[b]);
+      const auto u = static_cast<size_t>(train_.user[r]);
+      if (!is_positive(options_, train_.rating[r]) || !has_negatives(u)) continue;
+      for (int n = 0; n < options_.negatives; ++n)
+        triples_.push_back({train_.user[r], item_row(train_.item[r]), item_row(draw_negative(u, negatives_rng_))});
+    }
+  }
+
+  // The triples' distinct rows into the gradient table, three slots a triple.
+  void list_rows() {
+    std::vector<std::int32_t>& rows = gradients_.rows;
+    std::vector<RowState>& states = store_.states;
+    rows.clear();
+    if (++batch_stamp_ == 0) {
+      for (RowState& r : states) r.stamp = 0;
+      batch_stamp_ = 1;
+    }
+    policy_.begin(3 * triples_.size());
+    auto add = [&](std::int32_t row) {
+      RowState& r = states[static_cast<size_t>(row)];
+      if (r.stamp != batch_stamp_) {
+        r.stamp = batch_stamp_;
+        r.slot = static_cast<std::int32_t>(rows.size());
+        rows.push_back(row);
+        policy_.listed(row, r);
+      }
+      return r.slot;
+    };
+    slots_.resize(3 * triples_.size());
+    for (size_t t = 0; t < triples_.size(); ++t) {
+      slots_[3 * t] = add(triples_[t].user);
+      slots_[3 * t + 1] = add(triples_[t].positive);
+      slots_[3 * t + 2] = add(triples_[t].negative);
+    }
+    if constexpr (Policy::kSortedRows) {
+      std::sort(rows.begin(), rows.end());
+      for (size_t s = 0; s < rows.size(); ++s) states[static_cast<size_t>(rows[s])].slot = static_cast<std::int32_t>(s);
+      for (size_t t = 0; t < triples_.size(); ++t) {
+        slots_[3 * t] = states[static_cast<size_t>(triples_[t].user)].slot;
+        slots_[3 * t + 1] = states[static_cast<size_t>(triples_[t].positive)].slot;
+        slots_[3 * t + 2] = states[static_cast<size_t>(triples_[t].negative)].slot;
+      }
+    }
+  }
+
+  // The batch's mean loss, with its gradient in the table.
+  float forward_backward() {
+    if (triples_.empty()) return 0.0f;
+    const float scale = 1.0f / static_cast<float>(triples_.size());
+    double sum = 0;
+    for (size_t t = 0; t < triples_.size(); ++t) {
+      const Triple& x = triples_[t];
+      sum += bpr_triple(store_.param(static_cast<size_t>(x.user)), store_.param(static_cast<size_t>(x.positive)),
+                        store_.param(static_cast<size_t>(x.negative)), store_.factors(), store_.has_bias(),
+                        bias(x.positive), bias(x.negative), scale, gradients_.gradient(static_cast<size_t>(slots_[3 * t])),
+                        gradients_.gradient(static_cast<size_t>(slots_[3 * t + 1])),
+                        gradients_.gradient(static_cast<size_t>(slots_[3 * t + 2])));
+    }
+    return static_cast<float>(sum / static_cast<double>(triples_.size()));
+  }
+
+  ModelShape shape_;
+  TrainOptions options_;
+  RowStore store_;
+  Interactions x_;
+  const RatingSet& train_;
+  StepPool pool_;
+  std::int64_t step_ = 0;
+  Policy policy_;
+  int threads_;
+  Rng negatives_rng_;
+  GradientTable gradients_;
+  std::vector<Triple> triples_, valid_;
+  std::vector<std::int32_t> slots_, valid_rows_;
+  std::uint32_t batch_stamp_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<TrainingEngine> make_bpr_engine(const EngineSetup& setup) {
+  const TrainOptions& o = setup.options;
+  if (o.optimizer == OptimizerKind::sparse_adam) {
+    // As sparse mode's rating loss: a small batch's step is too short to share.
+    const int threads = o.threads > 0 ? o.threads : o.batch_size >= 512 ? default_thread_count() : 1;
+    return std::make_unique<BprEngine<SparseUpdate>>(setup, threads);
+  }
+  const int threads = o.threads > 0 ? o.threads : default_thread_count();
+  if (!o.defer_exact_updates) return std::make_unique<BprEngine<DenseExactUpdate>>(setup, threads);
+  return std::make_unique<BprEngine<DeferredExactUpdate>>(setup, threads);
+}
+
+}  // namespace collab

@@ -1,0 +1,195 @@
+#include "cpu/implicit_als.h"
+
+#include <atomic>
+#include <cmath>
+#include <cstdio>
+#include <thread>
+
+#include "support/cores.h"
+#include "train/interactions.h"
+
+namespace collab {
+
+namespace {
+
+float dot(const float* a, const float* b, size_t k) {
+  float s = 0;
+  for (size_t j = 0; j < k; ++j) s += a[j] * b[j];
+  return s;
+}
+
+// out = gram . v
+void gram_times(const float* gram, const float* v, size_t k, float* out) {
+  for (size_t a = 0; a < k; ++a) out[a] = dot(gram + a * k, v, k);
+}
+
+}  // namespace
+
+void conjugate_gradient_row(const float* gram, const float* other, size_t k, const std::int32_t* index,
+                            const float* confidence, size_t n, int steps, float* x, float* scratch) {
+  float* r = scratch;
+  float* p = scratch + k;
+  float* ap = scratch + 2 * k;
+  // r = b - A x, with A x = gram x + sum (c - 1)(y . x) y and b = sum c y.
+  gram_times(gram, x, k, r);
+  for (size_t j = 0; j < k; ++j) r[j] = -r[j];
+  for (size_t e = 0; e < n; ++e) {
+    const float* y = other + static_cast<size_t>(index[e]) * k;
+    const float c = confidence[e];
+    const float w = c - (c - 1.0f) * dot(y, x, k);
+    for (size_t j = 0; j < k; ++j) r[j] += w * y[j];
+  }
+  for (size_t j = 0; j < k; ++j) p[j] = r[j];
+  float rs = dot(r, r, k);
+  constexpr float kConverged = 1e-20f;
+  for (int step = 0; step < steps && rs > kConverged; ++step) {
+    gram_times(gram, p, k, ap);
+    for (size_t e = 0; e < n; ++e) {
+      const float* y = other + static_cast<size_t>(index[e]) * k;
+      const float w = (confidence[e] - 1.0f) * dot(y, p, k);
+      for (size_t j = 0; j < k; ++j) ap[j] += w * y[j];
+    }
+    const float pap = dot(p, ap, k);
+    if (!(pap > 0)) break;  // A is positive definite; only rounding gets here
+    const float a = rs / pap;
+    for (size_t j = 0; j < k; ++j) x[j] += a * p[j], r[j] -= a * ap[j];
+    const float rs_next = dot(r, r, k);
+    for (size_t j = 0; j < k; ++j) p[j] = r[j] + (rs_next / rs) * p[j];
+    rs = rs_next;
+  }
+}
+
+namespace {
+
+class ImplicitAlsEngine final : public TrainingEngine {
+ public:
+  explicit ImplicitAlsEngine(const EngineSetup& s)
+      : shape_(s.shape),
+        options_(s.options),
+        k_(static_cast<size_t>(s.shape.factors)),
+        x_(interactions_of(s.data->train, static_cast<size_t>(s.shape.n_users), static_cast<size_t>(s.shape.n_items), s.options)),
+        users_(s.initial.get(tables::user_factors).values),
+        items_(s.initial.get(tables::item_factors).values),
+        threads_(s.options.threads > 0 ? s.options.threads : usable_cores()) {
+    for (size_t u = 1; u < x_.user_rows; ++u)
+      if (x_.count_of_user(u) > 0) solved_users_.push_back(static_cast<std::int32_t>(u));
+    solved_items_ = x_.trained_items;
+    for (float r : x_.by_user_rating) user_confidence_.push_back(confidence(r));
+    for (float r : x_.by_item_rating) item_confidence_.push_back(confidence(r));
+    if (x_.users_without_positives > 0)
+      std::fprintf(stderr, "collab: note: %zu users have no positive training interaction (--positive-rating %g); "
+                   "ALS skips them and leaves their factors as drawn\n", x_.users_without_positives,
+                   static_cast<double>(options_.positive_rating));
+  }
+
+  bool fits_by_passes() const override { return true; }
+
+  // Users, then items; returns the weighted squared error per cell after the pass (plus the
+  // regularisation), from the items' half.
+  double train_pass() override {
+    half_pass(users_, items_, solved_items_, solved_users_, x_.by_user_offset, x_.by_user_item, user_confidence_, nullptr);
+    double loss = 0;
+    half_pass(items_, users_, solved_users_, solved_items_, x_.by_item_offset, x_.by_item_user, item_confidence_, &loss);
+    const double cells = static_cast<double>(solved_users_.size()) * static_cast<double>(solved_items_.size());
+    return cells > 0 ? loss / cells : 0.0;
+  }
+
+  std::vector<float> train_batches(const std::int32_t*, size_t, size_t, const StepHyper*,
+                                   const std::atomic<bool>*) override {
+    return {};
+  }
+  double validation_mse() override { return std::nan(""); }  // a ranking model: eval's metrics judge it
+  Weights weights() const override {
+    Weights w;
+    w.tensors.push_back({tables::user_factors, {shape_.n_users, shape_.factors}, users_});
+    w.tensors.push_back({tables::item_factors, {shape_.n_items, shape_.factors}, items_});
+    return w;
+  }
+  std::string device_name() const override {
+    return "cpu (implicit ALS, " + std::to_string(threads_) + (threads_ == 1 ? " thread)" : " threads)");
+  }
+
+ private:
+  float confidence(float rating) const { return static_cast<float>(1.0 + options_.alpha * rating); }
+
+  // Solves every row of `rows` in `mine` against `other`'s rows `other_rows`. With `loss`, also
+  // the objective's share of each solved row (its cells against every other row, plus the
+  // regularisation of both sides), summed in row order.
+  void half_pass(std::vector<float>& mine, const std::vector<float>& other, const std::vector<std::int32_t>& other_rows,
+                 const std::vector<std::int32_t>& rows, const std::vector<std::int64_t>& offset,
+                 const std::vector<std::int32_t>& index, const std::vector<float>& conf, double* loss) {
+    const size_t k = k_;
+    const auto lambda = static_cast<float>(options_.wd);
+    // Y^T Y over the other side's trained rows, in double, then lambda on the diagonal.
+    std::vector<double> g(k * k, 0.0);
+    for (auto row : other_rows) {
+      const float* y = other.data() + static_cast<size_t>(row) * k;
+      for (size_t a = 0; a < k; ++a)
+        for (size_t b = a; b < k; ++b) g[a * k + b] += double(y[a]) * y[b];
+    }
+    std::vector<float> gram(k * k), plain(k * k);
+    for (size_t a = 0; a < k; ++a)
+      for (size_t b = a; b < k; ++b) plain[a * k + b] = plain[b * k + a] = static_cast<float>(g[a * k + b]);
+    gram = plain;
+    for (size_t a = 0; a < k; ++a) gram[a * k + a] += lambda;
+
+    std::vector<double> row_loss(loss ? rows.size() : 0);
+    std::atomic<size_t> next{0};
+    constexpr size_t kChunk = 32;
+    auto work = [&] {
+      std::vector<float> scratch(3 * k);
+      for (size_t first; (first = next.fetch_add(kChunk)) < rows.size();) {
+        for (size_t r = first; r < std::min(rows.size(), first + kChunk); ++r) {
+          const auto row = static_cast<size_t>(rows[r]);
+          const auto from = static_cast<size_t>(offset[row]), n = static_cast<size_t>(offset[row + 1]) - from;
+          float* x = mine.data() + row * k;
+          conjugate_gradient_row(gram.data(), other.data(), k, index.data() + from, conf.data() + from, n,
+                                 options_.cg_steps, x, scratch.data());
+          if (loss) row_loss[r] = objective_of_row(plain.data(), other.data(), index.data() + from, conf.data() + from, n, x,
+                                                   scratch.data());
+        }
+      }
+    };
+    std::vector<std::thread> helpers;
+    for (int t = 1; t < threads_; ++t) helpers.emplace_back(work);
+    work();
+    for (auto& h : helpers) h.join();
+    if (!loss) return;
+    double sum = 0;
+    for (double l : row_loss) sum += l;
+    for (auto row : rows) sum += lambda * dot(mine.data() + static_cast<size_t>(row) * k, mine.data() + static_cast<size_t>(row) * k, k);
+    for (auto row : other_rows)
+      sum += lambda * dot(other.data() + static_cast<size_t>(row) * k, other.data() + static_cast<size_t>(row) * k, k);
+    *loss = sum;
+  }
+
+  // sum over every other row j of c_j (p_j - x . y_j)^2 = x^T (Y^T Y) x plus, for the positives,
+  // (c - 1) s^2 - 2 c s + c with s = x . y.
+  double objective_of_row(const float* plain_gram, const float* other, const std::int32_t* index, const float* conf,
+                          size_t n, const float* x, float* scratch) const {
+    gram_times(plain_gram, x, k_, scratch);
+    double sum = dot(x, scratch, k_);
+    for (size_t e = 0; e < n; ++e) {
+      const double s = dot(x, other + static_cast<size_t>(index[e]) * k_, k_), c = conf[e];
+      sum += (c - 1) * s * s - 2 * c * s + c;
+    }
+    return sum;
+  }
+
+  ModelShape shape_;
+  TrainOptions options_;
+  size_t k_;
+  Interactions x_;
+  std::vector<float> users_, items_;  // [rows, k]
+  std::vector<std::int32_t> solved_users_, solved_items_;
+  std::vector<float> user_confidence_, item_confidence_;  // beside x_'s by-user and by-item lists
+  int threads_;
+};
+
+}  // namespace
+
+std::unique_ptr<TrainingEngine> make_implicit_als_engine(const EngineSetup& setup) {
+  return std::make_unique<ImplicitAlsEngine>(setup);
+}
+
+}  // namespace collab
