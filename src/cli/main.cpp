@@ -36,6 +36,7 @@ int main(int argc, char** argv) {
   collab::cli::add_eval_verb(app);
   collab::cli::add_cv_verb(app);
   collab::cli::add_compare_verb(app);
+  collab::cli::add_tune_verb(app);
   collab::cli::add_completion_verb(app);
   try {
     app.parse(argc, argv);

@@ -18,5 +18,6 @@ void add_split_verb(CLI::App& app);
 void add_eval_verb(CLI::App& app);
 void add_cv_verb(CLI::App& app);
 void add_compare_verb(CLI::App& app);
+void add_tune_verb(CLI::App& app);
 
 }  // namespace collab::cli

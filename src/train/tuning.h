@@ -1,0 +1,115 @@
+// Hyperparameter search (`collab tune`) as plain data and free functions: the tuned options and
+// their values, grid and random proposals, the rows trials are scored on (carved from the
+// training part only: the test rows never reach a trial), the search loop over worker threads,
+// and the journal that lets a search resume.
+//
+// Reproducibility: for grid and random search a trial's configuration is a function of the seed
+// and the trial's number alone, and every trial trains with the same seed, so the results do not
+// depend on how many trials run at once or in which order they finish.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "train/split.h"
+#include "train/train_options.h"
+
+namespace collab {
+
+// One option a search varies, as `--space NAME=SPEC` declares it: a list `a,b,c` or a range
+// `lo..hi`, optionally `:log` or `:lin` (log by default for lr and wd, linear otherwise).
+// factors, epochs and bs take whole numbers.
+struct TunedOption {
+  std::string name;            // lr, wd, factors, epochs, bs
+  bool integer = false;
+  std::vector<double> values;  // a list; empty for a range
+  double low = 0, high = 0;    // a range, low <= high
+  bool log_scale = false;
+  bool is_range() const { return values.empty(); }
+};
+
+// The options `--space` may name, in the order the help lists them.
+const std::vector<std::string>& tunable_option_names();
+// Parses `NAME=SPEC`; a usage error (64) naming --space and the option for anything wrong: an
+// unknown name, a malformed list or range, a value the option does not take (lr <= 0, a
+// fractional factors, lo > hi, a log range touching 0).
+TunedOption parse_tuned_option(const std::string& spec);
+
+// One value per tuned option, in the order the options were given.
+using Configuration = std::vector<double>;
+void apply_configuration(const std::vector<TunedOption>& space, const Configuration& values, TrainOptions& options);
+std::string value_text(const TunedOption& option, double value);  // "0.0031", "64"
+
+enum class SearchKind { grid, random };
+enum class TuningMetric { rmse, mae, ndcg, precision, recall, map };
+std::string metric_name(TuningMetric m);
+bool minimised(TuningMetric m);  // rmse and mae; the ranking metrics are maximised
+
+// Grid search: the Cartesian product of the lists, the first option varying slowest. A range
+// has no grid: a usage error naming it.
+size_t grid_size(const std::vector<TunedOption>& space);
+Configuration grid_configuration(const std::vector<TunedOption>& space, size_t trial);
+// Random search: trial `trial`'s draw from its own stream of the seed: a list's values equally
+// likely, a range uniform (log-uniform on a log scale), whole numbers rounded.
+Configuration random_configuration(const std::vector<TunedOption>& space, std::uint64_t seed, size_t trial);
+
+// The rows trials train and are scored on: `tune_pct` of the training part, drawn by the seed's
+// own stream (not the split's), validates; the rest trains in the training part's order. Row
+// numbers are the training part's (train_rows, valid_rows index into `training_part`).
+TrainValidSplit carve_tuning_split(const RatingSet& training_part, double tune_pct, std::uint64_t seed);
+
+struct TrialResult {
+  int trial = 0;
+  Configuration values;
+  double score = 0;       // NaN when the trial's loss diverged
+  int epochs = 0;
+  bool pruned = false;    // no pruning yet: always false
+  double seconds = 0;
+  size_t train_rows = 0;  // the rows the trial trained on
+  size_t tune_rows = 0;   // the rows it was scored on
+  bool resumed = false;   // read from the journal, not run
+};
+
+// The best finished trial: the lowest (or highest) finite score, the earliest trial on a tie;
+// -1 when no trial has a finite score.
+int best_trial(const std::vector<TrialResult>& results, bool minimise);
+
+struct SearchSettings {
+  SearchKind kind = SearchKind::random;
+  int trials = 20;            // at most this many (grid: at most the grid's size)
+  double time_budget_s = 0;   // 0: none; else no trial starts after this many seconds (but the first)
+  int jobs = 1;               // trials at once, each on its own std::thread
+  std::uint64_t seed = 0;
+};
+
+struct SearchCallbacks {
+  // Runs one trial (on a worker thread: it must not touch shared state unguarded).
+  std::function<TrialResult(int trial, const Configuration& values)> run_trial;
+  // Each newly finished trial, as soon as it finishes, one call at a time (the journal).
+  std::function<void(const TrialResult&)> on_finished;
+  // Every trial, resumed or new, in trial order, one call at a time (the printed rows).
+  std::function<void(const TrialResult&)> on_ordered;
+  // Polled before each trial starts: true stops the search (Ctrl-C).
+  std::function<bool()> should_stop;
+};
+
+// Runs the search: the trials in `done` (a journal's, by trial number) are not run again; the
+// rest are taken from one queue by `settings.jobs` threads. Returns every trial in trial order.
+// An exception from run_trial stops the search and is rethrown once the workers have ended.
+std::vector<TrialResult> run_search(const std::vector<TunedOption>& space, const SearchSettings& settings,
+                                    const std::vector<TrialResult>& done, const SearchCallbacks& callbacks);
+
+// The journal: a JSON line per finished trial, each carrying `search`, the fingerprint of what
+// makes a search the same one (data, split, space, seed, metric, fixed options).
+std::string journal_line(const std::vector<TunedOption>& space, const std::string& search, const TrialResult& r);
+// Reads FILE's trials (none when it does not exist). A data error (65) naming the file and line
+// for a line of another search or one that is not a trial; a last line without its newline (a
+// run killed while writing it) is skipped with a note on stderr.
+std::vector<TrialResult> read_journal(const std::string& path, const std::vector<TunedOption>& space,
+                                      const std::string& search);
+// Appends one line and fsyncs it; cannot_write (73) when it fails.
+void append_journal(const std::string& path, const std::string& line);
+
+}  // namespace collab

@@ -1,0 +1,145 @@
+#!/usr/bin/env bash
+# collab tune from the shell on made-up data: the rows trials see (never a test row), grid and
+# random search, results that do not depend on --jobs, the journal that resumes a search, the
+# saved model, and every option's bad value.
+source "$(dirname "$0")/lib.sh"
+
+d="$WORK/csv"
+python3 "$E2E/make_data.py" csv "$d" 60 80
+data=(--ratings "$d/ratings.csv" --movies "$d/movies.csv")
+tune() { "$COLLAB" tune "${data[@]}" --seed 1 --optimizer sparse-adam --epochs 2 --format json "$@"; }
+space=(--space lr=1e-3..1e-1 --space wd=0.01,0.1 --space factors=4..16)
+
+# Random search: a JSON line per trial with every key, then the best with its test metrics.
+run random tune "${space[@]}" --trials 6 --jobs 1
+expect_rc random 0
+python3 - "$WORK/random.out" <<'PY' && pass || fail "random search's JSON lines: $(out random)"
+import json, math, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+trials, best = rows[:-1], rows[-1]
+assert len(trials) == 6 and [t["trial"] for t in trials] == list(range(6))
+for t in trials:
+    for key in ["lr", "wd", "factors", "rmse", "epochs", "pruned", "seconds", "train_rows", "tune_rows"]:
+        assert key in t, key
+    assert 1e-3 <= t["lr"] <= 1e-1 and t["wd"] in (0.01, 0.1) and 4 <= t["factors"] <= 16
+    assert isinstance(t["factors"], int) and t["epochs"] == 2 and t["pruned"] is False
+    assert 0 < t["rmse"] < 5
+assert best["best"] is True and best["metric"] == "rmse"
+scores = [t["rmse"] for t in trials]
+assert best["rmse"] == min(scores) and best["trial"] == scores.index(min(scores))
+for key in ["test_rmse", "test_mae", "test_mse", "test_ndcg", "test_precision", "test_recall", "test_map"]:
+    assert key in best, key
+assert abs(best["test_rmse"] ** 2 - best["test_mse"]) < 1e-9
+# No peeking: trials train and score on the training part only, which is all but the test rows.
+for t in trials:
+    assert t["train_rows"] + t["tune_rows"] == best["train_rows"]
+    assert t["tune_rows"] == math.floor(0.2 * best["train_rows"])
+PY
+total=$(($(wc -l <"$d/ratings.csv") - 1))
+[[ "$(json_get "$WORK/random.out" "j['train_rows'] + j['test_rows']")" == "$total" ]] && pass || fail "train + test rows != $total"
+[[ "$(json_get "$WORK/random.out" "j['test_rows']")" == "$((total / 5))" ]] && pass || fail "test rows are not --valid-pct 0.2"
+
+# The same search with --jobs 2 gives the same trials, scores and best (seconds aside).
+run random2 tune "${space[@]}" --trials 6 --jobs 2
+expect_rc random2 0
+strip() { python3 -c "import json,sys; [print(json.dumps({k:v for k,v in json.loads(l).items() if k!='seconds'})) for l in open(sys.argv[1])]" "$1"; }
+[[ "$(strip "$WORK/random.out")" == "$(strip "$WORK/random2.out")" ]] && pass || fail "--jobs 2 changed the results"
+
+# A poisoned test row changes the test metrics and no trial's score.
+run split "$COLLAB" split "${data[@]}" --seed 1 --out "$WORK/split"
+expect_rc split 0
+p="$WORK/poisoned"; mkdir -p "$p"; cp "$d/movies.csv" "$p/"
+python3 - "$d/ratings.csv" "$WORK/split/valid.csv" "$p/ratings.csv" <<'PY'
+import csv, sys
+test = next(csv.DictReader(open(sys.argv[2])))
+rows = list(csv.reader(open(sys.argv[1])))
+for r in rows[1:]:
+    if r[0] == test["userId"] and r[1] == test["movieId"]:
+        r[2] = "0.5" if float(r[2]) > 2.5 else "5.0"
+csv.writer(open(sys.argv[3], "w", newline=""), lineterminator="\n").writerows(rows)
+PY
+run poisoned "$COLLAB" tune --ratings "$p/ratings.csv" --movies "$p/movies.csv" --seed 1 --optimizer sparse-adam \
+  --epochs 2 --format json "${space[@]}" --trials 6 --jobs 1
+expect_rc poisoned 0
+python3 - "$WORK/random.out" "$WORK/poisoned.out" <<'PY' && pass || fail "a poisoned test row reached a trial"
+import json, sys
+a = [json.loads(l) for l in open(sys.argv[1])]
+b = [json.loads(l) for l in open(sys.argv[2])]
+assert [t["rmse"] for t in a[:-1]] == [t["rmse"] for t in b[:-1]]
+assert a[-1]["test_rmse"] != b[-1]["test_rmse"]
+PY
+
+# Grid search: every combination in order, the first option slowest; the table names the columns.
+run grid tune --search grid --space wd=0.01,0.1 --space factors=4,8,16 --lr 1e-2
+expect_rc grid 0
+[[ "$(python3 -c "import json,sys; print([(j['wd'], j['factors']) for j in map(json.loads, open(sys.argv[1])) if 'best' not in j])" "$WORK/grid.out")" \
+   == "[(0.01, 4), (0.01, 8), (0.01, 16), (0.1, 4), (0.1, 8), (0.1, 16)]" ]] && pass || fail "grid order: $(out grid)"
+run grid-table "$COLLAB" tune "${data[@]}" --seed 1 --optimizer sparse-adam --search grid --space epochs=1,2 --metric ndcg --k 5
+expect_rc grid-table 0
+expect_in grid-table out "trial  epochs  ndcg@5  pruned  seconds"
+expect_in grid-table out "best: trial "
+expect_in grid-table out "test, retrained on "
+
+# --model saves the best configuration; eval scores it on the test rows, as tune did.
+run model tune --space lr=1e-3,1e-2 --trials 2 --model "$WORK/best.model"
+expect_rc model 0
+expect_file "$WORK/best.model"
+run eval "$COLLAB" eval --model "$WORK/best.model" --format json
+expect_rc eval 0
+[[ "$(json_get "$WORK/eval.out" "round(j['rmse'], 9)")" == "$(json_get "$WORK/model.out" "round(j['test_rmse'], 9)")" ]] \
+  && pass || fail "eval of the saved model: $(out eval) vs $(tail -1 "$WORK/model.out")"
+
+# The journal: a stopped search resumes where it stopped and prints the same results.
+j="$WORK/journal.jsonl"
+run j1 tune "${space[@]}" --trials 3 --journal "$j"
+expect_rc j1 0
+[[ $(wc -l <"$j") -eq 3 ]] && pass || fail "journal lines after 3 trials: $(wc -l <"$j")"
+run j2 tune "${space[@]}" --trials 6 --journal "$j"
+expect_rc j2 0
+expect_in j2 err "3 trials read from"
+[[ $(wc -l <"$j") -eq 6 ]] && pass || fail "journal lines after 6 trials: $(wc -l <"$j")"
+[[ "$(strip "$WORK/random.out" | python3 -c "import sys,json; [print(json.dumps({k:v for k,v in json.loads(l).items() if k!='resumed'})) for l in sys.stdin]")" \
+   == "$(strip "$WORK/j2.out" | python3 -c "import sys,json; [print(json.dumps({k:v for k,v in json.loads(l).items() if k!='resumed'})) for l in sys.stdin]")" ]] \
+  && pass || fail "a resumed search differs from one run whole"
+[[ "$(python3 -c "import json,sys; print(sum(json.loads(l).get('resumed', False) for l in open(sys.argv[1])))" "$WORK/j2.out")" == 3 ]] \
+  && pass || fail "resumed trials are not marked"
+run j3 tune "${space[@]}" --trials 6 --journal "$j" --wd 0.2 --space wd=0.01,0.1
+expect_rc j3 64
+run j4 tune --space lr=1e-3..1e-1 --space wd=0.01,0.1 --space factors=4..17 --trials 6 --journal "$j"
+expect_rc j4 65
+expect_in j4 err "a trial of another search"
+expect_one_line_error j4
+run j5 tune "${space[@]}" --trials 6 --journal "$WORK/no/such/dir/j.jsonl"
+expect_rc j5 73
+
+# Bad values: 64, naming the option.
+bad() {  # bad NAME OPTION ARGS...
+  local name=$1 option=$2; shift 2
+  run "$name" tune "$@"
+  expect_rc "$name" 64
+  expect_in "$name" err "$option"
+}
+bad no-space --space --trials 2
+bad space-name --space --space momentum=0.9
+bad space-range --space --space lr=0..1
+bad space-int --space --space factors=8.5,16
+bad space-twice --space --space lr=1e-3,1e-2 --space lr=1e-2,1e-1
+bad space-and-option --space --space lr=1e-3,1e-2 --lr 1e-2
+bad grid-range --search --search grid --space lr=1e-3..1e-2
+bad search --search --search annealing --space lr=1e-3,1e-2
+bad trials --trials --space lr=1e-3,1e-2 --trials 0
+bad budget --time-budget --space lr=1e-3,1e-2 --time-budget -1
+bad jobs --jobs --space lr=1e-3,1e-2 --jobs -2
+bad metric --metric --space lr=1e-3,1e-2 --metric auc
+bad metric-ranking --metric --space lr=1e-3,1e-2 --arch popularity --metric rmse
+bad k --k --space lr=1e-3,1e-2 --k 0
+bad tune-pct --tune-pct --space lr=1e-3,1e-2 --tune-pct 0
+bad tune-pct-high --tune-pct --space lr=1e-3,1e-2 --tune-pct 1
+bad test-pct --test-pct --space lr=1e-3,1e-2 --test-pct 0.1
+
+# --time-budget: no trial starts after it; the trials that ran are reported, then the best.
+run budget-ok tune "${space[@]}" --trials 50 --time-budget 0.000001 --jobs 1
+expect_rc budget-ok 0
+[[ $(wc -l <"$WORK/budget-ok.out") -eq 2 ]] && pass || fail "--time-budget: $(out budget-ok)"
+
+finish

@@ -1,0 +1,196 @@
+#include "train/tuning.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <set>
+#include <unistd.h>
+
+#include "support/error.h"
+
+namespace collab {
+namespace {
+
+ExitCode code_of(const std::string& spec, std::string* message = nullptr) {
+  try {
+    parse_tuned_option(spec);
+  } catch (const Error& e) {
+    if (message) *message = e.what();
+    return e.code();
+  }
+  return ExitCode::ok;
+}
+
+TEST(Tuning, ParsesListsAndRangesWithTheOptionsDefaultScale) {
+  const TunedOption lr = parse_tuned_option("lr=1e-4..1e-1");
+  EXPECT_TRUE(lr.is_range());
+  EXPECT_TRUE(lr.log_scale);
+  EXPECT_DOUBLE_EQ(lr.low, 1e-4);
+  EXPECT_DOUBLE_EQ(lr.high, 1e-1);
+  const TunedOption factors = parse_tuned_option("factors=8..256");
+  EXPECT_FALSE(factors.log_scale);
+  EXPECT_TRUE(factors.integer);
+  EXPECT_TRUE(parse_tuned_option("factors=8..256:log").log_scale);
+  EXPECT_FALSE(parse_tuned_option("wd=0..0.3:lin").log_scale);
+  const TunedOption wd = parse_tuned_option("wd=0.01,0.03,0.1");
+  EXPECT_EQ(wd.values, (std::vector<double>{0.01, 0.03, 0.1}));
+}
+
+TEST(Tuning, RefusesABadSpecAsAUsageErrorNamingTheSpace) {
+  for (const char* bad : {"lr", "momentum=0.9", "lr=0..1", "lr=-1,0.1", "factors=8.5,16", "factors=16..8",
+                          "wd=0..0.1", "lr=1e-3,", "lr=a..b", "lr=1e-3,1e-2:log", "lr=1e-4..1e-1:cubic",
+                          "factors=0..8:lin", "epochs=1..inf"}) {
+    std::string message;
+    EXPECT_EQ(code_of(bad, &message), ExitCode::usage) << bad;
+    EXPECT_NE(message.find("--space"), std::string::npos) << message;
+  }
+}
+
+TEST(Tuning, GridRunsThroughEveryCombinationTheFirstOptionSlowest) {
+  const std::vector<TunedOption> space = {parse_tuned_option("wd=0.01,0.1"), parse_tuned_option("factors=8,16,32")};
+  ASSERT_EQ(grid_size(space), 6u);
+  EXPECT_EQ(grid_configuration(space, 0), (Configuration{0.01, 8}));
+  EXPECT_EQ(grid_configuration(space, 1), (Configuration{0.01, 16}));
+  EXPECT_EQ(grid_configuration(space, 3), (Configuration{0.1, 8}));
+  EXPECT_EQ(grid_configuration(space, 5), (Configuration{0.1, 32}));
+  EXPECT_THROW(grid_size({parse_tuned_option("lr=1e-3..1e-2")}), Error);
+}
+
+TEST(Tuning, RandomDrawsStayInTheRangeAreWholeWhereAskedAndDependOnlyOnSeedAndTrial) {
+  const std::vector<TunedOption> space = {parse_tuned_option("lr=1e-4..1e-1"), parse_tuned_option("factors=8..12"),
+                                          parse_tuned_option("wd=0.01,0.1")};
+  std::set<double> factors;
+  int below_1e3 = 0;
+  for (size_t t = 0; t < 400; ++t) {
+    const Configuration c = random_configuration(space, 5, t);
+    EXPECT_EQ(c, random_configuration(space, 5, t));
+    EXPECT_GE(c[0], 1e-4);
+    EXPECT_LE(c[0], 1e-1);
+    below_1e3 += c[0] < 1e-3;
+    EXPECT_EQ(c[1], std::round(c[1]));
+    factors.insert(c[1]);
+    EXPECT_TRUE(c[2] == 0.01 || c[2] == 0.1);
+  }
+  EXPECT_EQ(factors, (std::set<double>{8, 9, 10, 11, 12}));  // both ends reached
+  // Log-uniform over three decades: a third below 1e-3 (a linear draw would give 1%).
+  EXPECT_GT(below_1e3, 100);
+  EXPECT_LT(below_1e3, 170);
+  EXPECT_NE(random_configuration(space, 5, 0), random_configuration(space, 6, 0));
+}
+
+TEST(Tuning, TheTuningRowsAreAShareOfTheTrainingPartAndPartitionIt) {
+  RatingSet part;
+  for (int i = 0; i < 101; ++i) part.user.push_back(i), part.item.push_back(i % 7), part.rating.push_back(i * 0.5f);
+  const TrainValidSplit s = carve_tuning_split(part, 0.2, 3);
+  EXPECT_EQ(s.valid.size(), 20u);
+  EXPECT_EQ(s.train.size(), 81u);
+  std::vector<std::int32_t> all = s.train_rows;
+  all.insert(all.end(), s.valid_rows.begin(), s.valid_rows.end());
+  std::sort(all.begin(), all.end());
+  for (int i = 0; i < 101; ++i) EXPECT_EQ(all[i], i);
+  EXPECT_TRUE(std::is_sorted(s.train_rows.begin(), s.train_rows.end()));
+  for (size_t i = 0; i < s.valid.size(); ++i) EXPECT_EQ(s.valid.user[i], part.user[s.valid_rows[i]]);
+  EXPECT_EQ(carve_tuning_split(part, 0.2, 3).valid_rows, s.valid_rows);
+  EXPECT_NE(carve_tuning_split(part, 0.2, 4).valid_rows, s.valid_rows);
+}
+
+TEST(Tuning, TheBestTrialIsTheEarliestOfTheBestFiniteScores) {
+  std::vector<TrialResult> r(4);
+  r[0].score = std::nan(""), r[1].score = 0.9, r[2].score = 0.8, r[3].score = 0.8;
+  EXPECT_EQ(best_trial(r, true), 2);
+  EXPECT_EQ(best_trial(r, false), 1);
+  r[1].score = r[2].score = r[3].score = std::nan("");
+  EXPECT_EQ(best_trial(r, true), -1);
+}
+
+// A made-up objective: the results of a random search must not depend on --jobs.
+std::vector<TrialResult> search_with(int jobs, const std::vector<TrialResult>& done = {},
+                                     std::vector<int>* ran = nullptr) {
+  const std::vector<TunedOption> space = {parse_tuned_option("lr=1e-4..1e-1"), parse_tuned_option("factors=8..64")};
+  SearchSettings s;
+  s.trials = 24;
+  s.jobs = jobs;
+  s.seed = 11;
+  std::mutex m;
+  SearchCallbacks cb;
+  cb.run_trial = [&](int trial, const Configuration& c) {
+    TrialResult r;
+    r.trial = trial;
+    r.values = c;
+    r.score = std::abs(std::log10(c[0]) + 2.5) + std::abs(c[1] - 32) / 64;
+    if (ran) {
+      std::lock_guard<std::mutex> g(m);
+      ran->push_back(trial);
+    }
+    return r;
+  };
+  std::vector<int> order;
+  cb.on_ordered = [&](const TrialResult& r) { order.push_back(r.trial); };
+  auto out = run_search(space, s, done, cb);
+  EXPECT_TRUE(std::is_sorted(order.begin(), order.end()));
+  EXPECT_EQ(order.size(), out.size());
+  return out;
+}
+
+TEST(Tuning, RandomSearchGivesTheSameTrialsAndBestWhateverTheJobs) {
+  const auto one = search_with(1), four = search_with(4);
+  ASSERT_EQ(one.size(), 24u);
+  ASSERT_EQ(four.size(), 24u);
+  for (size_t i = 0; i < one.size(); ++i) {
+    EXPECT_EQ(one[i].trial, static_cast<int>(i));
+    EXPECT_EQ(one[i].values, four[i].values);
+    EXPECT_EQ(one[i].score, four[i].score);
+  }
+  EXPECT_EQ(best_trial(one, true), best_trial(four, true));
+}
+
+TEST(Tuning, TrialsAlreadyDoneAreNotRunAgain) {
+  auto all = search_with(1);
+  std::vector<TrialResult> done(all.begin(), all.begin() + 10);
+  for (auto& r : done) r.resumed = true;
+  std::vector<int> ran;
+  const auto resumed = search_with(2, done, &ran);
+  EXPECT_EQ(ran.size(), 14u);
+  EXPECT_EQ(*std::min_element(ran.begin(), ran.end()), 10);
+  for (size_t i = 0; i < all.size(); ++i) EXPECT_EQ(resumed[i].score, all[i].score);
+}
+
+TEST(Tuning, AJournalRoundTripsAndRefusesAnotherSearch) {
+  const std::vector<TunedOption> space = {parse_tuned_option("lr=1e-4..1e-1"), parse_tuned_option("factors=8..64")};
+  const std::string path = (std::filesystem::temp_directory_path() / ("tuning_journal_" + std::to_string(::getpid()))).string();
+  std::filesystem::remove(path);
+  TrialResult r;
+  r.trial = 3, r.values = {0.0031234567891, 17}, r.score = 0.87654321, r.epochs = 4, r.seconds = 0.25;
+  r.train_rows = 80, r.tune_rows = 20;
+  append_journal(path, journal_line(space, "abc", r));
+  r.trial = 4, r.score = std::nan("");
+  append_journal(path, journal_line(space, "abc", r));
+  auto back = read_journal(path, space, "abc");
+  ASSERT_EQ(back.size(), 2u);
+  EXPECT_EQ(back[0].values, (Configuration{0.0031234567891, 17}));
+  EXPECT_EQ(back[0].score, 0.87654321);
+  EXPECT_EQ(back[0].train_rows, 80u);
+  EXPECT_TRUE(back[0].resumed);
+  EXPECT_TRUE(std::isnan(back[1].score));
+  try {
+    read_journal(path, space, "other");
+    ADD_FAILURE() << "another search's journal was read";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ExitCode::data);
+    EXPECT_NE(std::string(e.what()).find("line 1: a trial of another search"), std::string::npos) << e.what();
+  }
+  {  // A line cut short by a killed run is skipped.
+    std::ofstream(path, std::ios::app) << "{\"search\":\"abc\",\"tri";
+  }
+  EXPECT_EQ(read_journal(path, space, "abc").size(), 2u);
+  std::filesystem::remove(path);
+  EXPECT_TRUE(read_journal(path, space, "abc").empty());
+}
+
+}  // namespace
+}  // namespace collab
