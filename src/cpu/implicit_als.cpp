@@ -98,35 +98,72 @@ COLLAB_AVX2 inline void axpy_avx2(float w, const float* y, float* out, size_t k)
 
 constexpr size_t kPrefetchAhead = 8;
 
+// out += sum over the n rows y_e (k floats each, side by side in `rows`) of w_e y_e, with
+// w_e = (c_e - 1)(y_e . v), or with `residual` c_e - (c_e - 1)(y_e . v). Four rows at a time:
+// their dot products share v's loads and their updates one load and store of out.
+COLLAB_AVX2 void accumulate_rows(const float* rows, size_t n, size_t k, const float* v, const float* confidence,
+                                 bool residual, float* out) {
+  const size_t kv = k & ~size_t{7};
+  size_t e = 0;
+  for (; e + 4 <= n; e += 4) {
+    const float* y0 = rows + e * k;
+    const float *y1 = y0 + k, *y2 = y1 + k, *y3 = y2 + k;
+    __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps(), s2 = _mm256_setzero_ps(), s3 = _mm256_setzero_ps();
+    for (size_t j = 0; j < kv; j += 8) {
+      const __m256 vv = _mm256_loadu_ps(v + j);
+      s0 = _mm256_fmadd_ps(_mm256_loadu_ps(y0 + j), vv, s0);
+      s1 = _mm256_fmadd_ps(_mm256_loadu_ps(y1 + j), vv, s1);
+      s2 = _mm256_fmadd_ps(_mm256_loadu_ps(y2 + j), vv, s2);
+      s3 = _mm256_fmadd_ps(_mm256_loadu_ps(y3 + j), vv, s3);
+    }
+    float d[4] = {horizontal_sum(s0), horizontal_sum(s1), horizontal_sum(s2), horizontal_sum(s3)};
+    for (size_t j = kv; j < k; ++j) d[0] += y0[j] * v[j], d[1] += y1[j] * v[j], d[2] += y2[j] * v[j], d[3] += y3[j] * v[j];
+    float w[4];
+    for (size_t i = 0; i < 4; ++i) {
+      const float c = confidence[e + i];
+      w[i] = residual ? c - (c - 1.0f) * d[i] : (c - 1.0f) * d[i];
+    }
+    const __m256 w0 = _mm256_set1_ps(w[0]), w1 = _mm256_set1_ps(w[1]), w2 = _mm256_set1_ps(w[2]), w3 = _mm256_set1_ps(w[3]);
+    for (size_t j = 0; j < kv; j += 8) {
+      __m256 o = _mm256_loadu_ps(out + j);
+      o = _mm256_fmadd_ps(w0, _mm256_loadu_ps(y0 + j), o);
+      o = _mm256_fmadd_ps(w1, _mm256_loadu_ps(y1 + j), o);
+      o = _mm256_fmadd_ps(w2, _mm256_loadu_ps(y2 + j), o);
+      o = _mm256_fmadd_ps(w3, _mm256_loadu_ps(y3 + j), o);
+      _mm256_storeu_ps(out + j, o);
+    }
+    for (size_t j = kv; j < k; ++j) out[j] += w[0] * y0[j] + w[1] * y1[j] + w[2] * y2[j] + w[3] * y3[j];
+  }
+  for (; e < n; ++e) {
+    const float* y = rows + e * k;
+    const float c = confidence[e], d = dot_avx2(y, v, k);
+    axpy_avx2(residual ? c - (c - 1.0f) * d : (c - 1.0f) * d, y, out, k);
+  }
+}
+
 COLLAB_AVX2 void conjugate_gradient_row_avx2(const float* gram, const float* other, size_t k, const std::int32_t* index,
                                              const float* confidence, size_t n, int steps, float* x, float* scratch) {
   float* r = scratch;
   float* p = scratch + k;
   float* ap = scratch + 2 * k;
-  // The row's positives' factors, copied side by side as the first pass reads them: the
-  // conjugate-gradient steps then read them from consecutive memory.
+  // The row's positives' factors, copied side by side first: the other side's rows come from
+  // memory in the order of `index`, which no hardware prefetcher foresees (so a software
+  // prefetch a few rows ahead), and every pass after reads consecutive memory.
   float* gathered = scratch + 3 * k;
-  for (size_t a = 0; a < k; ++a) r[a] = -dot_avx2(gram + a * k, x, k);
   for (size_t e = 0; e < n; ++e) {
-    // The first pass reads the rows from memory in the order of `index`, which no hardware
-    // prefetcher foresees: ask for a row a few positives ahead.
     if (e + kPrefetchAhead < n) {
       const char* ahead = reinterpret_cast<const char*>(other + static_cast<size_t>(index[e + kPrefetchAhead]) * k);
       for (size_t byte = 0; byte < k * sizeof(float); byte += 64) _mm_prefetch(ahead + byte, _MM_HINT_T0);
     }
-    const float* y = other + static_cast<size_t>(index[e]) * k;
-    const float c = confidence[e];
-    axpy_avx2(c - (c - 1.0f) * dot_avx2(y, x, k), y, r, k);
-    std::memcpy(gathered + e * k, y, k * sizeof(float));
+    std::memcpy(gathered + e * k, other + static_cast<size_t>(index[e]) * k, k * sizeof(float));
   }
+  for (size_t a = 0; a < k; ++a) r[a] = -dot_avx2(gram + a * k, x, k);
+  accumulate_rows(gathered, n, k, x, confidence, /*residual=*/true, r);
   for (size_t j = 0; j < k; ++j) p[j] = r[j];
   float rs = dot_avx2(r, r, k);
   for (int step = 0; step < steps && rs > kConverged; ++step) {
     for (size_t a = 0; a < k; ++a) ap[a] = dot_avx2(gram + a * k, p, k);
-    for (size_t e = 0; e < n; ++e) {
-      const float* y = gathered + e * k;
-      axpy_avx2((confidence[e] - 1.0f) * dot_avx2(y, p, k), y, ap, k);
-    }
+    accumulate_rows(gathered, n, k, p, confidence, /*residual=*/false, ap);
     const float pap = dot_avx2(p, ap, k);
     if (!(pap > 0)) break;
     const float a = rs / pap;
