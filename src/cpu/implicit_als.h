@@ -18,16 +18,22 @@
 #include <cstdint>
 #include <memory>
 
+#include "cpu/sparse_adam.h"
 #include "train/engine.h"
 
 namespace collab {
 
 // One row's system, by `steps` conjugate-gradient steps from x (updated in place). gram: k x k,
 // Y^T Y + lambda I; other: the other side's factor rows (k floats each); the row's positives:
-// n rows `index` with confidences `confidence`. scratch: 3k floats. Stops early once the
-// residual vanishes.
+// n rows `index` with confidences `confidence`. scratch: (3 + n) k floats. Stops early once the
+// residual vanishes. Runs AVX2 and FMA where the processor has them (KernelPath::best), else, or
+// with KernelPath::portable, plain loops; the two agree to rounding.
 void conjugate_gradient_row(const float* gram, const float* other, size_t k, const std::int32_t* index,
-                            const float* confidence, size_t n, int steps, float* x, float* scratch);
+                            const float* confidence, size_t n, int steps, float* x, float* scratch,
+                            KernelPath path = KernelPath::best);
+
+// a . b over k floats, by the AVX2 code where the processor has it.
+float best_dot(const float* a, const float* b, size_t k);
 
 std::unique_ptr<TrainingEngine> make_implicit_als_engine(const EngineSetup& setup);
 

@@ -94,7 +94,7 @@ TEST(ImplicitAls, ConjugateGradientSolvesTheWeightedNormalEquations) {
   }
   const std::vector<double> expected = direct_solve(a, b, k);
   // k steps solve a k x k system exactly, up to rounding; from any start.
-  std::vector<float> x = {0.01f, -0.02f, 0.03f, 0.0f}, scratch(3 * k);
+  std::vector<float> x = {0.01f, -0.02f, 0.03f, 0.0f}, scratch((3 + positives.size()) * k);
   conjugate_gradient_row(gram.data(), y.data(), k, positives.data(), confidence.data(), positives.size(),
                          static_cast<int>(k), x.data(), scratch.data());
   for (size_t p = 0; p < k; ++p) EXPECT_NEAR(x[p], expected[p], 1e-4) << "factor " << p;
@@ -109,6 +109,28 @@ TEST(ImplicitAls, ConjugateGradientSolvesTheWeightedNormalEquations) {
   };
   EXPECT_LT(error(2), error(1));
   EXPECT_LT(error(1), error(0));
+}
+
+TEST(ImplicitAls, ProcessorsKernelAgreesWithThePlainLoopsToRounding) {
+  // 64 factors (vector lanes and a tail are both exercised by 61), 40 positives, 3 steps.
+  for (size_t k : {size_t{64}, size_t{61}}) {
+    const size_t others = 50;
+    std::vector<float> y(others * k), gram(k * k, 0.0f);
+    for (size_t i = 0; i < y.size(); ++i) y[i] = static_cast<float>(std::sin(0.37 * static_cast<double>(i))) * 0.3f;
+    for (size_t i = 0; i < others; ++i)
+      for (size_t p = 0; p < k; ++p)
+        for (size_t q = 0; q < k; ++q) gram[p * k + q] += y[i * k + p] * y[i * k + q];
+    for (size_t p = 0; p < k; ++p) gram[p * k + p] += 2.0f;
+    std::vector<std::int32_t> positives;
+    std::vector<float> confidence;
+    for (std::int32_t i = 0; i < 40; ++i) positives.push_back(i), confidence.push_back(1.0f + 0.5f * static_cast<float>(i % 5));
+    std::vector<float> best(k, 0.01f), plain(k, 0.01f), scratch((3 + positives.size()) * k);
+    conjugate_gradient_row(gram.data(), y.data(), k, positives.data(), confidence.data(), positives.size(), 3,
+                           best.data(), scratch.data(), KernelPath::best);
+    conjugate_gradient_row(gram.data(), y.data(), k, positives.data(), confidence.data(), positives.size(), 3,
+                           plain.data(), scratch.data(), KernelPath::portable);
+    for (size_t p = 0; p < k; ++p) EXPECT_NEAR(best[p], plain[p], 1e-4f * (1.0f + std::fabs(plain[p]))) << "k " << k << ", factor " << p;
+  }
 }
 
 RatingSet small_ratings() {
