@@ -31,7 +31,7 @@ for verb in $verbs; do
     grep -qx -- "$option" <<<"$verb_offers" && pass || fail "completion of $verb does not offer $option"
   done
 done
-[[ "$(complete_words train --arch "" | tr '\n' ' ')" == "dot dot-range dot-bias nn " ]] && pass || fail "--arch words"
+[[ "$(complete_words train --arch "" | tr '\n' ' ')" == "dot dot-range dot-bias nn popularity baseline " ]] && pass || fail "--arch words"
 grep -qx ml-25m <<<"$(complete_words data --dataset ml-2)" && pass || fail "--dataset names from the registry"
 touch "$WORK/model-for-completion.collab"
 grep -q model-for-completion <<<"$(complete_words bias --model "$WORK/model-for")" && pass || fail "--model completes files"
