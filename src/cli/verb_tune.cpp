@@ -207,6 +207,7 @@ void run_tune(const TuneVerbOptions& o, const CLI::App* verb, TrainingRequest re
   settings.time_budget_s = o.time_budget;
   settings.jobs = jobs;
   settings.seed = request.options.seed;
+  settings.minimise = minimised(o.metric);
   const std::vector<TrialResult> results = run_search(space, settings, done, cb);
   if (stop_requested()) throw Interrupted();
   const int best_index = best_trial(results, minimised(o.metric));
@@ -272,17 +273,21 @@ void add_tune_verb(CLI::App& app) {
                    "default for lr and wd, linear otherwise). NAME: lr, wd, factors, epochs, bs (the last three "
                    "whole numbers). A tuned option cannot also be given as --NAME")
       ->type_name("NAME=SPEC")->allow_extra_args(false);
-  add_enum_option<SearchKind>(verb, "--search", o->search, {{"grid", SearchKind::grid}, {"random", SearchKind::random}},
+  add_enum_option<SearchKind>(verb, "--search", o->search,
+                              {{"grid", SearchKind::grid}, {"random", SearchKind::random}, {"tpe", SearchKind::tpe}},
                               "grid: every combination of the lists (the first --space varying slowest); random: "
-                              "--trials draws, each from its own stream of the seed");
+                              "--trials draws, each from its own stream of the seed; tpe: Tree-structured Parzen "
+                              "Estimator with Optuna's defaults (10 random trials first, then 24 candidates from the "
+                              "best min(ceil(0.1 n), 25) trials' estimator), proposed in batches of 4 so that the "
+                              "results do not depend on --jobs");
   verb->add_option("--trials", o->trials, "Trials to run (grid: at most the grid's size)")
       ->check(CLI::Range(1, 1000000))->capture_default_str();
   verb->add_option("--time-budget", o->time_budget,
                    "Seconds after which no new trial starts (0: no limit); the results then depend on the machine")
       ->check(finite_number(0, 1e9))->capture_default_str();
   verb->add_option("--jobs", o->jobs,
-                   "Trials at once, each on one thread (0: the usable cores). Grid and random results do not "
-                   "depend on it")
+                   "Trials at once, each on one thread (0: the usable cores). Grid, random and tpe results "
+                   "do not depend on it")
       ->check(CLI::Range(0, 1024))->capture_default_str();
   add_enum_option<TuningMetric>(verb, "--metric", o->metric,
                                 {{"rmse", TuningMetric::rmse}, {"mae", TuningMetric::mae}, {"ndcg", TuningMetric::ndcg},

@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cmath>
+#include <condition_variable>
 #include <cstdio>
 #include <exception>
 #include <fstream>
@@ -27,6 +28,7 @@ namespace {
 // the tuning rows, and random search's draws (this plus the trial's number).
 constexpr std::uint64_t kTuneRowsStream = 0x74756e65;  // "tune"
 constexpr std::uint64_t kRandomSearchStream = 0x7472'6961'6c00'0000;
+constexpr std::uint64_t kTpeStream = 0x7470'6500'0000'0000;  // "tpe", plus the trial's number
 
 struct OptionRule {
   const char* name;
@@ -191,6 +193,206 @@ Configuration random_configuration(const std::vector<TunedOption>& space, std::u
   return c;
 }
 
+size_t tpe_history_end(size_t trial) {
+  if (trial < kTpeStartupTrials) return 0;
+  return kTpeStartupTrials + kTpeBatch * ((trial - kTpeStartupTrials) / kTpeBatch);
+}
+
+std::vector<double> tpe_weights(size_t n) {
+  constexpr size_t kFlat = 25;
+  std::vector<double> w(n, 1.0);
+  if (n <= kFlat) return w;
+  const size_t ramp = n - kFlat;  // the oldest: evenly from 1/n up to 1
+  for (size_t i = 0; i < ramp; ++i)
+    w[i] = ramp == 1 ? 1.0 / static_cast<double>(n)
+                     : 1.0 / static_cast<double>(n) + (1.0 - 1.0 / static_cast<double>(n)) *
+                                                          static_cast<double>(i) /
+                                                          static_cast<double>(ramp - 1);
+  return w;
+}
+
+namespace {
+constexpr double kPi = 3.14159265358979323846;
+double normal_cdf(double z) { return 0.5 * std::erfc(-z / std::sqrt(2.0)); }
+double log_sum_exp(const std::vector<double>& v) {
+  const double m = *std::max_element(v.begin(), v.end());
+  if (!std::isfinite(m)) return m;
+  double s = 0;
+  for (double x : v) s += std::exp(x - m);
+  return m + std::log(s);
+}
+}  // namespace
+
+ParzenEstimator parzen_estimator(const std::vector<double>& observations,
+                                 const std::vector<double>& weights, double low, double high) {
+  ParzenEstimator p;
+  p.low = low;
+  p.high = high;
+  const double width = high - low;
+  p.mu = observations;
+  p.mu.push_back(0.5 * (low + high));  // the prior, last
+  p.weight = weights;
+  p.weight.push_back(kTpePriorWeight);
+  const size_t n = p.mu.size();
+  // Each component's sigma: the larger gap to its neighbours among the sorted centers, the
+  // range's ends bounding the outermost; the prior's is the whole width.
+  std::vector<size_t> order(n);
+  for (size_t i = 0; i < n; ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return p.mu[a] < p.mu[b]; });
+  p.sigma.assign(n, width);
+  for (size_t k = 0; k < n; ++k) {
+    const double left = k == 0 ? low : p.mu[order[k - 1]];
+    const double right = k + 1 == n ? high : p.mu[order[k + 1]];
+    const double here = p.mu[order[k]];
+    p.sigma[order[k]] = std::max(here - left, right - here);
+  }
+  const double min_sigma = width / std::min(100.0, 1.0 + static_cast<double>(n));
+  for (double& s : p.sigma) s = std::clamp(s, min_sigma, width);
+  p.sigma.back() = width;
+  double total = 0;
+  for (double w : p.weight) total += w;
+  for (double& w : p.weight) w /= total;
+  return p;
+}
+
+double ParzenEstimator::log_pdf(double x) const {
+  std::vector<double> terms(mu.size());
+  for (size_t i = 0; i < mu.size(); ++i) {
+    const double z = (x - mu[i]) / sigma[i];
+    // Truncated to [low, high]: divided by the mass the Gaussian keeps there.
+    const double mass =
+        normal_cdf((high - mu[i]) / sigma[i]) - normal_cdf((low - mu[i]) / sigma[i]);
+    terms[i] = std::log(weight[i]) - std::log(sigma[i]) - 0.5 * std::log(2 * kPi) - 0.5 * z * z -
+               std::log(std::max(mass, 1e-300));
+  }
+  return log_sum_exp(terms);
+}
+
+double ParzenEstimator::sample(Rng& rng) const {
+  // A component by its weight, then a Gaussian draw (Box-Muller) redrawn until it falls inside
+  // [low, high]: every center lies inside and sigma is at most the width, so about a third of
+  // the draws or more are kept.
+  double u = rng.uniform(), acc = 0;
+  size_t c = mu.size() - 1;
+  for (size_t i = 0; i < mu.size(); ++i) {
+    acc += weight[i];
+    if (u < acc) {
+      c = i;
+      break;
+    }
+  }
+  for (int tries = 0; tries < 1000; ++tries) {
+    const double r = std::sqrt(-2.0 * std::log(1.0 - rng.uniform()));
+    const double x = mu[c] + sigma[c] * r * std::cos(2 * kPi * rng.uniform());
+    if (x >= low && x <= high) return x;
+  }
+  return std::clamp(mu[c], low, high);
+}
+
+Configuration tpe_configuration(const std::vector<TunedOption>& space, std::uint64_t seed,
+                                size_t trial, const std::vector<TrialResult>& history,
+                                bool minimise) {
+  if (trial < kTpeStartupTrials || history.empty()) return random_configuration(space, seed, trial);
+  // Best first; no score (diverged) is the worst; ties by trial number.
+  std::vector<const TrialResult*> ranked;
+  for (const TrialResult& r : history) ranked.push_back(&r);
+  auto better = [minimise](double a, double b) {
+    if (!std::isfinite(a)) return false;
+    if (!std::isfinite(b)) return true;
+    return minimise ? a < b : a > b;
+  };
+  std::sort(ranked.begin(), ranked.end(), [&](const TrialResult* a, const TrialResult* b) {
+    if (better(a->score, b->score)) return true;
+    if (better(b->score, a->score)) return false;
+    return a->trial < b->trial;
+  });
+  const size_t n = ranked.size();
+  const size_t n_below =
+      std::min(kTpeGammaCap, static_cast<size_t>(std::ceil(0.1 * static_cast<double>(n))));
+  std::vector<const TrialResult*> below(ranked.begin(),
+                                        ranked.begin() + static_cast<std::ptrdiff_t>(n_below));
+  std::vector<const TrialResult*> above(ranked.begin() + static_cast<std::ptrdiff_t>(n_below),
+                                        ranked.end());
+  // Oldest first, for the weights.
+  auto by_trial = [](const TrialResult* a, const TrialResult* b) { return a->trial < b->trial; };
+  std::sort(below.begin(), below.end(), by_trial);
+  std::sort(above.begin(), above.end(), by_trial);
+  const std::vector<double> w_below = tpe_weights(below.size()),
+                            w_above = tpe_weights(above.size());
+
+  Rng rng(seed, kTpeStream + trial);
+  Configuration c;
+  for (size_t i = 0; i < space.size(); ++i) {
+    const TunedOption& o = space[i];
+    if (!o.is_range()) {
+      // Categorical: each value's weight of observations plus the prior's weight spread evenly.
+      const size_t k = o.values.size();
+      auto probabilities = [&](const std::vector<const TrialResult*>& set,
+                               const std::vector<double>& w) {
+        std::vector<double> p(k, kTpePriorWeight / static_cast<double>(k));
+        for (size_t j = 0; j < set.size(); ++j)
+          for (size_t v = 0; v < k; ++v)
+            if (set[j]->values[i] == o.values[v]) p[v] += w[j];
+        double total = 0;
+        for (double x : p) total += x;
+        for (double& x : p) x /= total;
+        return p;
+      };
+      const std::vector<double> l = probabilities(below, w_below),
+                                g = probabilities(above, w_above);
+      size_t best = 0;
+      double best_gain = -INFINITY;
+      for (size_t draw = 0; draw < kTpeCandidates; ++draw) {
+        double u = rng.uniform(), acc = 0;
+        size_t v = k - 1;
+        for (size_t j = 0; j < k; ++j) {
+          acc += l[j];
+          if (u < acc) {
+            v = j;
+            break;
+          }
+        }
+        const double gain = std::log(l[v]) - std::log(g[v]);
+        if (gain > best_gain) {
+          best_gain = gain;
+          best = v;
+        }
+      }
+      c.push_back(o.values[best]);
+      continue;
+    }
+    if (o.low == o.high) {
+      c.push_back(o.low);
+      continue;
+    }
+    // The internal space random search draws in: whole numbers widened by 0.5, log where asked.
+    const double widen = o.integer ? 0.5 : 0.0;
+    auto inward = [&](double v) { return o.log_scale ? std::log(v) : v; };
+    const double lo = inward(o.low - widen), hi = inward(o.high + widen);
+    auto observed = [&](const std::vector<const TrialResult*>& set) {
+      std::vector<double> x;
+      for (const TrialResult* r : set) x.push_back(std::clamp(inward(r->values[i]), lo, hi));
+      return x;
+    };
+    const ParzenEstimator l = parzen_estimator(observed(below), w_below, lo, hi);
+    const ParzenEstimator g = parzen_estimator(observed(above), w_above, lo, hi);
+    double best = l.mu.back(), best_gain = -INFINITY;
+    for (size_t draw = 0; draw < kTpeCandidates; ++draw) {
+      const double x = l.sample(rng);
+      const double gain = l.log_pdf(x) - g.log_pdf(x);
+      if (gain > best_gain) {
+        best_gain = gain;
+        best = x;
+      }
+    }
+    double v = o.log_scale ? std::exp(best) : best;
+    if (o.integer) v = std::round(v);
+    c.push_back(std::clamp(v, o.low, o.high));
+  }
+  return c;
+}
+
 TrainValidSplit carve_tuning_split(const RatingSet& part, double tune_pct, std::uint64_t seed) {
   const size_t n = part.size();
   std::vector<std::int32_t> order(n);
@@ -233,6 +435,7 @@ std::vector<TrialResult> run_search(const std::vector<TunedOption>& space, const
     if (r.trial >= 0 && static_cast<size_t>(r.trial) < n) results[r.trial] = r;
   const auto started = std::chrono::steady_clock::now();
   std::mutex lock;
+  std::condition_variable finished;  // TPE: a proposal waits for the trials it sees
   size_t next = 0, next_ordered = 0;
   bool stop = false, started_one = false;  // the budget never stops the first trial
   std::exception_ptr failure;
@@ -256,18 +459,40 @@ std::vector<TrialResult> run_search(const std::vector<TunedOption>& space, const
         trial = next++;
         started_one = true;
       }
-      const Configuration values = settings.kind == SearchKind::grid
-                                       ? grid_configuration(space, trial)
-                                       : random_configuration(space, settings.seed, trial);
+      Configuration values;
+      if (settings.kind == SearchKind::grid) {
+        values = grid_configuration(space, trial);
+      } else if (settings.kind == SearchKind::random || trial < kTpeStartupTrials) {
+        values = random_configuration(space, settings.seed, trial);
+      } else {
+        // Every trial below the batch's start was handed out before this one, so each is running
+        // or done (resumed ones are done): waiting for them cannot deadlock.
+        const size_t end = tpe_history_end(trial);
+        std::vector<TrialResult> history;
+        {
+          std::unique_lock<std::mutex> g(lock);
+          finished.wait(g, [&] {
+            if (failure) return true;
+            for (size_t u = 0; u < end; ++u)
+              if (!results[u]) return false;
+            return true;
+          });
+          if (failure) return;
+          for (size_t u = 0; u < end; ++u) history.push_back(*results[u]);
+        }
+        values = tpe_configuration(space, settings.seed, trial, history, settings.minimise);
+      }
       try {
         TrialResult r = cb.run_trial(static_cast<int>(trial), values);
         std::lock_guard<std::mutex> g(lock);
         if (cb.on_finished) cb.on_finished(r);
         results[trial] = std::move(r);
+        finished.notify_all();
       } catch (...) {
         std::lock_guard<std::mutex> g(lock);
         if (!failure) failure = std::current_exception();
         stop = true;
+        finished.notify_all();
         return;
       }
     }

@@ -5,7 +5,9 @@
 //
 // Reproducibility: for grid and random search a trial's configuration is a function of the seed
 // and the trial's number alone, and every trial trains with the same seed, so the results do not
-// depend on how many trials run at once or in which order they finish.
+// depend on how many trials run at once or in which order they finish. TPE's proposals also
+// depend on earlier trials' scores; they are made in fixed batches (tpe_history_end) so that
+// they too do not depend on --jobs.
 #pragma once
 
 #include <cstdint>
@@ -13,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "support/random.h"
 #include "train/split.h"
 #include "train/train_options.h"
 
@@ -42,7 +45,7 @@ using Configuration = std::vector<double>;
 void apply_configuration(const std::vector<TunedOption>& space, const Configuration& values, TrainOptions& options);
 std::string value_text(const TunedOption& option, double value);  // "0.0031", "64"
 
-enum class SearchKind { grid, random };
+enum class SearchKind { grid, random, tpe };
 enum class TuningMetric { rmse, mae, ndcg, precision, recall, map };
 std::string metric_name(TuningMetric m);
 bool minimised(TuningMetric m);  // rmse and mae; the ranking metrics are maximised
@@ -54,6 +57,47 @@ Configuration grid_configuration(const std::vector<TunedOption>& space, size_t t
 // Random search: trial `trial`'s draw from its own stream of the seed: a list's values equally
 // likely, a range uniform (log-uniform on a log scale), whole numbers rounded.
 Configuration random_configuration(const std::vector<TunedOption>& space, std::uint64_t seed, size_t trial);
+
+// Tree-structured Parzen Estimator (Bergstra et al. 2011) with Optuna's default sampler settings,
+// one tuned option at a time (independent, univariate). The first kTpeStartupTrials trials are
+// random search's own draws. After that the trials a proposal sees are split by score into the
+// best gamma(n) = min(ceil(0.1 n), 25) ("below", l) and the rest ("above", g); kTpeCandidates
+// values are drawn from l and the one maximising log l(x) - log g(x) is kept. A trial without a
+// score (a diverged loss) counts as the worst.
+constexpr size_t kTpeStartupTrials = 10;
+constexpr size_t kTpeCandidates = 24;
+constexpr double kTpePriorWeight = 1.0;
+constexpr size_t kTpeGammaCap = 25;
+// Proposals are made in batches of kTpeBatch: trial t >= kTpeStartupTrials sees exactly the
+// trials numbered below tpe_history_end(t) (10 for trials 10-13, 14 for 14-17, ...), and waits
+// until they have finished, so the proposals are the same whatever --jobs is. A larger batch
+// keeps more cores busy; a smaller one uses more of what was learnt.
+constexpr size_t kTpeBatch = 4;
+size_t tpe_history_end(size_t trial);
+
+// A mixture of Gaussians truncated to [low, high], in the search's internal space (the log of
+// the value on a log scale; whole numbers widened by 0.5 each side): one component per
+// observation plus a prior one (the range's center, sigma its width). Each observation's sigma
+// is the larger distance to its neighbours (the range's ends bounding the outermost), clipped to
+// [width / min(100, 1 + components), width] (Optuna's "magic clip").
+struct ParzenEstimator {
+  double low = 0, high = 0;
+  std::vector<double> mu, sigma, weight;  // weights sum to 1
+  double log_pdf(double x) const;
+  double sample(Rng& rng) const;
+};
+// `weights`: each observation's, before the prior's kTpePriorWeight is added and all normalised.
+ParzenEstimator parzen_estimator(const std::vector<double>& observations,
+                                 const std::vector<double>& weights, double low, double high);
+// Optuna's default observation weights, oldest first: 1 for the newest 25, a ramp from 1/n to 1
+// for older ones.
+std::vector<double> tpe_weights(size_t n);
+
+struct TrialResult;
+// TPE's proposal for `trial` from `history` (the finished trials it may see, any order).
+Configuration tpe_configuration(const std::vector<TunedOption>& space, std::uint64_t seed,
+                                size_t trial, const std::vector<TrialResult>& history,
+                                bool minimise);
 
 // The rows trials train and are scored on: `tune_pct` of the training part, drawn by the seed's
 // own stream (not the split's), validates; the rest trains in the training part's order. Row
@@ -82,6 +126,7 @@ struct SearchSettings {
   double time_budget_s = 0;   // 0: none; else no trial starts after this many seconds (but the first)
   int jobs = 1;               // trials at once, each on its own std::thread
   std::uint64_t seed = 0;
+  bool minimise = true;  // TPE: which scores are better
 };
 
 struct SearchCallbacks {

@@ -45,6 +45,24 @@ expect_rc random2 0
 strip() { python3 -c "import json,sys; [print(json.dumps({k:v for k,v in json.loads(l).items() if k!='seconds'})) for l in open(sys.argv[1])]" "$1"; }
 [[ "$(strip "$WORK/random.out")" == "$(strip "$WORK/random2.out")" ]] && pass || fail "--jobs 2 changed the results"
 
+# TPE: 10 random trials then proposals from the trials so far, the same for a seed and for any
+# --jobs (proposals come in fixed batches), and its first ten trials are random search's.
+run tpe1 tune "${space[@]}" --search tpe --trials 16 --jobs 1
+expect_rc tpe1 0
+run tpe2 tune "${space[@]}" --search tpe --trials 16 --jobs 2
+expect_rc tpe2 0
+run tpe3 tune "${space[@]}" --search tpe --trials 16 --jobs 1
+expect_rc tpe3 0
+[[ $(wc -l <"$WORK/tpe1.out") -eq 17 ]] && pass || fail "--search tpe: $(out tpe1)"
+[[ "$(strip "$WORK/tpe1.out")" == "$(strip "$WORK/tpe3.out")" ]] && pass || fail "--search tpe is not deterministic for a seed"
+[[ "$(strip "$WORK/tpe1.out")" == "$(strip "$WORK/tpe2.out")" ]] && pass || fail "--search tpe: --jobs 2 changed the results"
+python3 - "$WORK/tpe1.out" "$WORK/random.out" <<'PY' && pass || fail "tpe's first trials are not random search's"
+import json, sys
+tpe = [json.loads(l) for l in open(sys.argv[1])][:6]
+rnd = [json.loads(l) for l in open(sys.argv[2])][:6]
+assert [(t["lr"], t["wd"], t["factors"]) for t in tpe] == [(t["lr"], t["wd"], t["factors"]) for t in rnd]
+PY
+
 # A poisoned test row changes the test metrics and no trial's score.
 run split "$COLLAB" split "${data[@]}" --seed 1 --out "$WORK/split"
 expect_rc split 0
@@ -127,6 +145,8 @@ bad space-twice --space --space lr=1e-3,1e-2 --space lr=1e-2,1e-1
 bad space-and-option --space --space lr=1e-3,1e-2 --lr 1e-2
 bad grid-range --search --search grid --space lr=1e-3..1e-2
 bad search --search --search annealing --space lr=1e-3,1e-2
+bad tpe-range --space --search tpe --space lr=0..1
+bad tpe-reversed --space --search tpe --space factors=16..8
 bad trials --trials --space lr=1e-3,1e-2 --trials 0
 bad budget --time-budget --space lr=1e-3,1e-2 --time-budget -1
 bad jobs --jobs --space lr=1e-3,1e-2 --jobs -2

@@ -3,12 +3,14 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
 #include <set>
+#include <thread>
 #include <unistd.h>
 
 #include "support/error.h"
@@ -190,6 +192,117 @@ TEST(Tuning, AJournalRoundTripsAndRefusesAnotherSearch) {
   EXPECT_EQ(read_journal(path, space, "abc").size(), 2u);
   std::filesystem::remove(path);
   EXPECT_TRUE(read_journal(path, space, "abc").empty());
+}
+
+TEST(Tpe, TheParzenEstimatorsDensityIntegratesToOneOverItsRange) {
+  const ParzenEstimator p =
+      parzen_estimator({-8.1, -7.9, -3.0, -2.2}, tpe_weights(4), std::log(1e-4), std::log(1e-1));
+  const size_t steps = 200000;
+  const double h = (p.high - p.low) / steps;
+  double integral = 0;
+  for (size_t i = 0; i < steps; ++i) integral += std::exp(p.log_pdf(p.low + (i + 0.5) * h)) * h;
+  EXPECT_NEAR(integral, 1.0, 1e-3);
+  // The sigmas stay within Optuna's magic clip and the prior keeps the whole width.
+  const double width = p.high - p.low;
+  for (double s : p.sigma) {
+    EXPECT_GE(s, width / 6 - 1e-12);
+    EXPECT_LE(s, width + 1e-12);
+  }
+  EXPECT_DOUBLE_EQ(p.sigma.back(), width);
+  Rng rng(3, 0);
+  for (int i = 0; i < 1000; ++i) {
+    const double x = p.sample(rng);
+    EXPECT_GE(x, p.low);
+    EXPECT_LE(x, p.high);
+  }
+}
+
+TEST(Tpe, ProposalsComeInBatchesOfFourAfterTenRandomTrials) {
+  EXPECT_EQ(tpe_history_end(9), 0u);
+  EXPECT_EQ(tpe_history_end(10), 10u);
+  EXPECT_EQ(tpe_history_end(13), 10u);
+  EXPECT_EQ(tpe_history_end(14), 14u);
+  EXPECT_EQ(tpe_history_end(29), 26u);
+  EXPECT_EQ(tpe_weights(3), (std::vector<double>{1, 1, 1}));
+  const std::vector<double> w = tpe_weights(30);
+  EXPECT_DOUBLE_EQ(w.front(), 1.0 / 30);
+  EXPECT_DOUBLE_EQ(w[4], 1.0);
+  EXPECT_DOUBLE_EQ(w.back(), 1.0);
+}
+
+// A 1-D quadratic with its minimum at lr = 10^-2.5, plus a list that matters and a whole number.
+std::vector<TrialResult> quadratic_search(SearchKind kind, std::uint64_t seed, int jobs,
+                                          int trials = 30) {
+  const std::vector<TunedOption> space = {parse_tuned_option("lr=1e-5..1"),
+                                          parse_tuned_option("wd=0.01,0.1,1"),
+                                          parse_tuned_option("factors=1..100")};
+  SearchSettings s;
+  s.kind = kind;
+  s.trials = trials;
+  s.jobs = jobs;
+  s.seed = seed;
+  SearchCallbacks cb;
+  cb.run_trial = [](int trial, const Configuration& c) {
+    TrialResult r;
+    r.trial = trial;
+    r.values = c;
+    const double x = std::log10(c[0]) + 2.5;
+    // Diverged (no score) for the largest rates: they count as the worst.
+    r.score = c[0] > 0.3 ? std::nan("") : x * x + (c[1] == 0.1 ? 0 : 1) + std::abs(c[2] - 40) / 100;
+    // Finishing out of order when several run at once.
+    std::this_thread::sleep_for(std::chrono::microseconds((trial * 7919) % 300));
+    return r;
+  };
+  cb.on_ordered = [](const TrialResult&) {};
+  return run_search(space, s, {}, cb);
+}
+
+TEST(Tpe, BeatsRandomSearchOnAQuadraticAfterThirtyTrialsAveragedOverFiveSeeds) {
+  double tpe = 0, random = 0;
+  for (std::uint64_t seed = 1; seed <= 5; ++seed) {
+    const auto t = quadratic_search(SearchKind::tpe, seed, 1),
+               r = quadratic_search(SearchKind::random, seed, 1);
+    tpe += t[best_trial(t, true)].score / 5;
+    random += r[best_trial(r, true)].score / 5;
+    // The first ten are random search's own draws.
+    for (size_t i = 0; i < 10; ++i) EXPECT_EQ(t[i].values, r[i].values);
+  }
+  EXPECT_LT(tpe, random);
+}
+
+TEST(Tpe, GivesTheSameProposalsWhateverTheJobs) {
+  const auto one = quadratic_search(SearchKind::tpe, 7, 1, 40),
+             two = quadratic_search(SearchKind::tpe, 7, 2, 40),
+             three = quadratic_search(SearchKind::tpe, 7, 3, 40);
+  ASSERT_EQ(one.size(), 40u);
+  ASSERT_EQ(two.size(), 40u);
+  ASSERT_EQ(three.size(), 40u);
+  for (size_t i = 0; i < one.size(); ++i) {
+    EXPECT_EQ(one[i].values, two[i].values) << "trial " << i;
+    EXPECT_EQ(one[i].values, three[i].values) << "trial " << i;
+  }
+}
+
+TEST(Tpe, ResumedTrialsCountAsFinished) {
+  const auto all = quadratic_search(SearchKind::tpe, 4, 1, 24);
+  const std::vector<TunedOption> space = {parse_tuned_option("lr=1e-5..1"),
+                                          parse_tuned_option("wd=0.01,0.1,1"),
+                                          parse_tuned_option("factors=1..100")};
+  std::vector<TrialResult> done(all.begin(), all.begin() + 15);
+  SearchSettings s;
+  s.kind = SearchKind::tpe;
+  s.trials = 24;
+  s.jobs = 2;
+  s.seed = 4;
+  SearchCallbacks cb;
+  cb.run_trial = [&](int trial, const Configuration& c) {
+    EXPECT_GE(trial, 15);
+    TrialResult r = all[trial];
+    EXPECT_EQ(r.values, c) << "trial " << trial;
+    return r;
+  };
+  cb.on_ordered = [](const TrialResult&) {};
+  EXPECT_EQ(run_search(space, s, done, cb).size(), 24u);
 }
 
 }  // namespace
