@@ -174,21 +174,10 @@ class BprEngine final : public TrainingEngine {
   void list_rows() {
     std::vector<std::int32_t>& rows = gradients_.rows;
     std::vector<RowState>& states = store_.states;
-    rows.clear();
-    if (++batch_stamp_ == 0) {
-      for (RowState& r : states) r.stamp = 0;
-      batch_stamp_ = 1;
-    }
+    lister_.begin(states, rows);
     policy_.begin(3 * triples_.size());
     auto add = [&](std::int32_t row) {
-      RowState& r = states[static_cast<size_t>(row)];
-      if (r.stamp != batch_stamp_) {
-        r.stamp = batch_stamp_;
-        r.slot = static_cast<std::int32_t>(rows.size());
-        rows.push_back(row);
-        policy_.listed(row, r);
-      }
-      return r.slot;
+      return lister_.add(states, rows, row, [this](std::int32_t r, RowState& state) { policy_.listed(r, state); });
     };
     slots_.resize(3 * triples_.size());
     for (size_t t = 0; t < triples_.size(); ++t) {
@@ -236,7 +225,7 @@ class BprEngine final : public TrainingEngine {
   GradientTable gradients_;
   std::vector<Triple> triples_, valid_;
   std::vector<std::int32_t> slots_, valid_rows_;
-  std::uint32_t batch_stamp_ = 0;
+  BatchRowLister lister_;
 };
 
 }  // namespace

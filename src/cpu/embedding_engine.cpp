@@ -204,21 +204,10 @@ class CpuEmbeddingEngine final : public TrainingEngine {
     std::vector<std::int32_t>& rows = gradients_.rows;
     std::vector<std::int32_t>& slots = gradients_.slots;
     std::vector<RowState>& states = store_.states;
-    rows.clear();
-    if (++batch_stamp_ == 0) {  // wrapped after 2^32 batches: forget the old stamps
-      for (RowState& r : states) r.stamp = 0;
-      batch_stamp_ = 1;
-    }
+    lister_.begin(states, rows);
     policy_.begin(2 * bs);
     auto add = [&](std::int32_t row) {
-      RowState& r = states[static_cast<size_t>(row)];
-      if (r.stamp != batch_stamp_) {
-        r.stamp = batch_stamp_;
-        r.slot = static_cast<std::int32_t>(rows.size());
-        rows.push_back(row);
-        policy_.listed(row, r);
-      }
-      return r.slot;
+      return lister_.add(states, rows, row, [this](std::int32_t r, RowState& state) { policy_.listed(r, state); });
     };
     constexpr size_t kAhead = 8;  // ratings: the row states are scattered over a few hundred KiB
     for (size_t b = 0; b < bs; ++b) {
@@ -252,7 +241,7 @@ class CpuEmbeddingEngine final : public TrainingEngine {
   Policy policy_;
   GradientTable gradients_;
   std::vector<float> dz_;  // per rating of the batch: d loss / d score
-  std::uint32_t batch_stamp_ = 0;
+  BatchRowLister lister_;
   Communicator* communicator_;
   std::vector<float> mine_, gathered_;  // across processes: this rank's errors, every rank's
   std::vector<float> diffs_;            // on several threads: each rating's error

@@ -37,6 +37,38 @@ struct RowState {
   std::int32_t slot = 0;    // its gradient's slot in that batch
 };
 
+// Lists a batch's distinct rows once each, in first-seen order, each with its gradient slot: the
+// one definition every engine that gathers a batch's gradients by row uses (inlined: it runs
+// for each row of each step).
+class BatchRowLister {
+ public:
+  // Starts a batch: forgets the last one's listing (the stamps wrap after 2^32 batches).
+  void begin(std::vector<RowState>& states, std::vector<std::int32_t>& rows) {
+    rows.clear();
+    if (++stamp_ == 0) {
+      for (RowState& r : states) r.stamp = 0;
+      stamp_ = 1;
+    }
+  }
+  // The slot of `row`, listing it (and telling `listed(row, state)`, while its state is at hand)
+  // the first time this batch names it.
+  template <class OnListed>
+  std::int32_t add(std::vector<RowState>& states, std::vector<std::int32_t>& rows, std::int32_t row,
+                   OnListed&& listed) {
+    RowState& r = states[static_cast<size_t>(row)];
+    if (r.stamp != stamp_) {
+      r.stamp = stamp_;
+      r.slot = static_cast<std::int32_t>(rows.size());
+      rows.push_back(row);
+      listed(row, r);
+    }
+    return r.slot;
+  }
+
+ private:
+  std::uint32_t stamp_ = 0;
+};
+
 class RowStore {
  public:
   // Rows for shape's users and items, loaded from `initial` (the seed's normal(0, 0.01) tables).
