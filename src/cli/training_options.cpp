@@ -12,12 +12,6 @@
 namespace collab::cli {
 namespace {
 
-// The ranking models' defaults, measured on ml-latest-small (docs/experiments.md#ranking-models).
-constexpr int kAlsEpochs = 15, kAlsFactors = 64;
-constexpr double kAlsLambda = 25;
-constexpr int kBprEpochs = 40, kBprBs = 256, kBprFactors = 64;
-constexpr double kBprLr = 1e-2, kBprWd = 0.2;
-
 std::vector<float> parse_numbers(const std::string& text, const std::string& option) {
   std::vector<float> out;
   std::stringstream in(text);
@@ -143,25 +137,6 @@ void add_ranking_options(CLI::App* verb, TrainOptions& t) {
       ->check(non_negative_number())->capture_default_str();
 }
 
-// Defaults that differ by model kind, where the option was not given: popularity counts once,
-// BaselineOnly makes Surprise's 10 passes, implicit ALS and BPR take the settings measured in
-// docs/experiments.md#ranking-models.
-void apply_model_kind_defaults(const CLI::App* verb, TrainOptions& t) {
-  auto given = [&](const char* option) { return verb->get_option_no_throw(option) && verb->count(option) > 0; };
-  int epochs = 0;
-  double lr = 0, wd = -1;
-  int bs = 0, factors = 0;
-  if (t.arch == Arch::popularity) epochs = 1;
-  else if (t.arch == Arch::baseline) epochs = 10;
-  else if (t.optimizer == OptimizerKind::als) epochs = kAlsEpochs, wd = kAlsLambda, factors = kAlsFactors;
-  else if (t.loss == Loss::bpr) epochs = kBprEpochs, lr = kBprLr, wd = kBprWd, bs = kBprBs, factors = kBprFactors;
-  if (epochs && !given("--epochs")) t.epochs = epochs;
-  if (lr > 0 && !given("--lr")) t.lr = lr;
-  if (wd >= 0 && !given("--wd")) t.wd = wd;
-  if (bs && !given("--bs")) t.batch_size = bs;
-  if (factors && !given("--factors")) t.factors = factors;
-}
-
 void add_training_options(CLI::App* verb, TrainingCommandOptions& c, bool with_split) {
   add_data_options(verb, c.data);
   add_filter_options(verb, c.filters);
@@ -224,7 +199,9 @@ TrainingRequest training_request(const CLI::App* verb, TrainingCommandOptions& c
       throw usage_error("--layers: sizes must be whole numbers from 1 to 65536");
     t.layers.push_back(static_cast<int>(f));
   }
-  apply_model_kind_defaults(verb, t);
+  apply_model_kind_defaults(t, [&](const char* option) {
+    return verb->get_option_no_throw(option) && verb->count(option) > 0;
+  });
   if (t.layers.empty()) t.layers = {t.factors};  // fastai's collab_learner default
   if (verb->count("--seed") == 0) {
     t.seed = fresh_seed();

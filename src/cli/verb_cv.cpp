@@ -1,14 +1,11 @@
 // `collab cv`: k-fold cross-validation as Surprise's cross_validate (KFold with shuffling), with
 // every training option and filter; a row per fold, then the mean and the standard deviation.
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 
-#include "model/evaluation.h"
+#include "model/cross_validation.h"
 #include "model/run_fingerprint.h"
 #include "support/hash.h"
-#include "model/interpret.h"
-#include "model/metrics.h"
 #include "output.h"
 #include "support/interrupt.h"
 #include "training_options.h"
@@ -23,18 +20,6 @@ struct CvVerbOptions {
   int k = 10;
   std::string format;
 };
-
-// A fold's metrics: rating metrics (NaN, printed as null, for models that score rather than
-// predict ratings), then eval's ranking metrics at --k on the fold's validation rows.
-struct FoldResult {
-  double mse, rmse, mae, fit_seconds, eval_seconds;
-  double precision, recall, ndcg, map, hit_rate, coverage;
-};
-constexpr size_t kFoldFields = 11;
-
-double seconds_since(std::chrono::steady_clock::time_point t) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
-}
 
 // `folds`: the fingerprint of the folds (model/run_fingerprint.h), in every JSON row so that
 // `collab compare` can tell runs on the same folds from others.
@@ -65,50 +50,20 @@ void run_cv(const CvVerbOptions& o, const TrainingRequest& request) {
   if (!json)
     print_line("fold   mse       rmse      mae       fit_seconds  eval_seconds  ndcg@" + std::to_string(o.k) + std::string(o.k < 10 ? 4 : 3, ' ') +
                "precision@" + std::to_string(o.k));
-  std::vector<FoldResult> results;
   FitHooks hooks;
   hooks.stop = &stop_requested();
-  for (int fold = 0; fold < o.folds; ++fold) {
-    const auto started = std::chrono::steady_clock::now();
-    auto run = prepare_training_on(request, data, kfold_split(data, o.folds, fold, request.options.seed));
-    const SavedModel model = train_model(*run, request, hooks);
-    FoldResult r{};
-    r.fit_seconds = seconds_since(started);
-    const auto evaluating = std::chrono::steady_clock::now();
-    const RatingSet& valid = run->split.valid;
-    EvaluationRows rows;
-    rows.user = valid.user, rows.item = valid.item, rows.rating = valid.rating;
-    EvaluationOptions eval;
-    eval.k = o.k;
-    eval.threads = request.options.threads;
-    const Evaluation e = evaluate(model, rows, eval);
-    r.eval_seconds = seconds_since(evaluating);
-    const double none = std::nan("");
-    r.mse = e.rating_metrics_apply ? e.rating.mse : none;
-    r.rmse = e.rating_metrics_apply ? e.rating.rmse : none;
-    r.mae = e.rating_metrics_apply ? e.rating.mae : none;
-    r.precision = e.ranking.precision, r.recall = e.ranking.recall, r.ndcg = e.ranking.ndcg, r.map = e.ranking.map;
-    r.hit_rate = e.ranking.hit_rate, r.coverage = e.ranking.coverage;
-    if (fold == 0 && !e.rating_metrics_apply)
+  EvaluationOptions evaluation;
+  evaluation.k = o.k;
+  evaluation.threads = request.options.threads;
+  const auto results = cross_validate(request, data, o.folds, evaluation, hooks, [&](int fold, const FoldResult& r) {
+    if (fold == 0 && std::isnan(r.mse))
       std::fprintf(stderr, "collab: note: this model kind scores items rather than predicting ratings: its rating "
                    "metrics are null\n");
-    results.push_back(r);
     print_row(std::to_string(fold), r, json, true, folds);
-  }
-  // Mean and standard deviation over the folds (population, as numpy's std in Surprise's report).
-  FoldResult mean{}, sd{};
-  auto fields = [](FoldResult& f) {
-    return std::vector<double*>{&f.mse, &f.rmse, &f.mae, &f.fit_seconds, &f.eval_seconds, &f.precision,
-                                &f.recall, &f.ndcg, &f.map, &f.hit_rate, &f.coverage};
-  };
-  const auto n = static_cast<double>(results.size());
-  for (auto& r : results)
-    for (size_t i = 0; i < kFoldFields; ++i) *fields(mean)[i] += *fields(r)[i] / n;
-  for (auto& r : results)
-    for (size_t i = 0; i < kFoldFields; ++i) *fields(sd)[i] += std::pow(*fields(r)[i] - *fields(mean)[i], 2) / n;
-  for (double* x : fields(sd)) *x = std::sqrt(*x);
-  print_row("mean", mean, json, false, folds);
-  print_row("std", sd, json, false, folds);
+  });
+  const FoldSummary summary = summarise_folds(results);
+  print_row("mean", summary.mean, json, false, folds);
+  print_row("std", summary.std, json, false, folds);
   if (!json) print_line("folds fingerprint " + folds);
 }
 

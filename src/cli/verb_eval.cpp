@@ -56,9 +56,8 @@ void run_eval(const EvalVerbOptions& o) {
   const SavedModel m = load_model(o.model);
   const EvaluationRows rows = o.ratings.empty() ? validation_rows_of(m) : rows_of_file(m, read_ratings_csv_file(o.ratings));
   if (rows.rating.empty()) throw data_error("no ratings to evaluate on (the model was trained without validation rows; give --ratings FILE)");
-  EvaluationOptions options = o.eval;
-  options.per_user = !o.per_user.empty();
-  const Evaluation e = evaluate(m, rows, options);
+  const EvaluationOptions& options = o.eval;
+  const Evaluation e = evaluate(m, rows, options, /*per_user=*/!o.per_user.empty());
   if (!o.predictions.empty()) write_file_atomically(o.predictions, predictions_tsv(m, rows, e.predictions));
   if (!o.per_user.empty()) write_file_atomically(o.per_user, per_user_json_lines(e, rows, options));
   const RatingMetrics& r = e.rating;

@@ -45,7 +45,8 @@ DataSource recorded_source(const SavedModel& m) {
 
 EvaluationRows validation_rows_of(const SavedModel& m) {
   if (!m.has_source)
-    throw data_error("this model predates collab recording its data set and split; give --ratings FILE");
+    throw data_error("this model does not record the data it was trained on (trained from ratings in memory "
+                     "through the library, or by an older collab); give --ratings FILE");
   const EncodedRatings data = load_filtered(recorded_source(m), m.filters);  // filtered as in training
   const std::string changed = m.source.description + " has changed since the model was trained";
   if (data.vocabulary.user_ids != m.vocabulary.user_ids || data.vocabulary.item_titles != m.vocabulary.item_titles)
@@ -115,7 +116,7 @@ std::vector<UserEvaluation> per_user_evaluation(const SavedModel& m, const Evalu
 
 }  // namespace
 
-Evaluation evaluate(const SavedModel& m, const EvaluationRows& rows, const EvaluationOptions& o) {
+Evaluation evaluate(const SavedModel& m, const EvaluationRows& rows, const EvaluationOptions& o, bool per_user) {
   Evaluation e;
   e.rating_metrics_apply = m.shape.predicts_ratings();
   const std::vector<char> items_trained = m.items_trained();
@@ -146,7 +147,7 @@ Evaluation evaluate(const SavedModel& m, const EvaluationRows& rows, const Evalu
   });
   const auto catalogue = static_cast<size_t>(std::count(items_trained.begin() + 1, items_trained.end(), 1));
   e.ranking = ranking_metrics(ranked, o.k, catalogue);
-  if (o.per_user) e.per_user = per_user_evaluation(m, rows, e.predictions, ranked_users, ranked, o.k, catalogue);
+  if (per_user) e.per_user = per_user_evaluation(m, rows, e.predictions, ranked_users, ranked, o.k, catalogue);
   return e;
 }
 

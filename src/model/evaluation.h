@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "collab/collab.h"
 #include "data/ratings_loader.h"
 #include "model/metrics.h"
 #include "train/trained_model.h"
@@ -28,7 +29,7 @@ EvaluationRows validation_rows_of(const SavedModel& model);
 // know become row 0, #na#, whose values are its untrained initial ones.
 EvaluationRows rows_of_file(const SavedModel& model, const RatingColumns& ratings);
 
-// One evaluated user's own metrics (EvaluationOptions::per_user), for paired comparisons.
+// One evaluated user's own metrics (evaluate's per_user), for paired comparisons.
 struct UserEvaluation {
   std::int32_t user_id = 0;  // the ratings' own userId
   RatingMetrics rating;      // over the user's rows
@@ -47,13 +48,9 @@ struct Evaluation {
   std::vector<UserEvaluation> per_user;   // by userId, each user with a row, when asked for
 };
 
-struct EvaluationOptions {
-  int k = 10;
-  double relevant_rating = 0;  // a row's item is relevant to its user at or above this rating
-  int threads = 0;
-  bool per_user = false;  // also fill Evaluation::per_user
-};
-
-Evaluation evaluate(const SavedModel& model, const EvaluationRows& rows, const EvaluationOptions& options);
+// EvaluationOptions (k, relevant_rating, threads) is the public API's (collab/collab.h).
+// per_user: also fill Evaluation::per_user.
+Evaluation evaluate(const SavedModel& model, const EvaluationRows& rows, const EvaluationOptions& options,
+                    bool per_user = false);
 
 }  // namespace collab

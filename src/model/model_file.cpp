@@ -172,7 +172,7 @@ std::string model_file_bytes(const SavedModel& m) {
                      {"layers", m.shape.layers}};
   header["options"] = options_to_json(m.options);
   header["dataset"] = m.dataset;
-  header["source"] = source_to_json(m.source);
+  if (m.has_source) header["source"] = source_to_json(m.source);  // none for ratings trained in memory
   header["split"] = {{"kind", split_name(m.split.kind)}, {"valid_pct", m.split.valid_pct},
                      {"valid_last", m.split.valid_last}, {"valid_ratings", m.split.valid_ratings},
                      {"seed", m.split.seed}, {"test_pct", m.split.test_pct}};

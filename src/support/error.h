@@ -1,31 +1,12 @@
-// Errors a user can act on, each carrying the exit code `main` returns for it (sysexits).
+// Errors a user can act on, each carrying the exit code `main` returns for it (sysexits): the
+// public collab::Error (include/collab/error.h) and the shorthands that make one.
 #pragma once
 
-#include <stdexcept>
 #include <string>
 
+#include "collab/error.h"  // ExitCode and Error: the public API's exception is the one used inside
+
 namespace collab {
-
-enum class ExitCode : int {
-  ok = 0,
-  usage = 64,         // EX_USAGE: unknown option, bad value
-  data = 65,          // EX_DATAERR: bad input data, corrupt archive, diverged loss
-  no_input = 66,      // EX_NOINPUT: an input file is missing
-  unavailable = 69,   // EX_UNAVAILABLE: network, HTTP error, no CUDA
-  internal = 70,      // EX_SOFTWARE: a bug of ours
-  cannot_create = 73, // EX_CANTCREAT: cannot write output
-  interrupted = 130,  // 128 + SIGINT; SIGTERM gives 143 and SIGHUP 129 (interrupted_exit_code)
-};
-
-// An error whose message is the whole line shown after "collab: error: ".
-class Error : public std::runtime_error {
- public:
-  Error(ExitCode code, const std::string& message) : std::runtime_error(message), code_(code) {}
-  ExitCode code() const { return code_; }
-
- private:
-  ExitCode code_;
-};
 
 inline Error usage_error(const std::string& m) { return Error(ExitCode::usage, m); }
 inline Error data_error(const std::string& m) { return Error(ExitCode::data, m); }

@@ -11,7 +11,12 @@ namespace collab {
 
 std::unique_ptr<PreparedTraining> prepare_training(const TrainingRequest& request) {
   FilterReport filtered;
-  EncodedRatings data = load_filtered(request.source, request.filters, &filtered);
+  auto run = prepare_training_from(request, load_filtered(request.source, request.filters, &filtered));
+  run->filtered = filtered;
+  return run;
+}
+
+std::unique_ptr<PreparedTraining> prepare_training_from(const TrainingRequest& request, EncodedRatings data) {
   SplitSpec spec = request.split;
   spec.seed = request.options.seed;
   TrainValidSplit split = split_ratings(data, spec);
@@ -20,9 +25,7 @@ std::unique_ptr<PreparedTraining> prepare_training(const TrainingRequest& reques
     throw data_error("the " + split_name(spec.kind) + " split leaves the validation set empty (" +
                      std::to_string(data.size()) + " ratings)");
   if (split.train.size() == 0) throw data_error("the " + split_name(spec.kind) + " split leaves no rating to train on");
-  auto run = prepare_training_on(request, std::move(data), std::move(split));
-  run->filtered = filtered;
-  return run;
+  return prepare_training_on(request, std::move(data), std::move(split));
 }
 
 std::unique_ptr<PreparedTraining> prepare_training_on(const TrainingRequest& request, EncodedRatings data,

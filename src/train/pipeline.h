@@ -37,6 +37,8 @@ struct PreparedTraining {
 // Loads the data (downloading a registered set when missing), filters and splits it, draws the
 // initial weights and makes the engine the request asks for.
 std::unique_ptr<PreparedTraining> prepare_training(const TrainingRequest& request);
+// The same on data already loaded and filtered (ratings a program holds in memory).
+std::unique_ptr<PreparedTraining> prepare_training_from(const TrainingRequest& request, EncodedRatings data);
 // The same on data already loaded, filtered and split (cross-validation's folds).
 std::unique_ptr<PreparedTraining> prepare_training_on(const TrainingRequest& request, EncodedRatings data,
                                                       TrainValidSplit split);

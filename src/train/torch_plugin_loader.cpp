@@ -20,6 +20,16 @@ std::string executable_dir() {
   return std::filesystem::path(buf).parent_path().string();
 }
 
+// The folder of the file this code was loaded from: libcollab.so when a program uses the library
+// (its plugin is installed in collab/ beside it), else the executable's.
+std::string own_dir() {
+  Dl_info info{};
+  if (dladdr(reinterpret_cast<void*>(&executable_dir), &info) == 0 || !info.dli_fname) return executable_dir();
+  std::error_code ec;
+  const auto path = std::filesystem::canonical(info.dli_fname, ec);
+  return ec ? executable_dir() : path.parent_path().string();
+}
+
 }  // namespace
 
 bool torch_plugin_built_with_cuda() {
@@ -38,6 +48,7 @@ const TorchPlugin& load_torch_plugin() {
   const std::string dir = executable_dir();
   candidates.push_back(dir + "/libcollab_torch.so");
   candidates.push_back(dir + "/../lib/collab/libcollab_torch.so");
+  candidates.push_back(own_dir() + "/collab/libcollab_torch.so");
   std::string reasons;
   for (const auto& path : candidates) {
     if (!std::filesystem::exists(path)) continue;

@@ -53,4 +53,27 @@ int fastai_embedding_size(std::int64_t n_rows) {
   return static_cast<int>(std::min(600.0, std::round(1.6 * std::pow(static_cast<double>(n_rows), 0.56))));
 }
 
+namespace {
+// The ranking models' defaults, measured on ml-latest-small (docs/experiments.md#ranking-models).
+constexpr int kAlsEpochs = 15, kAlsFactors = 64;
+constexpr double kAlsLambda = 25;
+constexpr int kBprEpochs = 40, kBprBs = 256, kBprFactors = 64;
+constexpr double kBprLr = 1e-2, kBprWd = 0.2;
+}  // namespace
+
+void apply_model_kind_defaults(TrainOptions& t, const std::function<bool(const char*)>& given) {
+  int epochs = 0;
+  double lr = 0, wd = -1;
+  int bs = 0, factors = 0;
+  if (t.arch == Arch::popularity) epochs = 1;
+  else if (t.arch == Arch::baseline) epochs = 10;
+  else if (t.optimizer == OptimizerKind::als) epochs = kAlsEpochs, wd = kAlsLambda, factors = kAlsFactors;
+  else if (t.loss == Loss::bpr) epochs = kBprEpochs, lr = kBprLr, wd = kBprWd, bs = kBprBs, factors = kBprFactors;
+  if (epochs && !given("--epochs")) t.epochs = epochs;
+  if (lr > 0 && !given("--lr")) t.lr = lr;
+  if (wd >= 0 && !given("--wd")) t.wd = wd;
+  if (bs && !given("--bs")) t.batch_size = bs;
+  if (factors && !given("--factors")) t.factors = factors;
+}
+
 }  // namespace collab

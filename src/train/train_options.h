@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -92,6 +93,11 @@ struct ModelShape {
   // Rating metrics apply: the model's output is a rating, not a ranking score.
   bool predicts_ratings() const { return !implicit && arch != Arch::popularity; }
 };
+
+// Defaults that differ by model kind, where the option was not `given` (its name, "--epochs"):
+// popularity counts once, BaselineOnly makes Surprise's 10 passes, implicit ALS and BPR take the
+// settings measured in docs/experiments.md#ranking-models.
+void apply_model_kind_defaults(TrainOptions& options, const std::function<bool(const char* option)>& given);
 
 // fastai's emb_sz_rule: min(600, round(1.6 * n^0.56)) for a table of n rows.
 int fastai_embedding_size(std::int64_t n_rows);

@@ -21,7 +21,7 @@ struct SavedModel {
   TrainOptions options;
   std::string dataset;      // data set name, or "ratings.csv + movies.csv" paths
   DataSource source;        // where the ratings came from, to rebuild the split (eval)
-  bool has_source = true;   // false for models written before collab recorded it
+  bool has_source = true;   // false for ratings trained in memory, and models written before collab recorded it
   RatingFilters filters;    // what was filtered out before the split (none for older models)
   SplitSpec split;          // how the validation rows were chosen (seed included)
   std::string split_rows;   // split_fingerprint of the rows trained and validated on; empty in older models

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # collab as a Debian tool: --version for bug reports, bash completion that covers every verb and
 # option (it is generated from them), the man page, and the .deb: its files, its computed
-# dependencies, and collab run from the package's layout, LibTorch plugin included.
+# dependencies, and collab run from the package's layout, LibTorch plugin included; libcollab-dev
+# beside it, and the example program built against it.
 source "$(dirname "$0")/lib.sh"
 build=$(dirname "$COLLAB")
 
@@ -60,6 +61,31 @@ if command -v cpack >/dev/null && command -v dpkg-deb >/dev/null && command -v d
     if [[ -f "$build/libcollab_torch.so" ]]; then
       grep -q " ./usr/lib/collab/libcollab_torch.so\$" <<<"$files" && pass || fail "the package lacks the plugin"
       grep -q "libtorch" <<<"$depends" && pass || fail "the plugin's LibTorch is not a dependency: $depends"
+    fi
+    grep -q " ./usr/include/" <<<"$files" && fail "the collab package carries headers" || pass
+    # The library's package: headers, the library, its CMake package and pkg-config file; a
+    # program built against it as a user would (find_package with /usr's layout, unpacked here).
+    dev=$(ls "$WORK"/pkg/libcollab-dev_*.deb)
+    dev_files=$(dpkg-deb -c "$dev")
+    for f in ./usr/include/collab/collab.h ./usr/include/collab/error.h ./usr/lib/libcollab.so ./usr/lib/libcollab.so.0 \
+             ./usr/lib/cmake/collab/collabConfig.cmake ./usr/lib/pkgconfig/collab.pc; do
+      grep -q " $f\( ->.*\)\?\$" <<<"$dev_files" && pass || fail "libcollab-dev lacks $f"
+    done
+    grep -q " ./usr/bin/" <<<"$dev_files" && fail "libcollab-dev carries the command" || pass
+    [[ "$(dpkg-deb -f "$dev" Section)" == libdevel ]] && pass || fail "libcollab-dev's section"
+    grep -q "libtorch" <<<"$(dpkg-deb -f "$dev" Depends)" && fail "libcollab-dev depends on LibTorch" || pass
+    dpkg-deb -x "$dev" "$WORK/devroot"
+    python3 "$E2E/make_data.py" csv "$WORK/devcsv" 20 30
+    "$COLLAB" train --ratings "$WORK/devcsv/ratings.csv" --movies "$WORK/devcsv/movies.csv" --epochs 1 --seed 1 \
+      --model "$WORK/dev.collab" >/dev/null 2>&1
+    if (cmake -S "$TESTS_DIR/../examples" -B "$WORK/devexample" -DCMAKE_PREFIX_PATH="$WORK/devroot/usr" &&
+        cmake --build "$WORK/devexample") >"$WORK/devexample.log" 2>&1; then
+      pass
+      run dev_top_ten "$WORK/devexample/top_ten" "$WORK/dev.collab" 1
+      expect_rc dev_top_ten 0
+      [[ $(wc -l <"$WORK/dev_top_ten.out") -eq 10 ]] && pass || fail "top_ten from the package: $(out dev_top_ten)"
+    else
+      fail "the example does not build against libcollab-dev: $(tail -5 "$WORK/devexample.log")"
     fi
     dpkg-deb -x "$deb" "$WORK/root"
     run unpacked "$WORK/root/usr/bin/collab" --version
