@@ -45,8 +45,8 @@ struct Ratings {
 // ratings.csv (userId,movieId,rating[,timestamp]) and, unless empty, movies.csv (movieId,title,...)
 // in ml-latest-small's format. Bad input: Error(data) naming the file, line and field.
 COLLAB_API Ratings read_ratings(const std::string& ratings_csv, const std::string& movies_csv = "");
-// A registered GroupLens set ("ml-latest-small", "ml-100k", "ml-1m", "ml-25m", ...) with its titles,
-// downloaded into data_dir when missing ("": $COLLAB_DATA_DIR, else ./data).
+// A registered GroupLens set ("ml-latest-small", "ml-100k", "ml-1m", "ml-25m", ...) with its
+// titles, downloaded into data_dir when missing ("": $COLLAB_DATA_DIR, else ./data).
 COLLAB_API Ratings load_dataset(const std::string& name, const std::string& data_dir = "");
 
 // ---- splits ----
@@ -74,8 +74,8 @@ COLLAB_API Split split(const Ratings& ratings, const SplitOptions& options);
 struct TrainingOptions {
   std::string arch = "dot-bias";  // dot, dot-range, dot-bias, nn, popularity, baseline
   int epochs = 5;
-  double lr = 5e-3;               // one-cycle's peak learning rate
-  double wd = 0.1;                // decoupled weight decay
+  double lr = 5e-3;  // one-cycle's peak learning rate
+  double wd = 0.1;   // decoupled weight decay
   int batch_size = 64;
   int factors = 50;
   float y_low = 0.0f, y_high = 5.5f;  // sigmoid_range(x, y_low, y_high)
@@ -84,19 +84,20 @@ struct TrainingOptions {
   std::string loss = "mse";           // mse, bpr (with implicit)
   bool implicit = false;              // ratings >= positive_rating are interactions
   float positive_rating = 0.0f;
-  int negatives = 1;                  // bpr: negatives per positive
-  double alpha = 0.5;                 // als: confidence 1 + alpha * rating
-  int cg_steps = 3;                   // als: conjugate-gradient steps per row
-  std::uint64_t seed = 0;             // the split, the initial weights and the batches
-  int threads = 0;                    // 0: collab chooses (no result depends on it)
-  std::string device = "cpu";         // cpu, cuda, auto (cuda needs a CUDA build)
-  SplitOptions split;                 // the validation rows (split.seed is replaced by seed)
+  int negatives = 1;           // bpr: negatives per positive
+  double alpha = 0.5;          // als: confidence 1 + alpha * rating
+  int cg_steps = 3;            // als: conjugate-gradient steps per row
+  std::uint64_t seed = 0;      // the split, the initial weights and the batches
+  int threads = 0;             // 0: collab chooses (no result depends on it)
+  std::string device = "cpu";  // cpu, cuda, auto (cuda needs a CUDA build)
+  SplitOptions split;          // the validation rows (split.seed is replaced by seed)
 };
 
 // The options `collab train --arch A --optimizer O --loss L` trains with: fastai's for the rating
 // models, one pass for popularity, Surprise's 10 for baseline, the settings measured in
 // docs/experiments.md for BPR (40 epochs, lr 1e-2, wd 0.2, bs 256, 64 factors) and implicit ALS.
-COLLAB_API TrainingOptions options_for(const std::string& arch, const std::string& optimizer = "adam",
+COLLAB_API TrainingOptions options_for(const std::string& arch,
+                                       const std::string& optimizer = "adam",
                                        const std::string& loss = "mse");
 
 // One line of fastai's epoch table.
@@ -133,7 +134,7 @@ class COLLAB_API Model {
   bool predicts_ratings() const;  // false for ranking models: their scores only order items
   std::vector<Epoch> history() const;
   std::vector<std::int32_t> users() const;  // userIds, ascending
-  std::vector<ItemScore> items() const;    // every item in the model's order, score 0
+  std::vector<ItemScore> items() const;     // every item in the model's order, score 0
 
   // Items are named by title (matched as `collab similar` does: exact, then ignoring case, year
   // and article) or, for movieId-keyed models, by movieId. Unknown names: Error(data).
@@ -145,12 +146,13 @@ class COLLAB_API Model {
   // The k best items the user did not rate in training.
   std::vector<ItemScore> recommend(std::int32_t user_id, std::size_t k = 10) const;
   // The same for every trained user, in userId order, each list handed to `emit` as it is made.
-  void recommend_all(std::size_t k,
-                     const std::function<void(std::int32_t user_id, const std::vector<ItemScore>&)>& emit) const;
+  void recommend_all(
+      std::size_t k,
+      const std::function<void(std::int32_t user_id, const std::vector<ItemScore>&)>& emit) const;
   // For someone the model has not met, from (item, rating) pairs: their factors are fitted with
   // the items held fixed, as `collab recommend --ratings-of` does. Embedding models only.
-  std::vector<ItemScore> recommend_new_user(const std::vector<std::pair<std::string, float>>& ratings,
-                                             std::size_t k = 10) const;
+  std::vector<ItemScore> recommend_new_user(
+      const std::vector<std::pair<std::string, float>>& ratings, std::size_t k = 10) const;
 
   // The items with the lowest and the highest learned biases, top of each.
   struct Biases {
@@ -189,7 +191,8 @@ struct EvaluationOptions {
 };
 
 // The model's metrics on `rows` (users and movieIds it does not know count as cold).
-COLLAB_API Metrics evaluate(const Model& model, const Ratings& rows, const EvaluationOptions& options = {});
+COLLAB_API Metrics evaluate(const Model& model, const Ratings& rows,
+                            const EvaluationOptions& options = {});
 
 struct CrossValidation {
   std::vector<Metrics> folds;
@@ -198,7 +201,7 @@ struct CrossValidation {
 
 // k-fold cross-validation (KFold with shuffling by options.seed, as Surprise's cross_validate):
 // each rating validates in exactly one fold; options.split is not used.
-COLLAB_API CrossValidation cross_validate(const Ratings& ratings, const TrainingOptions& options, int folds = 5,
-                                          const EvaluationOptions& evaluation = {});
+COLLAB_API CrossValidation cross_validate(const Ratings& ratings, const TrainingOptions& options,
+                                          int folds = 5, const EvaluationOptions& evaluation = {});
 
 }  // namespace collab

@@ -40,7 +40,8 @@ bool Model::predicts_ratings() const { return state_->model.shape.predicts_ratin
 
 std::vector<Epoch> Model::history() const {
   std::vector<Epoch> out;
-  for (const EpochRecord& e : state_->model.history) out.push_back({e.epoch, e.train_loss, e.valid_loss, e.seconds});
+  for (const EpochRecord& e : state_->model.history)
+    out.push_back({e.epoch, e.train_loss, e.valid_loss, e.seconds});
   return out;
 }
 
@@ -52,7 +53,8 @@ std::vector<std::int32_t> Model::users() const {
 std::vector<ItemScore> Model::items() const {
   const Vocabulary& v = state_->model.vocabulary;
   std::vector<ItemScore> out;
-  for (size_t i = 1; i < v.item_rows(); ++i) out.push_back({v.item_movie_ids[i], v.item_titles[i], 0.0});
+  for (size_t i = 1; i < v.item_rows(); ++i)
+    out.push_back({v.item_movie_ids[i], v.item_titles[i], 0.0});
   return out;
 }
 
@@ -70,7 +72,8 @@ std::vector<double> Model::predict(const Ratings& pairs) const {
   const EvaluationRows rows = rows_of_file(state_->model, columns);
   std::vector<double> out;
   out.reserve(rows.user.size());
-  for (size_t r = 0; r < rows.user.size(); ++r) out.push_back(predict_rating(state_->model, rows.user[r], rows.item[r]));
+  for (size_t r = 0; r < rows.user.size(); ++r)
+    out.push_back(predict_rating(state_->model, rows.user[r], rows.item[r]));
   return out;
 }
 
@@ -79,8 +82,9 @@ std::vector<ItemScore> Model::recommend(std::int32_t user_id, std::size_t k) con
   return public_scores(m, recommend_items(m, find_user(m.vocabulary, user_id), k, false));
 }
 
-void Model::recommend_all(std::size_t k,
-                          const std::function<void(std::int32_t, const std::vector<ItemScore>&)>& emit) const {
+void Model::recommend_all(
+    std::size_t k,
+    const std::function<void(std::int32_t, const std::vector<ItemScore>&)>& emit) const {
   const SavedModel& m = state_->model;
   std::vector<std::int32_t> users;
   for (size_t u = 1; u < m.vocabulary.user_rows(); ++u)
@@ -92,8 +96,8 @@ void Model::recommend_all(std::size_t k,
   });
 }
 
-std::vector<ItemScore> Model::recommend_new_user(const std::vector<std::pair<std::string, float>>& ratings,
-                                                 std::size_t k) const {
+std::vector<ItemScore> Model::recommend_new_user(
+    const std::vector<std::pair<std::string, float>>& ratings, std::size_t k) const {
   SavedModel m = state_->model;  // the fitted user is added to a copy: the handle stays as it was
   const float lo = m.has_source ? m.source.format.min_rating : m.shape.y_low;
   const float hi = m.has_source ? m.source.format.max_rating : m.shape.y_high;
@@ -101,11 +105,14 @@ std::vector<ItemScore> Model::recommend_new_user(const std::vector<std::pair<std
   for (size_t i = 0; i < ratings.size(); ++i) {
     const float r = ratings[i].second;
     if (!(r >= lo && r <= hi))
-      throw data_error("new user's ratings line " + std::to_string(i) + ": rating " + std::to_string(r) +
-                       " is outside the model's range " + std::to_string(lo) + ".." + std::to_string(hi));
-    person.keys.push_back(ratings[i].first), person.rating.push_back(r), person.line.push_back(static_cast<unsigned>(i));
+      throw data_error("new user's ratings line " + std::to_string(i) + ": rating " +
+                       std::to_string(r) + " is outside the model's range " + std::to_string(lo) +
+                       ".." + std::to_string(hi));
+    person.keys.push_back(ratings[i].first), person.rating.push_back(r),
+        person.line.push_back(static_cast<unsigned>(i));
   }
-  const std::int32_t user = add_fitted_user(m, match_person_ratings(m, person, "new user's ratings"));
+  const std::int32_t user =
+      add_fitted_user(m, match_person_ratings(m, person, "new user's ratings"));
   return public_scores(m, recommend_items(m, user, k, false));
 }
 
@@ -126,7 +133,8 @@ std::vector<float> Model::factors(const std::string& item) const {
   const std::int32_t row = find_item(m.vocabulary, item);
   const NamedTensor& f = m.weights.get(tables::item_factors);
   const auto cols = static_cast<size_t>(f.cols());
-  const auto begin = f.values.begin() + static_cast<std::ptrdiff_t>(static_cast<size_t>(row) * cols);
+  const auto begin =
+      f.values.begin() + static_cast<std::ptrdiff_t>(static_cast<size_t>(row) * cols);
   return {begin, begin + static_cast<std::ptrdiff_t>(cols)};
 }
 

@@ -25,20 +25,24 @@ TrainOptions train_options_of(const TrainingOptions& o) {
   require(o.epochs >= 1, "epochs", "must be at least 1");
   require(std::isfinite(o.lr) && o.lr > 0, "lr", "must be a positive number");
   require(std::isfinite(o.wd) && o.wd >= 0, "wd", "must be a non-negative number");
-  require(o.batch_size >= 1 && o.batch_size <= (1 << 24), "batch_size", "must be from 1 to 16777216");
+  require(o.batch_size >= 1 && o.batch_size <= (1 << 24), "batch_size",
+          "must be from 1 to 16777216");
   require(o.factors >= 1 && o.factors <= 4096, "factors", "must be from 1 to 4096");
   require(std::isfinite(o.y_low) && std::isfinite(o.y_high) && o.y_low < o.y_high, "y_low, y_high",
           "must be finite with y_low < y_high");
-  for (int size : o.layers) require(size >= 1 && size <= 65536, "layers", "sizes must be from 1 to 65536");
+  for (int size : o.layers)
+    require(size >= 1 && size <= 65536, "layers", "sizes must be from 1 to 65536");
   require(std::isfinite(o.positive_rating), "positive_rating", "must be a finite number");
   require(o.negatives >= 1 && o.negatives <= 1000, "negatives", "must be from 1 to 1000");
   require(std::isfinite(o.alpha) && o.alpha >= 0, "alpha", "must be a non-negative number");
   require(o.cg_steps >= 1 && o.cg_steps <= 1000, "cg_steps", "must be from 1 to 1000");
   require(o.threads >= 0 && o.threads <= 1024, "threads", "must be from 0 to 1024");
-  require(o.device == "cpu" || o.device == "cuda" || o.device == "auto", "device", "must be cpu, cuda or auto");
+  require(o.device == "cpu" || o.device == "cuda" || o.device == "auto", "device",
+          "must be cpu, cuda or auto");
   t.epochs = o.epochs, t.lr = o.lr, t.wd = o.wd, t.batch_size = o.batch_size, t.factors = o.factors;
   t.y_low = o.y_low, t.y_high = o.y_high;
-  t.layers = o.layers.empty() ? std::vector<int>{o.factors} : o.layers;  // fastai's collab_learner default
+  t.layers =
+      o.layers.empty() ? std::vector<int>{o.factors} : o.layers;  // fastai's collab_learner default
   t.implicit = o.implicit, t.positive_rating = o.positive_rating, t.negatives = o.negatives;
   t.alpha = o.alpha, t.cg_steps = o.cg_steps;
   t.seed = o.seed, t.threads = o.threads;
@@ -59,14 +63,16 @@ Metrics metrics_of(const FoldResult& r) {
 
 }  // namespace
 
-TrainingOptions options_for(const std::string& arch, const std::string& optimizer, const std::string& loss) {
+TrainingOptions options_for(const std::string& arch, const std::string& optimizer,
+                            const std::string& loss) {
   TrainOptions t;
   t.arch = parse_arch(arch), t.optimizer = parse_optimizer(optimizer), t.loss = parse_loss(loss);
   apply_model_kind_defaults(t, [](const char*) { return false; });
   TrainingOptions o;
   o.arch = arch, o.optimizer = optimizer, o.loss = loss;
   o.epochs = t.epochs, o.lr = t.lr, o.wd = t.wd, o.batch_size = t.batch_size, o.factors = t.factors;
-  o.implicit = t.loss == Loss::bpr || t.optimizer == OptimizerKind::als;  // they train on interactions only
+  o.implicit =
+      t.loss == Loss::bpr || t.optimizer == OptimizerKind::als;  // they train on interactions only
   return o;
 }
 
@@ -88,12 +94,16 @@ Model model_of(SavedModel model) {
   return Model(std::move(state));
 }
 
-Model train(const Ratings& ratings, const TrainingOptions& options, const std::function<void(const Epoch&)>& on_epoch) {
-  const TrainingRequest request = training_request_of(options, ratings.titles.empty() ? ItemKey::movie_id : ItemKey::title);
+Model train(const Ratings& ratings, const TrainingOptions& options,
+            const std::function<void(const Epoch&)>& on_epoch) {
+  const TrainingRequest request =
+      training_request_of(options, ratings.titles.empty() ? ItemKey::movie_id : ItemKey::title);
   auto run = prepare_training_from(request, encode_ratings(ratings));
   FitHooks hooks;
   if (on_epoch)
-    hooks.on_epoch = [&](const EpochRecord& e) { on_epoch(Epoch{e.epoch, e.train_loss, e.valid_loss, e.seconds}); };
+    hooks.on_epoch = [&](const EpochRecord& e) {
+      on_epoch(Epoch{e.epoch, e.train_loss, e.valid_loss, e.seconds});
+    };
   SavedModel model = train_model(*run, request, hooks);
   model.has_source = false;  // nothing to read again: eval needs the rows given
   return model_of(std::move(model));
@@ -105,7 +115,8 @@ Metrics evaluate(const Model& model, const Ratings& rows, const EvaluationOption
   columns.user_id = rows.user_id, columns.movie_id = rows.movie_id, columns.rating = rows.rating;
   if (rows.user_id.size() != rows.size() || rows.movie_id.size() != rows.size())
     throw data_error("evaluation rows: their columns differ in length");
-  const Evaluation e = evaluate(model.state().model, rows_of_file(model.state().model, columns), options);
+  const Evaluation e =
+      evaluate(model.state().model, rows_of_file(model.state().model, columns), options);
   return metrics_of(fold_result(e));
 }
 
@@ -113,10 +124,12 @@ CrossValidation cross_validate(const Ratings& ratings, const TrainingOptions& op
                                const EvaluationOptions& evaluation) {
   if (folds < 2 || folds > 100) throw usage_error("cross_validate: folds must be from 2 to 100");
   if (evaluation.k < 1) throw usage_error("EvaluationOptions::k must be at least 1");
-  const TrainingRequest request = training_request_of(options, ratings.titles.empty() ? ItemKey::movie_id : ItemKey::title);
+  const TrainingRequest request =
+      training_request_of(options, ratings.titles.empty() ? ItemKey::movie_id : ItemKey::title);
   const EncodedRatings data = encode_ratings(ratings);
   CrossValidation out;
-  const std::vector<FoldResult> results = cross_validate(request, data, folds, evaluation, FitHooks{});
+  const std::vector<FoldResult> results =
+      cross_validate(request, data, folds, evaluation, FitHooks{});
   for (const FoldResult& r : results) out.folds.push_back(metrics_of(r));
   const FoldSummary summary = summarise_folds(results);
   out.mean = metrics_of(summary.mean);

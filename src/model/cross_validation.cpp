@@ -11,8 +11,9 @@ double seconds_since(std::chrono::steady_clock::time_point t) {
 }
 
 std::vector<double*> fields(FoldResult& f) {
-  return {&f.mse,      &f.rmse,     &f.mae,   &f.precision,  &f.recall,     &f.ndcg,        &f.map,         &f.hit_rate,
-          &f.coverage, &f.users, &f.cold_users, &f.cold_items, &f.fit_seconds, &f.eval_seconds};
+  return {&f.mse,        &f.rmse,       &f.mae,         &f.precision,   &f.recall,
+          &f.ndcg,       &f.map,        &f.hit_rate,    &f.coverage,    &f.users,
+          &f.cold_users, &f.cold_items, &f.fit_seconds, &f.eval_seconds};
 }
 
 }  // namespace
@@ -23,25 +24,30 @@ FoldResult fold_result(const Evaluation& e) {
   r.mse = e.rating_metrics_apply ? e.rating.mse : none;
   r.rmse = e.rating_metrics_apply ? e.rating.rmse : none;
   r.mae = e.rating_metrics_apply ? e.rating.mae : none;
-  r.precision = e.ranking.precision, r.recall = e.ranking.recall, r.ndcg = e.ranking.ndcg, r.map = e.ranking.map;
+  r.precision = e.ranking.precision, r.recall = e.ranking.recall, r.ndcg = e.ranking.ndcg,
+  r.map = e.ranking.map;
   r.hit_rate = e.ranking.hit_rate, r.coverage = e.ranking.coverage;
   r.users = static_cast<double>(e.ranking.users);
-  r.cold_users = static_cast<double>(e.cold_users), r.cold_items = static_cast<double>(e.cold_items);
+  r.cold_users = static_cast<double>(e.cold_users),
+  r.cold_items = static_cast<double>(e.cold_items);
   return r;
 }
 
-std::vector<FoldResult> cross_validate(const TrainingRequest& request, const EncodedRatings& data, int folds,
-                                       const EvaluationOptions& evaluation, const FitHooks& hooks,
+std::vector<FoldResult> cross_validate(const TrainingRequest& request, const EncodedRatings& data,
+                                       int folds, const EvaluationOptions& evaluation,
+                                       const FitHooks& hooks,
                                        const std::function<void(int, const FoldResult&)>& on_fold) {
   std::vector<FoldResult> results;
   for (int fold = 0; fold < folds; ++fold) {
     const auto started = std::chrono::steady_clock::now();
-    auto run = prepare_training_on(request, data, kfold_split(data, folds, fold, request.options.seed));
+    auto run =
+        prepare_training_on(request, data, kfold_split(data, folds, fold, request.options.seed));
     const SavedModel model = train_model(*run, request, hooks);
     const double fit_seconds = seconds_since(started);
     const auto evaluating = std::chrono::steady_clock::now();
     EvaluationRows rows;
-    rows.user = run->split.valid.user, rows.item = run->split.valid.item, rows.rating = run->split.valid.rating;
+    rows.user = run->split.valid.user, rows.item = run->split.valid.item,
+    rows.rating = run->split.valid.rating;
     FoldResult r = fold_result(evaluate(model, rows, evaluation));
     r.fit_seconds = fit_seconds;
     r.eval_seconds = seconds_since(evaluating);
@@ -57,7 +63,8 @@ FoldSummary summarise_folds(const std::vector<FoldResult>& folds) {
   for (FoldResult r : folds)
     for (size_t i = 0; i < fields(r).size(); ++i) *fields(s.mean)[i] += *fields(r)[i] / n;
   for (FoldResult r : folds)
-    for (size_t i = 0; i < fields(r).size(); ++i) *fields(s.std)[i] += std::pow(*fields(r)[i] - *fields(s.mean)[i], 2) / n;
+    for (size_t i = 0; i < fields(r).size(); ++i)
+      *fields(s.std)[i] += std::pow(*fields(r)[i] - *fields(s.mean)[i], 2) / n;
   for (double* x : fields(s.std)) *x = std::sqrt(*x);
   return s;
 }

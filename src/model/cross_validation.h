@@ -26,9 +26,10 @@ FoldResult fold_result(const Evaluation& evaluation);
 // Trains and evaluates fold 0..folds-1 of `data` (already filtered) in order, calling on_fold
 // with each result as it is known. The request's split is not used: the folds are
 // kfold_split(data, folds, fold, request.options.seed).
-std::vector<FoldResult> cross_validate(const TrainingRequest& request, const EncodedRatings& data, int folds,
-                                       const EvaluationOptions& evaluation, const FitHooks& hooks,
-                                       const std::function<void(int fold, const FoldResult&)>& on_fold = {});
+std::vector<FoldResult> cross_validate(
+    const TrainingRequest& request, const EncodedRatings& data, int folds,
+    const EvaluationOptions& evaluation, const FitHooks& hooks,
+    const std::function<void(int fold, const FoldResult&)>& on_fold = {});
 
 struct FoldSummary {
   FoldResult mean, std;  // population standard deviation, as numpy's std in Surprise's report

@@ -26,10 +26,11 @@ Ratings made_up_ratings(int users = 40, int items = 30, bool with_titles = true)
   const EncodedRatings e = synthetic_ratings(users, items, 0.5, 7);
   Ratings r;
   for (size_t i = 0; i < e.size(); ++i)
-    r.add(100 + e.user[i] * 3, 1000 + e.item[i] * 7, std::clamp(std::round(e.rating[i] * 2) / 2, 0.5f, 5.0f),
-          static_cast<std::int64_t>(i));
+    r.add(100 + e.user[i] * 3, 1000 + e.item[i] * 7,
+          std::clamp(std::round(e.rating[i] * 2) / 2, 0.5f, 5.0f), static_cast<std::int64_t>(i));
   if (with_titles)
-    for (int m = 1; m <= items; ++m) r.titles[1000 + m * 7] = "Movie " + std::to_string(m) + " (1999)";
+    for (int m = 1; m <= items; ++m)
+      r.titles[1000 + m * 7] = "Movie " + std::to_string(m) + " (1999)";
   return r;
 }
 
@@ -85,7 +86,8 @@ TEST(PublicApi, TrainingInMemoryGivesTheModelTheFilesGive) {
     std::ofstream r(dir + "/ratings.csv"), m(dir + "/movies.csv");
     r << "userId,movieId,rating,timestamp\n";
     for (size_t i = 0; i < ratings.size(); ++i)
-      r << ratings.user_id[i] << ',' << ratings.movie_id[i] << ',' << ratings.rating[i] << ',' << ratings.timestamp[i] << '\n';
+      r << ratings.user_id[i] << ',' << ratings.movie_id[i] << ',' << ratings.rating[i] << ','
+        << ratings.timestamp[i] << '\n';
     m << "movieId,title,genres\n";
     for (const auto& [id, title] : ratings.titles) m << id << ',' << title << ",Drama\n";
   }
@@ -100,7 +102,8 @@ TEST(PublicApi, TrainingInMemoryGivesTheModelTheFilesGive) {
   request.split.seed = 3;
   auto run = prepare_training(request);
   const SavedModel files = train_model(*run, request, FitHooks{});
-  EXPECT_EQ(model.state().model.weights.get("item_factors").values, files.weights.get("item_factors").values);
+  EXPECT_EQ(model.state().model.weights.get("item_factors").values,
+            files.weights.get("item_factors").values);
   EXPECT_EQ(epochs.back().valid_loss, files.history.back().valid_loss);
   EXPECT_EQ(read_ratings(dir + "/ratings.csv", dir + "/movies.csv").titles, ratings.titles);
 }
@@ -119,7 +122,8 @@ TEST(PublicApi, SplitPartitionsTheRowsAndTimeHoldsOutTheLatest) {
   EXPECT_EQ(s.valid.titles, ratings.titles);
   std::set<std::pair<int, int>> seen;
   for (const Ratings* part : {&s.train, &s.valid})
-    for (size_t i = 0; i < part->size(); ++i) EXPECT_TRUE(seen.emplace(part->user_id[i], part->movie_id[i]).second);
+    for (size_t i = 0; i < part->size(); ++i)
+      EXPECT_TRUE(seen.emplace(part->user_id[i], part->movie_id[i]).second);
 }
 
 TEST(PublicApi, EvaluatingTheValidationRowsGivesTheValidationLoss) {
@@ -141,7 +145,7 @@ TEST(PublicApi, AModelAnswersAsTheReadingVerbsDo) {
   EXPECT_EQ(model.kind(), "dot-bias");
   EXPECT_TRUE(model.predicts_ratings());
   const std::int32_t user = model.users().front();
-  EXPECT_EQ(user % 3, 1);  // the ids given, not row numbers
+  EXPECT_EQ(user % 3, 1);                                // the ids given, not row numbers
   const std::string item = model.items().front().title;  // movieId-keyed: the id as text
   EXPECT_EQ(item, std::to_string(model.items().front().movie_id));
   Ratings pair;
@@ -192,7 +196,8 @@ TEST(PublicApi, ErrorsCarryTheCommandsExitCodes) {
   e = expect_error([&] { train(made_up_ratings(), o); });
   EXPECT_EQ(e.code(), ExitCode::usage);
   EXPECT_NE(std::string(e.what()).find("lr"), std::string::npos);
-  EXPECT_EQ(expect_error([] { Model::load("/nonexistent/model.collab"); }).code(), ExitCode::no_input);
+  EXPECT_EQ(expect_error([] { Model::load("/nonexistent/model.collab"); }).code(),
+            ExitCode::no_input);
   const Model model = train(made_up_ratings(), quick_options());
   EXPECT_EQ(expect_error([&] { model.recommend(99999); }).code(), ExitCode::data);
   EXPECT_EQ(expect_error([&] { model.similar("No Such Film"); }).code(), ExitCode::data);
