@@ -84,7 +84,7 @@ struct TrainingOptions {
   std::string loss = "mse";           // mse, bpr (with implicit)
   bool implicit = false;              // ratings >= positive_rating are interactions
   float positive_rating = 0.0f;
-  int negatives = 1;           // bpr: negatives per positive
+  int negatives = 4;           // bpr: negatives per positive
   double alpha = 0.5;          // als: confidence 1 + alpha * rating
   int cg_steps = 3;            // als: conjugate-gradient steps per row
   std::uint64_t seed = 0;      // the split, the initial weights and the batches

@@ -67,7 +67,7 @@ struct TrainOptions {
   bool implicit = false;
   float positive_rating = 0.0f;  // 0: every rated item, as Microsoft Recommenders' BPR on MovieLens
   Loss loss = Loss::mse;
-  int negatives = 1;             // BPR: negatives drawn per positive
+  int negatives = 4;             // BPR: negatives drawn per positive (measured: docs/experiments.md)
   double alpha = 0.5;            // implicit ALS: confidence 1 + alpha * rating (measured: docs/experiments.md)
   int cg_steps = 3;              // implicit ALS: conjugate-gradient steps per row and sweep (implicit's default)
   // --arch baseline: Surprise's BaselineOnly ALS defaults (reg_u 15, reg_i 10, n_epochs 10).
