@@ -173,6 +173,28 @@ TEST(PublicApi, AModelAnswersAsTheReadingVerbsDo) {
   EXPECT_EQ(Model::load(path).predict(user, item), model.predict(user, item));
 }
 
+TEST(PublicApi, WithoutValidationRowsEveryRatingTrainsAndValidLossIsNaN) {
+  TrainingOptions o = quick_options();
+  o.split.valid_pct = 0;
+  const Model model = train(made_up_ratings(), o);
+  EXPECT_TRUE(std::isnan(model.history().back().valid_loss));
+  EXPECT_TRUE(std::isfinite(model.history().back().train_loss));
+}
+
+TEST(PublicApi, RankingModelsTrainWithTheirKindsOptions) {
+  const Model bpr = train(made_up_ratings(), options_for("dot", "adam", "bpr"));
+  EXPECT_EQ(bpr.kind(), "dot+bpr");
+  EXPECT_FALSE(bpr.predicts_ratings());
+  EXPECT_EQ(bpr.history().size(), 40u);
+  const Model als = train(made_up_ratings(), options_for("dot", "als"));
+  EXPECT_EQ(als.kind(), "dot+als");
+  EXPECT_EQ(als.recommend(als.users().front(), 3).size(), 3u);
+  const Model popularity = train(made_up_ratings(), options_for("popularity"));
+  EXPECT_TRUE(std::isnan(evaluate(popularity, made_up_ratings()).mse));
+  EXPECT_EQ(expect_error([&] { popularity.similar(popularity.items().front().title); }).code(),
+            ExitCode::data);
+}
+
 TEST(PublicApi, CrossValidationMeansItsFolds) {
   TrainingOptions o = quick_options();
   o.epochs = 1;
