@@ -13,9 +13,11 @@
 // Per-user shares, Recommenders' rule (python_stratified_split and python_chrono_split since
 // 2022): a user's n ratings in order (the seed's permutation for user-random, time for user-time)
 // are ranked k = 1..n; rank k trains when k/n <= 1 - valid_pct - test_pct, validates when
-// k/n <= 1 - test_pct, and is a test row otherwise. So floor((1 - valid_pct - test_pct) * n) train
-// and the held-out share is rounded up: 2 ratings at 20% give one each way. A user left with no
-// training rating by this (one rating) keeps one, and so stays whole in training.
+// k/n <= (1 - valid_pct - test_pct) + valid_pct (the shares summed in doubles, as Recommenders'
+// np.cumsum sums them: not always 1 - test_pct), and is a test row otherwise. So
+// floor((1 - valid_pct - test_pct) * n) train and the held-out share is rounded up: 2 ratings at
+// 20% give one each way. A user left with no training rating by this (one rating) keeps one, and
+// so stays whole in training.
 #pragma once
 
 #include <cstdint>

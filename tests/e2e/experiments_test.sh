@@ -22,6 +22,32 @@ expect_in too-many-last err "leaves user"
 run lr-find-time "$COLLAB" lr-find "${data[@]}" --split time --num-it 30 --seed 1 --format json
 expect_rc lr-find-time 0
 
+# Each split holds out the rows its definition names (docs/experiments.md#splits), checked by
+# check_split.py against the data's own timestamps: the time splits' validation rows are the
+# latest (per user for user-*; ties to the later row), random's sizes follow --valid-pct, and the
+# per-user splits hold out within each user. The data's timestamps tie often; users 9001 and 9002
+# have one and two ratings.
+td="$WORK/times"
+python3 "$E2E/make_data.py" times "$td"
+split_holds_out_what_its_definition_names() {  # NAME SPLIT OPTIONS...: collab split, then check
+  local name=$1 kind=$2; shift 2
+  run "def-$name" "$COLLAB" split --ratings "$td/ratings.csv" --movies "$td/movies.csv" --seed 3 --split "$kind" "$@" \
+    --out "$WORK/def-$name" --format json
+  expect_rc "def-$name" 0
+  python3 "$E2E/check_split.py" "$td/ratings.csv" "$WORK/def-$name" "$kind" "$@" 2>"$WORK/def-$name.check" \
+    && pass || fail "$name: collab split's files differ from the split's definition: $(head -5 "$WORK/def-$name.check")"
+}
+split_holds_out_what_its_definition_names random random --valid-pct 0.25
+split_holds_out_what_its_definition_names random-test random --valid-pct 0.2 --test-pct 0.1
+split_holds_out_what_its_definition_names time time --valid-pct 0.2
+split_holds_out_what_its_definition_names time-test time --valid-pct 0.15 --test-pct 0.1
+split_holds_out_what_its_definition_names user-last user-last --valid-last 2 --min-user-ratings 3
+split_holds_out_what_its_definition_names user-time user-time --valid-pct 0.3
+split_holds_out_what_its_definition_names user-time-test user-time --valid-pct 0.2 --test-pct 0.2
+split_holds_out_what_its_definition_names user-random user-random --valid-pct 0.3 --test-pct 0.1
+[[ "$(json_get "$WORK/def-user-time.out" "j['users_kept_whole']")" == 1 ]] && pass \
+  || fail "user-time: the user with one rating is not the one user kept whole: $(out def-user-time)"
+
 # collab split, then train --valid-ratings with the same seed: the very same validation loss.
 run split "$COLLAB" split "${data[@]}" --seed 5 --split user-last --valid-last 2 --out "$WORK/sp"
 expect_rc split 0

@@ -3,6 +3,8 @@
 
   make_data.py csv DIR [USERS ITEMS]  ratings.csv and movies.csv from a known low-rank model
   make_data.py zip ZIP KIND           archives: good, slip, bomb, link
+  make_data.py times DIR              the csv data set with its timestamps spread over 400 seconds
+                                      (many ties), and users 9001 (one rating) and 9002 (two)
 """
 import math
 import os
@@ -41,6 +43,23 @@ def write_csv(folder, users=120, items=150):
                 f.write(f"{u + 1},{i + 1},{r},964982703\n")
 
 
+def spread_timestamps(folder):
+    """Gives every rating of DIR/ratings.csv a timestamp from a range small enough that many tie,
+    so that the time splits' order and tie rule matter, and adds a user with one rating and one
+    with two, the per-user splits' edge cases."""
+    rng = random.Random(11)
+    path = os.path.join(folder, "ratings.csv")
+    with open(path) as f:
+        header, *rows = f.read().splitlines()
+    out = [header]
+    for row in rows:
+        user, movie, rating, _ = row.split(",")
+        out.append(f"{user},{movie},{rating},{1_000_000_000 + rng.randrange(400)}")
+    out += ["9001,5,4.0,1000000100", "9002,5,3.0,1000000300", "9002,6,2.5,1000000200"]
+    with open(path, "w") as f:
+        f.write("\n".join(out) + "\n")
+
+
 def write_zip(path, kind):
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
         if kind == "good":
@@ -62,5 +81,8 @@ if __name__ == "__main__":
     if sys.argv[1] == "csv":
         extra = [int(x) for x in sys.argv[3:5]]
         write_csv(sys.argv[2], *extra)
+    elif sys.argv[1] == "times":
+        write_csv(sys.argv[2], 80, 120)
+        spread_timestamps(sys.argv[2])
     else:
         write_zip(sys.argv[2], sys.argv[3])

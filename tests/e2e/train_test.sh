@@ -31,11 +31,64 @@ seed=$(grep -o -- '--seed [0-9]*' "$WORK/fresh.err" | head -1 | cut -d' ' -f2)
 run replay "$COLLAB" train "${data[@]}" --epochs 1 --seed "$seed" --model "$WORK/f2.collab" --format json
 [[ "$(strip "$WORK/fresh.out")" == "$(strip "$WORK/replay.out")" ]] && pass || fail "the printed seed did not repeat the run"
 
-# Every architecture and both optimizers train and save.
-for arch in dot dot-range dot-bias nn; do
-  run "arch_$arch" "$COLLAB" train "${data[@]}" --arch "$arch" --epochs 2 --seed 2 --model "$WORK/$arch.collab" --format json
+# Every architecture trains, prints its epoch table and saves a model that records its arch and
+# tables, loads in the reading verbs, and scores its own validation rows as training last did.
+# Popularity has no validation loss (nan); only dot-bias and baseline have biases.
+tables_of() {  # the tables a model of arch $1 stores
+  case $1 in
+    dot | dot-range) echo "user_factors item_factors" ;;
+    dot-bias) echo "user_factors item_factors user_bias item_bias" ;;
+    nn) echo "user_factors item_factors layers.0.linear.weight layers.0.bn.weight layers.0.bn.bias" \
+      "layers.0.bn.running_mean layers.0.bn.running_var out.weight out.bias" ;;
+    popularity) echo "item_count" ;;
+    baseline) echo "global_mean user_bias item_bias" ;;
+  esac
+}
+for arch in dot dot-range dot-bias nn popularity baseline; do
+  m="$WORK/$arch.collab"
+  run "arch_$arch" "$COLLAB" train "${data[@]}" --arch "$arch" --epochs 3 --seed 2 --model "$m"
   expect_rc "arch_$arch" 0
-  expect_file "$WORK/$arch.collab"
+  python3 - "$WORK/arch_$arch.out" "$arch" <<'PY' && pass || fail "$arch: the epoch table: $(out "arch_$arch")"
+import math, sys
+lines = open(sys.argv[1]).read().splitlines()
+assert lines[0] == "epoch  train_loss  valid_loss  time", lines[0]
+rows = [l.split() for l in lines[1:]]
+assert [r[0] for r in rows] == ["0", "1", "2"], rows  # one row per epoch
+for epoch, train, valid, seconds in rows:
+    assert math.isfinite(float(train)), train
+    assert (valid == "nan") if sys.argv[2] == "popularity" else math.isfinite(float(valid)), valid
+    assert seconds.endswith("s") and float(seconds[:-1]) >= 0, seconds
+PY
+  python3 - "$m" "$arch" "$(tables_of "$arch")" <<PY && pass || fail "$arch: the model file's arch or tables"
+import sys
+sys.path.insert(0, "$E2E")
+from craft_model import read
+header, _ = read(sys.argv[1])
+assert header["arch"] == sys.argv[2], header["arch"]
+assert [t["name"] for t in header["tensors"]] == sys.argv[3].split(), header["tensors"]
+PY
+  run "eval_$arch" "$COLLAB" eval --model "$m" --format json
+  expect_rc "eval_$arch" 0
+  python3 - "$WORK/eval_$arch.out" "$WORK/arch_$arch.out" "$arch" <<'PY' && pass || fail "$arch: eval of the saved model: $(out "eval_$arch")"
+import json, sys
+e = json.loads(open(sys.argv[1]).read())
+last_valid = open(sys.argv[2]).read().splitlines()[-1].split()[2]
+assert e["rows"] > 0 and e["users"] > 0, e
+if sys.argv[3] == "popularity":
+    assert e["mse"] is None, e  # it scores items, it predicts no rating
+else:
+    assert abs(e["mse"] - float(last_valid)) < 1e-5, (e["mse"], last_valid)  # the table rounds to 6 places
+PY
+  run "recommend_$arch" "$COLLAB" recommend --model "$m" --user 7 --top 3 --format tsv
+  expect_rc "recommend_$arch" 0
+  [[ $(wc -l <"$WORK/recommend_$arch.out") -eq 4 ]] && pass || fail "$arch: recommend --top 3: $(out "recommend_$arch")"
+  run "bias_$arch" "$COLLAB" bias --model "$m" --top 2
+  if [[ $arch == dot-bias || $arch == baseline ]]; then
+    expect_rc "bias_$arch" 0
+  else
+    expect_rc "bias_$arch" 65
+    expect_in "bias_$arch" err "the model has no biases: it was trained with --arch $arch"
+  fi
 done
 run sparse "$COLLAB" train "${data[@]}" --optimizer sparse-adam --epochs 2 --seed 2 --model "$WORK/sparse.collab" --format json
 expect_rc sparse 0

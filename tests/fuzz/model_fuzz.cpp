@@ -11,7 +11,9 @@
 #include <cstdint>
 #include <cstring>
 #include <string>
+#include <vector>
 
+#include "fuzz_target.h"
 #include "support/error.h"
 #include "model/interpret.h"
 #include "model/model_file.h"
@@ -19,15 +21,15 @@
 
 namespace {
 
-void read_like_every_verb(const collab::SavedModel& m) {
+void read_like_every_verb(const collab::SavedModel& m, std::vector<std::string>& explained) {
   using namespace collab;
   const auto users = static_cast<std::int32_t>(m.vocabulary.user_rows());
   const auto items = static_cast<std::int32_t>(m.vocabulary.item_rows());
-  auto guarded = [](auto&& f) {
+  auto guarded = [&explained](auto&& f) {
     try {
       f();
-    } catch (const Error&) {
-      // explained: a model without biases, too few items for a PCA
+    } catch (const Error& e) {
+      explained.emplace_back(e.what());  // a model without biases, too few items for a PCA
     }
   };
   guarded([&] { extreme_biases(m, 5, false, true); });
@@ -44,13 +46,24 @@ void read_like_every_verb(const collab::SavedModel& m) {
 
 }  // namespace
 
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+namespace collab::fuzz {
+
+std::string input_file_name(const std::uint8_t*, std::size_t) { return "fuzzed.collab"; }
+
+void parse_input(const std::uint8_t* data, std::size_t size, std::vector<std::string>& explained) {
   std::string bytes(reinterpret_cast<const char*>(data), size);
   const auto crc = static_cast<std::uint32_t>(crc32_z(0L, data, size));
   bytes.append(reinterpret_cast<const char*>(&crc), sizeof crc);
   bytes.append("END!", 4);
+  read_like_every_verb(parse_model(input_file_name(data, size), bytes), explained);
+}
+
+}  // namespace collab::fuzz
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  std::vector<std::string> explained;
   try {
-    read_like_every_verb(collab::parse_model("fuzzed.collab", bytes));
+    collab::fuzz::parse_input(data, size, explained);
   } catch (const collab::Error&) {
     // explained bad input: fine
   }

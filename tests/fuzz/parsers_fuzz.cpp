@@ -5,35 +5,42 @@
 #include <cstdint>
 #include <sstream>
 #include <string>
+#include <vector>
 
-#include "support/error.h"
 #include "data/ratings_loader.h"
+#include "fuzz_target.h"
+#include "support/error.h"
 
-namespace {
+namespace collab::fuzz {
 
-template <class F>
-void expect_value_or_error(F&& parse) {
-  try {
-    parse();
-  } catch (const collab::Error&) {
-    // explained bad input: fine
+// The first byte picks the parser (and so the file's name), the rest is the file.
+std::string input_file_name(const std::uint8_t* data, std::size_t size) {
+  static const char* const names[] = {"ratings.csv", "movies.csv", "u.data", "u.item", "ratings.dat", "movies.dat"};
+  return size == 0 ? "" : names[data[0] % 6];
+}
+
+void parse_input(const std::uint8_t* data, std::size_t size, std::vector<std::string>&) {
+  if (size == 0) return;
+  const std::string name = input_file_name(data, size);
+  std::istringstream in(std::string(reinterpret_cast<const char*>(data) + 1, size - 1));
+  switch (data[0] % 6) {
+    case 0: read_ratings_csv(name, in, 0.5f, 5.0f); break;
+    case 1: read_movies_csv(name, in); break;
+    case 2: read_ratings_delimited(name, in, "\t", 1.0f, 5.0f); break;
+    case 3: read_movies_delimited(name, in, "|", true); break;
+    case 4: read_ratings_delimited(name, in, "::", 0.5f, 5.0f); break;
+    case 5: read_movies_delimited(name, in, "::", false); break;
   }
 }
 
-}  // namespace
+}  // namespace collab::fuzz
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  // The first byte picks the parser, the rest is the file.
-  if (size == 0) return 0;
-  const std::string text(reinterpret_cast<const char*>(data) + 1, size - 1);
-  std::istringstream in(text);
-  switch (data[0] % 6) {
-    case 0: expect_value_or_error([&] { collab::read_ratings_csv("ratings.csv", in, 0.5f, 5.0f); }); break;
-    case 1: expect_value_or_error([&] { collab::read_movies_csv("movies.csv", in); }); break;
-    case 2: expect_value_or_error([&] { collab::read_ratings_delimited("u.data", in, "\t", 1.0f, 5.0f); }); break;
-    case 3: expect_value_or_error([&] { collab::read_movies_delimited("u.item", in, "|", true); }); break;
-    case 4: expect_value_or_error([&] { collab::read_ratings_delimited("ratings.dat", in, "::", 0.5f, 5.0f); }); break;
-    case 5: expect_value_or_error([&] { collab::read_movies_delimited("movies.dat", in, "::", false); }); break;
+  std::vector<std::string> explained;
+  try {
+    collab::fuzz::parse_input(data, size, explained);
+  } catch (const collab::Error&) {
+    // explained bad input: fine
   }
   return 0;
 }
