@@ -1,6 +1,7 @@
 #include "cpu/sparse_adam.h"
 
 #include "cpu/vector_exp.h"
+#include "support/cpu_features.h"
 
 #include <immintrin.h>
 
@@ -177,13 +178,7 @@ void apply_catch_up_portable(const RowTable& table, const std::int32_t* rows, si
 
 }  // namespace
 
-bool use_avx2(KernelPath path) {
-  static const bool has_avx2_and_fma = [] {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  }();
-  return path == KernelPath::best && has_avx2_and_fma;
-}
+bool use_avx2(KernelPath path) { return path == KernelPath::best && cpu_has_avx2_and_fma(); }
 
 void sparse_adam_update(const RowTable& table, const std::int32_t* rows, size_t count, float* gradients,
                         const AdamStep& step, KernelPath path) {
