@@ -1,4 +1,4 @@
-// `collab train`: wiring around the pipeline (train/pipeline.h), the epoch table and the outputs.
+// `collab train`: wiring around the pipeline (pipeline/pipeline.h), the epoch table and the outputs.
 #include <cmath>
 #include <cstdio>
 #include <optional>

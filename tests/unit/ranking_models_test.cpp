@@ -8,9 +8,9 @@
 
 #include "cpu/bpr_engine.h"
 #include "cpu/implicit_als.h"
-#include "train/baseline_only.h"
+#include "cpu/baseline_only.h"
 #include "train/interactions.h"
-#include "train/popularity.h"
+#include "cpu/popularity.h"
 
 namespace collab {
 namespace {
