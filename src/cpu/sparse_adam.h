@@ -48,14 +48,14 @@ bool use_avx2(KernelPath path);
 // fastai's Adam on rows[0, count): rows[s] with its gradient at gradients + s * span (zeroed
 // after).
 void sparse_adam_update(const RowTable& table, const std::int32_t* rows, size_t count, float* gradients,
-                        const AdamStep& step, KernelPath path = KernelPath::best);
+                        const AdamStep<float>& step, KernelPath path = KernelPath::best);
 
 // What a row's catch-up needs to know: how many steps it missed and the logs of the products
 // of delta and of beta1 over them.
 struct MissedSteps {
   const float* count;
   const float* log_decay;
-  const float* log_mom;
+  const float* log_beta1;
 };
 
 // A row's catch-up in five numbers: p = p * keep - m / (rms * inv_b + eps_a); m *= m_scale;
@@ -73,7 +73,7 @@ struct CatchUpFactors {
 // `rows` is a multiple of kLanes: every row goes through the same vector code, so its factors
 // do not depend on where it falls. `step` is the latest step: the closed form takes its lr and
 // beta1 for all the missed ones.
-void catch_up_factors(size_t rows, MissedSteps missed, const AdamStep& step, CatchUpFactors out);
+void catch_up_factors(size_t rows, MissedSteps missed, const AdamStep<float>& step, CatchUpFactors out);
 
 // Applies the catch-up factors [r] to row rows[r], for r in [0, count). The rows are scattered
 // and mostly not in cache: each is asked for a few rows ahead of its turn.
