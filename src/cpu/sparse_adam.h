@@ -12,8 +12,8 @@
 // taken with the latest step's lr and beta1; eps is folded in through a weighted harmonic mean:
 // step k moves the parameter by A_k m / (rms B_k + eps), with A_k = step_size beta1^k
 // delta^(n-k) and B_k = beta2^(k/2) / sqrt(1 - beta2^t); summed, sum(A) m / (rms B + eps) with
-// B the A-weighted harmonic mean of the B_k, exact when eps or rms is negligible. Leaving the
-// drift out, as torch.optim.SparseAdam does, ends 0.03-0.04 higher in validation loss.
+// B the A-weighted harmonic mean of the B_k, exact when eps or rms is negligible. The drift is
+// kept because leaving it out, as torch.optim.SparseAdam does, trains worse (docs/engine.md).
 #pragma once
 
 #include <cstddef>

@@ -141,12 +141,13 @@ class TensorEmbeddingEngine final : public TrainingEngine {
     params_.addcdiv_(exp_avg_, (exp_avg_sq_ / c.debias2).sqrt_().add_(options_.eps), -c.step_size);
   }
 
-  // The CPU engine's sparse mode (see sparse_step there) with dense masked kernels: a GPU does a
-  // masked pass over all rows faster than it could gather and scatter the few touched ones. In
-  // this mode exp_avg_sq_ holds sqrt(v), as the CPU engine keeps it. The catch-up of missed steps
-  // sums their drift in closed form with the latest step's lr and beta1 (geometric series), where
-  // the CPU engine replays each missed step's own values: the two agree closely after the first
-  // few hundred steps, when the schedule moves slowly and the bias corrections are near 1.
+  // The CPU engine's sparse mode (cpu/sparse_adam.h; SparseUpdate in cpu/update_policies.h) with
+  // dense masked kernels: a GPU does a masked pass over all rows faster than it could gather and
+  // scatter the few touched ones. In this mode exp_avg_sq_ holds sqrt(v), as the CPU engine keeps
+  // it. The catch-up of missed steps sums their drift in closed form with the latest step's lr and
+  // beta1 (geometric series), as the CPU engine's sparse mode does, where exact Adam would apply
+  // each missed step's own values: the two agree closely after the first few hundred steps, when
+  // the schedule moves slowly and the bias corrections are near 1.
   struct RowCatchUp {
     torch::Tensor keep, inv_sum_a_over_b, eps_over_sum_a, m_scale, rms_scale;  // per parameter
   };
