@@ -4,7 +4,7 @@
 
 #include "collab/collab.h"
 #include "data/encoding.h"
-#include "train/pipeline.h"
+#include "pipeline/pipeline.h"
 #include "train/trained_model.h"
 
 namespace collab {

@@ -1,12 +1,12 @@
 // The public API's training, evaluation and cross-validation: the pipeline's calls on ratings in
-// memory (train/pipeline.h, model/evaluation.h, model/cross_validation.h).
+// memory (pipeline/pipeline.h, model/evaluation.h, pipeline/cross_validation.h).
 #include <cmath>
 
 #include "api/api_internal.h"
-#include "model/cross_validation.h"
+#include "pipeline/cross_validation.h"
 #include "model/evaluation.h"
 #include "support/error.h"
-#include "train/model_kinds.h"
+#include "pipeline/model_kinds.h"
 #include "train/split.h"
 
 namespace collab {

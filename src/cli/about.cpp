@@ -3,8 +3,8 @@
 #include <regex>
 #include <set>
 
-#include "cpu/sparse_adam.h"
 #include "output.h"
+#include "support/cpu_features.h"
 #include "support/error.h"
 #include "train/torch_plugin.h"
 
@@ -63,7 +63,7 @@ std::string version_report() {
 #else
   out += "\nCUDA: not in this build (a CPU LibTorch)";
 #endif
-  out += std::string("\nAVX2 and FMA: ") + (use_avx2(KernelPath::best) ? "yes" : "no (plain loops)");
+  out += std::string("\nAVX2 and FMA: ") + (cpu_has_avx2_and_fma() ? "yes" : "no (plain loops)");
   return out;
 }
 

@@ -1,12 +1,12 @@
 // The options `train` and `lr-find` share, and their translation into a TrainingRequest for the
-// pipeline (train/pipeline.h).
+// pipeline (pipeline/pipeline.h).
 #pragma once
 
 #include <CLI/CLI.hpp>
 #include <string>
 
 #include "common_options.h"
-#include "train/pipeline.h"
+#include "pipeline/pipeline.h"
 
 namespace collab::cli {
 

@@ -135,17 +135,20 @@ std::string p_text(double p) {
   return s;
 }
 
-void run_compare(const CompareVerbOptions& o) {
-  if (o.runs.size() < 2) throw usage_error("compare needs two or more RUN files");
-  std::vector<Run> runs;
-  for (const auto& path : o.runs) runs.push_back(read_run(path));
-  for (size_t i = 1; i < runs.size(); ++i) require_paired(runs[0], runs[i]);
-  const std::string metric = !o.metric.empty()             ? o.metric
-                             : runs[0].kind == RunKind::cv ? "rmse"
-                                                           : "ndcg";
-  if (!runs[0].metrics.count(metric))
-    throw usage_error("--metric: '" + metric + "' is not a metric of " + runs[0].path +
-                      " (its metrics: " + joined(runs[0].metrics) + ")");
+// --metric, or the runs' usual one; a usage error when the runs do not have it.
+std::string chosen_metric(const CompareVerbOptions& o, const Run& first) {
+  const std::string metric = !o.metric.empty()          ? o.metric
+                             : first.kind == RunKind::cv ? "rmse"
+                                                        : "ndcg";
+  if (!first.metrics.count(metric))
+    throw usage_error("--metric: '" + metric + "' is not a metric of " + first.path + " (its metrics: " +
+                      joined(first.metrics) + ")");
+  return metric;
+}
+
+// Each run's metric by unit (fold or user); a data error when a unit is in one run and not in
+// another, or when there are fewer than two units.
+std::vector<std::map<std::int64_t, double>> paired_values(const std::vector<Run>& runs, const std::string& metric) {
   std::vector<std::map<std::int64_t, double>> values;
   for (const Run& r : runs) values.push_back(values_of(r, metric));
   for (size_t i = 1; i < runs.size(); ++i) {
@@ -163,14 +166,21 @@ void run_compare(const CompareVerbOptions& o) {
     throw data_error(runs[0].path + ": " + std::to_string(values[0].size()) + " " +
                      unit_name(runs[0].kind) + " with " + metric +
                      "; a paired test needs 2 or more");
+  return values;
+}
 
-  struct Pair {
-    size_t a, b;
-    PairedComparison c;
-  };
+// Runs a and b compared, with the Holm-adjusted p-values of the whole family of pairs.
+struct Pair {
+  size_t a, b;
+  PairedComparison c;
+  double holm_t = 0, holm_w = 0;
+};
+
+std::vector<Pair> compare_every_pair(const std::vector<std::map<std::int64_t, double>>& values,
+                                     const CompareVerbOptions& o) {
   std::vector<Pair> pairs;
-  for (size_t a = 0; a < runs.size(); ++a)
-    for (size_t b = a + 1; b < runs.size(); ++b) {
+  for (size_t a = 0; a < values.size(); ++a)
+    for (size_t b = a + 1; b < values.size(); ++b) {
       std::vector<double> va, vb;
       for (const auto& [unit, value] : values[a])
         va.push_back(value), vb.push_back(values[b].at(unit));
@@ -179,37 +189,42 @@ void run_compare(const CompareVerbOptions& o) {
   std::vector<double> p_t, p_w;
   for (const auto& p : pairs) p_t.push_back(p.c.t_test.p), p_w.push_back(p.c.wilcoxon.p);
   const std::vector<double> holm_t = holm_adjust(p_t), holm_w = holm_adjust(p_w);
+  for (size_t i = 0; i < pairs.size(); ++i) pairs[i].holm_t = holm_t[i], pairs[i].holm_w = holm_w[i];
+  return pairs;
+}
 
-  if (o.format == "json") {
-    for (size_t i = 0; i < pairs.size(); ++i) {
-      const PairedComparison& c = pairs[i].c;
-      print_json({{"a", runs[pairs[i].a].path},
-                  {"b", runs[pairs[i].b].path},
-                  {"metric", metric},
-                  {"n", c.n},
-                  {"mean_a", c.mean_a},
-                  {"mean_b", c.mean_b},
-                  {"mean_difference", c.mean_difference},
-                  {"ci_low", c.interval.low},
-                  {"ci_high", c.interval.high},
-                  {"t", c.t_test.t},
-                  {"p_ttest", c.t_test.p},
-                  {"wilcoxon_statistic", c.wilcoxon.statistic},
-                  {"wilcoxon_exact", c.wilcoxon.exact},
-                  {"p_wilcoxon", c.wilcoxon.p},
-                  {"p_ttest_holm", holm_t[i]},
-                  {"p_wilcoxon_holm", holm_w[i]}});
-    }
-    return;
+void print_pairs_json(const std::vector<Pair>& pairs, const std::vector<Run>& runs, const std::string& metric) {
+  for (const Pair& pair : pairs) {
+    const PairedComparison& c = pair.c;
+    print_json({{"a", runs[pair.a].path},
+                {"b", runs[pair.b].path},
+                {"metric", metric},
+                {"n", c.n},
+                {"mean_a", c.mean_a},
+                {"mean_b", c.mean_b},
+                {"mean_difference", c.mean_difference},
+                {"ci_low", c.interval.low},
+                {"ci_high", c.interval.high},
+                {"t", c.t_test.t},
+                {"p_ttest", c.t_test.p},
+                {"wilcoxon_statistic", c.wilcoxon.statistic},
+                {"wilcoxon_exact", c.wilcoxon.exact},
+                {"p_wilcoxon", c.wilcoxon.p},
+                {"p_ttest_holm", pair.holm_t},
+                {"p_wilcoxon_holm", pair.holm_w}});
   }
+}
+
+void print_pairs_table(const std::vector<Pair>& pairs, const std::vector<Run>& runs, const std::string& metric,
+                       const CompareVerbOptions& o) {
   std::vector<std::vector<std::string>> rows;
-  for (size_t i = 0; i < pairs.size(); ++i) {
-    const PairedComparison& c = pairs[i].c;
-    rows.push_back({runs[pairs[i].a].path, runs[pairs[i].b].path, metric, std::to_string(c.n),
+  for (const Pair& pair : pairs) {
+    const PairedComparison& c = pair.c;
+    rows.push_back({runs[pair.a].path, runs[pair.b].path, metric, std::to_string(c.n),
                     fixed(c.mean_a, 6), fixed(c.mean_b, 6), fixed(c.mean_difference, 6),
                     fixed(c.interval.low, 6), fixed(c.interval.high, 6), p_text(c.t_test.p),
                     p_text(c.wilcoxon.p) + (c.wilcoxon.exact || c.wilcoxon.n == 0 ? "" : "*"),
-                    p_text(holm_t[i]), p_text(holm_w[i])});
+                    p_text(pair.holm_t), p_text(pair.holm_w)});
   }
   std::string out = format_table(
       {"a", "b", "metric", "n", "mean_a", "mean_b", "b-a", "ci95_low", "ci95_high", "p_ttest",
@@ -218,6 +233,17 @@ void run_compare(const CompareVerbOptions& o) {
   print_line(out + "(b-a: mean difference; ci95: percentile bootstrap, " +
              std::to_string(o.bootstrap) + " resamples, seed " + std::to_string(o.seed) +
              "; * Wilcoxon by its normal approximation)");
+}
+
+void run_compare(const CompareVerbOptions& o) {
+  if (o.runs.size() < 2) throw usage_error("compare needs two or more RUN files");
+  std::vector<Run> runs;
+  for (const auto& path : o.runs) runs.push_back(read_run(path));
+  for (size_t i = 1; i < runs.size(); ++i) require_paired(runs[0], runs[i]);
+  const std::string metric = chosen_metric(o, runs[0]);
+  const std::vector<Pair> pairs = compare_every_pair(paired_values(runs, metric), o);
+  if (o.format == "json") print_pairs_json(pairs, runs, metric);
+  else print_pairs_table(pairs, runs, metric, o);
 }
 
 }  // namespace

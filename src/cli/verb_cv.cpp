@@ -3,7 +3,7 @@
 #include <cmath>
 #include <cstdio>
 
-#include "model/cross_validation.h"
+#include "pipeline/cross_validation.h"
 #include "model/run_fingerprint.h"
 #include "support/hash.h"
 #include "output.h"

@@ -22,43 +22,39 @@ struct FactorsVerbOptions {
   int labels = 40;
 };
 
-void run_factors(const FactorsVerbOptions& o) {
-  if (!o.plot.empty()) {
-    if (o.pca < 2) throw usage_error("--plot needs --pca 2 or more");
-    check_plot_path(o.plot);
-    require_replaceable_output(o.plot, "plot");
-  }
-  if (!o.out.empty()) require_replaceable_output(o.out, "coordinates file");
-  const SavedModel m = load_model(o.read.model);
-  const ItemPca pca = item_factor_pca(m, o.pca, o.most_rated);
-  const auto& titles = m.vocabulary.item_titles;
-  auto extremes = [&](int c, bool highest) {
-    std::vector<size_t> idx(pca.items.size());
-    for (size_t i = 0; i < idx.size(); ++i) idx[i] = i;
-    const size_t k = std::min(o.read.top, idx.size());
-    std::partial_sort(idx.begin(), idx.begin() + static_cast<long>(k), idx.end(), [&](size_t a, size_t b) {
-      const double x = pca.coordinates[a][static_cast<size_t>(c)], y = pca.coordinates[b][static_cast<size_t>(c)];
-      return highest ? x > y : x < y;
-    });
-    std::vector<ScoredItem> out;
-    for (size_t j = 0; j < k; ++j)
-      out.push_back({pca.items[idx[j]], titles[static_cast<size_t>(pca.items[idx[j]])],
-                     pca.coordinates[idx[j]][static_cast<size_t>(c)]});
-    return out;
-  };
+// The `top` items at the highest (or lowest) end of component c.
+std::vector<ScoredItem> extremes(const ItemPca& pca, const std::vector<std::string>& titles, size_t top, int c,
+                                 bool highest) {
+  std::vector<size_t> idx(pca.items.size());
+  for (size_t i = 0; i < idx.size(); ++i) idx[i] = i;
+  const size_t k = std::min(top, idx.size());
+  std::partial_sort(idx.begin(), idx.begin() + static_cast<long>(k), idx.end(), [&](size_t a, size_t b) {
+    const double x = pca.coordinates[a][static_cast<size_t>(c)], y = pca.coordinates[b][static_cast<size_t>(c)];
+    return highest ? x > y : x < y;
+  });
+  std::vector<ScoredItem> out;
+  for (size_t j = 0; j < k; ++j)
+    out.push_back({pca.items[idx[j]], titles[static_cast<size_t>(pca.items[idx[j]])],
+                   pca.coordinates[idx[j]][static_cast<size_t>(c)]});
+  return out;
+}
+
+// Each component's explained variance and the items at its two ends, as --format asks.
+void print_components(const FactorsVerbOptions& o, const ItemPca& pca, const std::vector<std::string>& titles) {
+  auto ends = [&](int c, bool highest) { return extremes(pca, titles, o.read.top, c, highest); };
   if (o.read.format == "json") {
     nlohmann::json j = {{"items", pca.items.size()}, {"components", nlohmann::json::array()}};
     for (int c = 0; c < o.pca; ++c)
       j["components"].push_back({{"component", c + 1},
                                  {"explained_variance", pca.explained_variance[static_cast<size_t>(c)]},
-                                 {"highest", ranked_json(extremes(c, true), "title", "score")},
-                                 {"lowest", ranked_json(extremes(c, false), "title", "score")}});
+                                 {"highest", ranked_json(ends(c, true), "title", "score")},
+                                 {"lowest", ranked_json(ends(c, false), "title", "score")}});
     print_json(j);
   } else if (o.read.format == "tsv") {
     std::string out = "component\tside\trank\ttitle\tscore\n";
     for (int c = 0; c < o.pca; ++c)
       for (bool high : {true, false}) {
-        const auto list = extremes(c, high);
+        const auto list = ends(c, high);
         for (size_t r = 0; r < list.size(); ++r)
           out += std::to_string(c + 1) + "\t" + (high ? "highest" : "lowest") + "\t" + std::to_string(r + 1) +
                  "\t" + tsv_field(list[r].name) + "\t" + fixed(list[r].value, 6) + "\n";
@@ -69,24 +65,40 @@ void run_factors(const FactorsVerbOptions& o) {
     for (int c = 0; c < o.pca; ++c) {
       out += "\ncomponent " + std::to_string(c + 1) + " (" +
              fixed(100 * pca.explained_variance[static_cast<size_t>(c)], 1) + "% of the variance)\n";
-      out += "highest\n" + ranked_table(extremes(c, true), "title", "score", 3);
-      out += "lowest\n" + ranked_table(extremes(c, false), "title", "score", 3);
+      out += "highest\n" + ranked_table(ends(c, true), "title", "score", 3);
+      out += "lowest\n" + ranked_table(ends(c, false), "title", "score", 3);
     }
     print_line(out.substr(0, out.size() - 1));
   }
+}
+
+// --out's TSV: every analysed item's title and coordinates.
+std::string coordinates_tsv(const FactorsVerbOptions& o, const ItemPca& pca, const std::vector<std::string>& titles) {
+  std::string tsv = "title";
+  for (int c = 0; c < o.pca; ++c) tsv += "\tpc" + std::to_string(c + 1);
+  tsv += "\n";
+  for (size_t i = 0; i < pca.items.size(); ++i) {
+    tsv += tsv_field(titles[static_cast<size_t>(pca.items[i])]);
+    for (double v : pca.coordinates[i]) tsv += "\t" + fixed(v, 6);
+    tsv += "\n";
+  }
+  return tsv;
+}
+
+void run_factors(const FactorsVerbOptions& o) {
+  if (!o.plot.empty()) {
+    if (o.pca < 2) throw usage_error("--plot needs --pca 2 or more");
+    check_plot_path(o.plot);
+    require_replaceable_output(o.plot, "plot");
+  }
+  if (!o.out.empty()) require_replaceable_output(o.out, "coordinates file");
+  const SavedModel m = load_model(o.read.model);
+  const ItemPca pca = item_factor_pca(m, o.pca, o.most_rated);
+  const auto& titles = m.vocabulary.item_titles;
+  print_components(o, pca, titles);
   // Both outputs are made whole before either replaces an earlier file.
   std::optional<StagedFile> out, plot;
-  if (!o.out.empty()) {
-    std::string tsv = "title";
-    for (int c = 0; c < o.pca; ++c) tsv += "\tpc" + std::to_string(c + 1);
-    tsv += "\n";
-    for (size_t i = 0; i < pca.items.size(); ++i) {
-      tsv += tsv_field(titles[static_cast<size_t>(pca.items[i])]);
-      for (double v : pca.coordinates[i]) tsv += "\t" + fixed(v, 6);
-      tsv += "\n";
-    }
-    out.emplace(o.out, tsv);
-  }
+  if (!o.out.empty()) out.emplace(o.out, coordinates_tsv(o, pca, titles));
   if (!o.plot.empty()) {
     std::vector<LabelledPoint> pts;
     for (size_t i = 0; i < pca.items.size(); ++i)  // items come most-rated first: label those

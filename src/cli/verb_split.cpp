@@ -16,6 +16,8 @@
 namespace collab::cli {
 namespace {
 
+namespace fs = std::filesystem;
+
 struct SplitVerbOptions {
   DataOptions data;
   FilterOptions filters;
@@ -47,66 +49,85 @@ std::string ratings_csv(const EncodedRatings& d, const std::vector<std::int32_t>
   return out;
 }
 
-void run_split(const SplitVerbOptions& o, const RatingFilters& filters) {
-  namespace fs = std::filesystem;
-  const std::uint64_t seed = o.seed_given ? o.seed : 0;
-  const SplitSpec spec = split_spec(o.split, seed);
-  check_split_spec(spec);  // a usage error creates no folder
-  std::error_code ec;
-  // The folders made here (--out and any missing parents), removed again if a failure below
-  // leaves them empty: nothing half-made. fs::remove takes only an empty folder.
-  fs::path first_made;
-  for (fs::path p = fs::absolute(o.out, ec); !p.empty() && !fs::exists(p, ec); p = p.parent_path()) first_made = p;
-  fs::create_directories(o.out, ec);
-  if (ec || !fs::is_directory(o.out)) throw cannot_write("cannot create the folder " + o.out);
-  struct RemoveMadeFolders {
-    fs::path folder, first_made;
-    ~RemoveMadeFolders() {
-      std::error_code ignored;
-      if (first_made.empty()) return;
-      for (fs::path p = folder; fs::remove(p, ignored) && p != first_made; p = p.parent_path()) {
-      }
+// The folder --out, made with any missing parents and removed again (with those parents) if the
+// split fails before keep(): nothing half-made. fs::remove takes only an empty folder.
+class OutputFolder {
+ public:
+  explicit OutputFolder(const std::string& out) {
+    std::error_code ec;
+    for (fs::path p = fs::absolute(out, ec); !p.empty() && !fs::exists(p, ec); p = p.parent_path()) first_made_ = p;
+    fs::create_directories(out, ec);
+    if (ec || !fs::is_directory(out)) throw cannot_write("cannot create the folder " + out);
+    folder_ = fs::absolute(out, ec);
+  }
+  ~OutputFolder() {
+    std::error_code ignored;
+    if (first_made_.empty()) return;
+    for (fs::path p = folder_; fs::remove(p, ignored) && p != first_made_; p = p.parent_path()) {
     }
-  } cleanup{fs::absolute(o.out, ec), first_made};
-  const std::string train_path = (fs::path(o.out) / "train.csv").string();
-  const std::string valid_path = (fs::path(o.out) / "valid.csv").string();
-  require_replaceable_output(train_path, "training ratings");
-  require_replaceable_output(valid_path, "validation ratings");
-  const bool with_test = o.split.test_pct > 0;
-  const std::string test_path = (fs::path(o.out) / "test.csv").string();
-  if (with_test) require_replaceable_output(test_path, "test ratings");
-  FilterReport filtered;
-  const EncodedRatings data = load_filtered(data_source(o.data), filters, &filtered);
-  const TrainValidSplit s = split_ratings(data, spec);
-  report_filters_and_split(filters, filtered, spec, s);
-  if (s.valid_rows.empty()) throw data_error("the split leaves the validation set empty");
-  StagedFile train(train_path, ratings_csv(data, s.train_rows));
-  StagedFile valid(valid_path, ratings_csv(data, s.valid_rows));
-  std::optional<StagedFile> test;
-  if (with_test) test.emplace(test_path, ratings_csv(data, s.test_rows));
-  train.commit();
-  valid.commit();
-  if (test) test->commit();
-  cleanup.first_made.clear();  // written: the folders stay
+  }
+  OutputFolder(const OutputFolder&) = delete;
+  OutputFolder& operator=(const OutputFolder&) = delete;
+  void keep() { first_made_.clear(); }
+
+ private:
+  fs::path folder_, first_made_;
+};
+
+struct SplitFiles {
+  std::string train, valid, test;  // test: empty without --test-pct
+};
+
+void print_split(const SplitVerbOptions& o, const RatingFilters& filters, const FilterReport& filtered,
+                 size_t ratings, const TrainValidSplit& s, const SplitFiles& files) {
+  const bool with_test = !files.test.empty();
   if (o.format == "json") {
-    nlohmann::json j = {{"train", train_path}, {"valid", valid_path}, {"train_ratings", s.train_rows.size()},
-                        {"valid_ratings", s.valid_rows.size()}, {"seed", seed}};
-    if (with_test) j["test"] = test_path, j["test_ratings"] = s.test_rows.size();
+    nlohmann::json j = {{"train", files.train}, {"valid", files.valid}, {"train_ratings", s.train_rows.size()},
+                        {"valid_ratings", s.valid_rows.size()}, {"seed", o.seed_given ? o.seed : 0}};
+    if (with_test) j["test"] = files.test, j["test_ratings"] = s.test_rows.size();
     // The filters as given, and what each removed, so that the output says which data it splits.
     j["filters"] = {{"min_rating", filters.min_rating ? nlohmann::json(*filters.min_rating) : nlohmann::json(nullptr)},
                     {"min_user_ratings", filters.min_user_ratings}, {"min_item_ratings", filters.min_item_ratings}};
     j["removed"] = {{"min_rating", filtered.below_min_rating}, {"min_user_ratings", filtered.by_min_user_ratings},
                     {"min_item_ratings", filtered.by_min_item_ratings}};
-    j["ratings"] = data.size();
+    j["ratings"] = ratings;
     j["users_kept_whole"] = s.users_kept_whole;
     print_json(j);
-  } else {
-    std::string out = train_path + "\t" + std::to_string(s.train_rows.size()) + "\n" + valid_path + "\t" +
-                      std::to_string(s.valid_rows.size());
-    if (with_test) out += "\n" + test_path + "\t" + std::to_string(s.test_rows.size());
-    if (filters.any()) out += "\nfilters\t" + filter_options_text(filters);
-    print_line(out);
+    return;
   }
+  std::string out = files.train + "\t" + std::to_string(s.train_rows.size()) + "\n" + files.valid + "\t" +
+                    std::to_string(s.valid_rows.size());
+  if (with_test) out += "\n" + files.test + "\t" + std::to_string(s.test_rows.size());
+  if (filters.any()) out += "\nfilters\t" + filter_options_text(filters);
+  print_line(out);
+}
+
+void run_split(const SplitVerbOptions& o, const RatingFilters& filters) {
+  const std::uint64_t seed = o.seed_given ? o.seed : 0;
+  const SplitSpec spec = split_spec(o.split, seed);
+  check_split_spec(spec);  // a usage error creates no folder
+  OutputFolder folder(o.out);
+  SplitFiles files{(fs::path(o.out) / "train.csv").string(), (fs::path(o.out) / "valid.csv").string(), ""};
+  require_replaceable_output(files.train, "training ratings");
+  require_replaceable_output(files.valid, "validation ratings");
+  if (o.split.test_pct > 0) {
+    files.test = (fs::path(o.out) / "test.csv").string();
+    require_replaceable_output(files.test, "test ratings");
+  }
+  FilterReport filtered;
+  const EncodedRatings data = load_filtered(data_source(o.data), filters, &filtered);
+  const TrainValidSplit s = split_ratings(data, spec);
+  report_filters_and_split(filters, filtered, spec, s);
+  if (s.valid_rows.empty()) throw data_error("the split leaves the validation set empty");
+  StagedFile train(files.train, ratings_csv(data, s.train_rows));
+  StagedFile valid(files.valid, ratings_csv(data, s.valid_rows));
+  std::optional<StagedFile> test;
+  if (!files.test.empty()) test.emplace(files.test, ratings_csv(data, s.test_rows));
+  train.commit();
+  valid.commit();
+  if (test) test->commit();
+  folder.keep();  // written: the folders stay
+  print_split(o, filters, filtered, data.size(), s, files);
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-// `collab train`: wiring around the pipeline (train/pipeline.h), the epoch table and the outputs.
+// `collab train`: wiring around the pipeline (pipeline/pipeline.h), the epoch table and the outputs.
 #include <cmath>
 #include <cstdio>
 #include <optional>
@@ -47,6 +47,45 @@ void print_epoch(const EpochRecord& e, bool table, bool ratings) {
   }
 }
 
+// The communicator of a run across processes (none in one process); a usage error for inputs
+// every rank cannot read for itself.
+std::unique_ptr<Communicator> connect_ranks(const TrainVerbOptions& o, const DistributedSetup& dist,
+                                            const TrainingRequest& request) {
+  const auto& src = request.source;
+  if ((o.nproc > 1 || dist.active()) && (is_stream_input(src.ratings_path) || is_stream_input(src.movies_path) ||
+                                         is_stream_input(request.split.valid_ratings)))
+    throw usage_error("--nproc: every rank reads the data itself, so the inputs must be files, not pipes or '-'");
+  std::unique_ptr<Communicator> communicator;
+  if (dist.active()) communicator = load_torch_plugin().connect(dist);
+  return communicator;
+}
+
+void report_traffic(Communicator& communicator, bool lead) {
+  communicator.barrier();  // every rank finished the last epoch
+  const Communicator::Traffic t = communicator.traffic();
+  if (lead && t.calls > 0)
+    std::fprintf(stderr, "collab: %d ranks; each sent %.0f bytes a step, %.3f ms a step exchanging\n",
+                 communicator.world_size(), static_cast<double>(t.bytes_sent) / static_cast<double>(t.calls),
+                 1000.0 * t.seconds / static_cast<double>(t.calls));
+}
+
+// Both outputs are written whole before either replaces an earlier file: a run that fails
+// here leaves the earlier model and plot as they were.
+void write_outputs(const TrainVerbOptions& o, const SavedModel& model, const std::vector<StepLoss>& steps,
+                   const TrainOptions& options) {
+  std::optional<StagedFile> plot;
+  if (!o.plot.empty()) plot.emplace(o.plot, training_plot_image(o.plot, steps, model.history, options));
+  StagedFile saved(o.model, model_file_bytes(model));
+  // A rank of --nproc whose launcher is gone (the kernel kills it then; this closes the moment
+  // between) replaces nothing: its launcher no longer stands for the run.
+  if (launcher_is_gone())
+    throw unavailable("the launcher of the ranks has ended; " + o.model + " was not written");
+  if (plot) plot->commit();
+  saved.commit();
+  std::fprintf(stderr, "collab: saved the model to %s\n", o.model.c_str());
+  if (plot) std::fprintf(stderr, "collab: drew %s\n", o.plot.c_str());
+}
+
 void run_train(const TrainVerbOptions& o, TrainingRequest request) {
   // Outputs that cannot be written are found before training, not after.
   require_replaceable_output(o.model, "model");
@@ -57,13 +96,8 @@ void run_train(const TrainVerbOptions& o, TrainingRequest request) {
   stop_at_safe_points();
   // Several processes: launched here (--nproc), or by torchrun, whose environment says so.
   const DistributedSetup dist = distributed_setup_from_environment(o.dist_timeout);
-  const auto& src = request.source;
-  if ((o.nproc > 1 || dist.active()) && (is_stream_input(src.ratings_path) || is_stream_input(src.movies_path) ||
-                                         is_stream_input(request.split.valid_ratings)))
-    throw usage_error("--nproc: every rank reads the data itself, so the inputs must be files, not pipes or '-'");
+  std::unique_ptr<Communicator> communicator = connect_ranks(o, dist, request);
   if (o.nproc > 1 && !dist.active()) return launch_local_ranks(o.nproc, request.options.seed);
-  std::unique_ptr<Communicator> communicator;
-  if (dist.active()) communicator = load_torch_plugin().connect(dist);
   request.communicator = communicator.get();
   const bool lead = dist.rank == 0;  // only rank 0 prints results and writes the model
 
@@ -94,29 +128,8 @@ void run_train(const TrainVerbOptions& o, TrainingRequest request) {
     if (lead) std::fprintf(stderr, "collab: interrupted; %s was not written\n", o.model.c_str());
     throw;
   }
-  if (communicator) {
-    communicator->barrier();  // every rank finished the last epoch
-    const Communicator::Traffic t = communicator->traffic();
-    if (lead && t.calls > 0)
-      std::fprintf(stderr, "collab: %d ranks; each sent %.0f bytes a step, %.3f ms a step exchanging\n",
-                   communicator->world_size(), static_cast<double>(t.bytes_sent) / static_cast<double>(t.calls),
-                   1000.0 * t.seconds / static_cast<double>(t.calls));
-  }
-  if (!lead) return;
-
-  // Both outputs are written whole before either replaces an earlier file: a run that fails
-  // here leaves the earlier model and plot as they were.
-  std::optional<StagedFile> plot;
-  if (!o.plot.empty()) plot.emplace(o.plot, training_plot_image(o.plot, steps, model.history, request.options));
-  StagedFile saved(o.model, model_file_bytes(model));
-  // A rank of --nproc whose launcher is gone (the kernel kills it then; this closes the moment
-  // between) replaces nothing: its launcher no longer stands for the run.
-  if (launcher_is_gone())
-    throw unavailable("the launcher of the ranks has ended; " + o.model + " was not written");
-  if (plot) plot->commit();
-  saved.commit();
-  std::fprintf(stderr, "collab: saved the model to %s\n", o.model.c_str());
-  if (plot) std::fprintf(stderr, "collab: drew %s\n", o.plot.c_str());
+  if (communicator) report_traffic(*communicator, lead);
+  if (lead) write_outputs(o, model, steps, request.options);
 }
 
 }  // namespace

@@ -18,6 +18,7 @@
 #include "support/interrupt.h"
 #include "train/tuning.h"
 #include "training_options.h"
+#include "tune_output.h"
 #include "verbs.h"
 
 namespace collab::cli {
@@ -85,91 +86,129 @@ std::string search_fingerprint(const TrainValidSplit& split, const std::vector<T
   return hex_digest(f.digest());
 }
 
-void run_tune(const TuneVerbOptions& o, const CLI::App* verb, TrainingRequest request) {
+// The tuned options, checked against each other and the fixed ones before anything loads.
+struct TunedSpace {
+  std::vector<TunedOption> options;
+  std::set<std::string> names;
+};
+
+TunedSpace parse_space(const TuneVerbOptions& o, const CLI::App* verb, const TrainingRequest& request) {
   auto given = [verb](const std::string& name) { return verb->count(name) > 0; };
   if (given("--test-pct"))
     throw usage_error("--test-pct: tune's split (--split, --valid-pct, --valid-ratings) already names the test rows; "
                       "the rows trials are scored on come from --tune-pct");
-  std::vector<TunedOption> space;
-  std::set<std::string> names;
+  TunedSpace s;
   for (const std::string& spec : o.space) {
-    space.push_back(parse_tuned_option(spec));
-    const std::string& name = space.back().name;
-    if (!names.insert(name).second) throw usage_error("--space " + spec + ": " + name + " is tuned twice");
+    s.options.push_back(parse_tuned_option(spec));
+    const std::string& name = s.options.back().name;
+    if (!s.names.insert(name).second) throw usage_error("--space " + spec + ": " + name + " is tuned twice");
     if (given("--" + name))
       throw usage_error("--space " + spec + ": --" + name + " is given too; tune it or fix it, not both");
   }
-  if (space.empty()) throw usage_error("--space: give at least one, e.g. --space lr=1e-4..1e-1");
-  if (o.search == SearchKind::grid) grid_size(space);  // a range is refused before anything loads
+  if (s.options.empty()) throw usage_error("--space: give at least one, e.g. --space lr=1e-4..1e-1");
+  if (o.search == SearchKind::grid) grid_size(s.options);  // a range is refused before anything loads
   if (!o.model.empty()) require_replaceable_output(o.model, "model");
-  const bool layers_follow_factors = !given("--layers") && names.count("factors");
   const bool ratings_model = !request.options.implicit && request.options.arch != Arch::popularity;
   if (!ratings_model && minimised(o.metric))
     throw usage_error("--metric " + metric_name(o.metric) + ": this model kind scores items rather than predicting "
                       "ratings; use ndcg, precision, recall or map");
+  return s;
+}
 
-  stop_at_safe_points();
+// The data set and its two splits: the verb's (test rows against the training part) and, inside
+// the training part, the trials' (their training rows against the tuning rows that score them).
+struct TuningRows {
+  EncodedRatings data;
+  TrainValidSplit outer, inner;
+};
+
+TuningRows load_tuning_rows(const TuneVerbOptions& o, const TrainingRequest& request) {
+  TuningRows rows;
   FilterReport filtered;
-  EncodedRatings data = load_filtered(request.source, request.filters, &filtered);
+  rows.data = load_filtered(request.source, request.filters, &filtered);
   SplitSpec spec = request.split;
   spec.seed = request.options.seed;
-  TrainValidSplit outer = split_ratings(data, spec);
-  report_filters_and_split(request.filters, filtered, spec, outer);
-  if (outer.valid.size() == 0) throw data_error("the " + split_name(spec.kind) + " split leaves no test rows");
-  const TrainValidSplit inner = carve_tuning_split(outer.train, o.tune_pct, request.options.seed);
+  rows.outer = split_ratings(rows.data, spec);
+  report_filters_and_split(request.filters, filtered, spec, rows.outer);
+  if (rows.outer.valid.size() == 0) throw data_error("the " + split_name(spec.kind) + " split leaves no test rows");
+  rows.inner = carve_tuning_split(rows.outer.train, o.tune_pct, request.options.seed);
+  const TrainValidSplit& inner = rows.inner;
   if (inner.valid.size() == 0 || inner.train.size() == 0)
-    throw data_error("--tune-pct " + fixed(o.tune_pct, 3) + " of " + std::to_string(outer.train.size()) +
+    throw data_error("--tune-pct " + fixed(o.tune_pct, 3) + " of " + std::to_string(rows.outer.train.size()) +
                      " training ratings leaves no rows to " + (inner.valid.size() == 0 ? "score" : "train") + " trials on");
   std::fprintf(stderr, "collab: %zu ratings: %zu test, %zu training (trials train on %zu, scored on %zu)\n",
-               data.size(), outer.valid.size(), outer.train.size(), inner.train.size(), inner.valid.size());
+               rows.data.size(), rows.outer.valid.size(), rows.outer.train.size(), inner.train.size(), inner.valid.size());
+  return rows;
+}
 
-  const std::string search = search_fingerprint(outer, space, o, request);
-  std::vector<TrialResult> done;
-  if (!o.journal.empty()) {
-    done = read_journal(o.journal, space, search);
-    if (!done.empty()) std::fprintf(stderr, "collab: %zu trials read from %s\n", done.size(), o.journal.c_str());
+// One search: the verb's options and rows, what every trial shares, and what it prints.
+class TuneRun {
+ public:
+  TuneRun(const TuneVerbOptions& o, const CLI::App* verb, TrainingRequest request)
+      : o_(o), request_(std::move(request)), space_(parse_space(o, verb, request_)),
+        layers_follow_factors_(verb->count("--layers") == 0 && space_.names.count("factors")) {
+    table_ = {&space_.options, metric_name(o.metric), minimised(o.metric), o.k, !space_.names.count("epochs"),
+              o.format == "json"};
+    const int jobs = o.jobs > 0 ? o.jobs : usable_cores();
+    settings_.kind = o.search;
+    settings_.trials = o.trials;
+    settings_.time_budget_s = o.time_budget;
+    settings_.jobs = jobs;
+    settings_.seed = request_.options.seed;
+    settings_.minimise = minimised(o.metric);
+    // Each trial on one thread when several run at once; the results do not depend on it.
+    trial_threads_ = verb->count("--threads") > 0 ? request_.options.threads : (jobs > 1 ? 1 : 0);
   }
 
-  const int jobs = o.jobs > 0 ? o.jobs : usable_cores();
-  // Each trial on one thread when several run at once; the results do not depend on it.
-  const int trial_threads = given("--threads") ? request.options.threads : (jobs > 1 ? 1 : 0);
-  // What trials share, read only: the vocabulary (a trial's model carries a copy) and its rows.
-  EncodedRatings vocabulary_only;
-  vocabulary_only.vocabulary = data.vocabulary;
-  auto configured = [&](const Configuration& values) {
-    TrainingRequest r = request;
-    apply_configuration(space, values, r.options);
-    if (layers_follow_factors) r.options.layers = {r.options.factors};
+  void run() {
+    stop_at_safe_points();
+    rows_ = load_tuning_rows(o_, request_);
+    const std::string search = search_fingerprint(rows_.outer, space_.options, o_, request_);
+    std::vector<TrialResult> done;
+    if (!o_.journal.empty()) {
+      done = read_journal(o_.journal, space_.options, search);
+      if (!done.empty()) std::fprintf(stderr, "collab: %zu trials read from %s\n", done.size(), o_.journal.c_str());
+    }
+    // What trials share, read only: the vocabulary (a trial's model carries a copy) and its rows.
+    vocabulary_only_.vocabulary = rows_.data.vocabulary;
+    print_tune_header(table_);
+    SearchCallbacks cb;
+    cb.run_trial = [this](int trial, const Configuration& values) { return run_trial(trial, values); };
+    if (!o_.journal.empty())
+      cb.on_finished = [&](const TrialResult& r) { append_journal(o_.journal, journal_line(space_.options, search, r)); };
+    cb.on_ordered = [this](const TrialResult& r) { print_tune_trial(table_, r); };
+    cb.should_stop = [] { return stop_requested().load(); };
+    const std::vector<TrialResult> results = run_search(space_.options, settings_, done, cb);
+    if (stop_requested()) throw Interrupted();
+    const int best_index = best_trial(results, settings_.minimise);
+    if (best_index < 0) throw data_error("no trial finished with a score (every loss diverged): lower the --space lr range");
+    retrain_best(results[best_index], results.size());
+  }
+
+ private:
+  TrainingRequest configured(const Configuration& values) const {
+    TrainingRequest r = request_;
+    apply_configuration(space_.options, values, r.options);
+    if (layers_follow_factors_) r.options.layers = {r.options.factors};
     return r;
-  };
-
-  const bool json = o.format == "json";
-  const std::string metric = metric_name(o.metric);
-  if (!json) {
-    std::string header = "trial";
-    for (const TunedOption& t : space) header += "  " + t.name;
-    header += "  " + metric + (minimised(o.metric) ? "" : "@" + std::to_string(o.k));
-    if (!names.count("epochs")) header += "  epochs";
-    print_line(header + "  pruned  seconds");
   }
-  auto score_json = [](double s) { return std::isfinite(s) ? nlohmann::json(s) : nlohmann::json(nullptr); };
-  SearchCallbacks cb;
-  cb.run_trial = [&](int trial, const Configuration& values) {
+
+  TrialResult run_trial(int trial, const Configuration& values) const {
     const auto started = std::chrono::steady_clock::now();
     TrainingRequest r = configured(values);
-    r.options.threads = trial_threads;
+    r.options.threads = trial_threads_;
     TrialResult result;
     result.trial = trial;
     result.values = values;
     result.epochs = r.options.epochs;
-    result.train_rows = inner.train.size();
-    result.tune_rows = inner.valid.size();
+    result.train_rows = rows_.inner.train.size();
+    result.tune_rows = rows_.inner.valid.size();
     FitHooks hooks;
     hooks.stop = &stop_requested();
     try {
-      auto run = prepare_training_on(r, vocabulary_only, inner);
+      auto run = prepare_training_on(r, vocabulary_only_, rows_.inner);
       const SavedModel model = train_model(*run, r, hooks);
-      result.score = metric_of(evaluate_on(model, inner.valid, o.k, trial_threads), o.metric);
+      result.score = metric_of(evaluate_on(model, rows_.inner.valid, o_.k, trial_threads_), o_.metric);
     } catch (const Interrupted&) {
       throw;
     } catch (const Error& e) {
@@ -180,81 +219,35 @@ void run_tune(const TuneVerbOptions& o, const CLI::App* verb, TrainingRequest re
     }
     result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     return result;
-  };
-  if (!o.journal.empty())
-    cb.on_finished = [&](const TrialResult& r) { append_journal(o.journal, journal_line(space, search, r)); };
-  cb.on_ordered = [&](const TrialResult& r) {
-    if (json) {
-      nlohmann::json j = {{"trial", r.trial}};
-      for (size_t i = 0; i < space.size(); ++i)
-        j[space[i].name] = space[i].integer ? nlohmann::json(static_cast<long long>(r.values[i])) : nlohmann::json(r.values[i]);
-      j[metric] = score_json(r.score);
-      j["epochs"] = r.epochs, j["pruned"] = r.pruned, j["seconds"] = r.seconds;
-      j["train_rows"] = r.train_rows, j["tune_rows"] = r.tune_rows, j["resumed"] = r.resumed;
-      print_json(j);
-      return;
-    }
-    std::string line = std::to_string(r.trial);
-    for (size_t i = 0; i < space.size(); ++i) line += "  " + value_text(space[i], r.values[i]);
-    line += "  " + (std::isfinite(r.score) ? fixed(r.score, 6) : std::string("diverged"));
-    if (!names.count("epochs")) line += "  " + std::to_string(r.epochs);
-    print_line(line + "  " + (r.pruned ? "true" : "false") + "  " + fixed(r.seconds, 2));
-  };
-  cb.should_stop = [] { return stop_requested().load(); };
-  SearchSettings settings;
-  settings.kind = o.search;
-  settings.trials = o.trials;
-  settings.time_budget_s = o.time_budget;
-  settings.jobs = jobs;
-  settings.seed = request.options.seed;
-  settings.minimise = minimised(o.metric);
-  const std::vector<TrialResult> results = run_search(space, settings, done, cb);
-  if (stop_requested()) throw Interrupted();
-  const int best_index = best_trial(results, minimised(o.metric));
-  if (best_index < 0) throw data_error("no trial finished with a score (every loss diverged): lower the --space lr range");
-  const TrialResult& best = results[best_index];
+  }
 
   // The best configuration, retrained on the whole training part and scored once on the test rows.
-  TrainingRequest final_request = configured(best.values);
-  const size_t train_rows = outer.train.size(), test_rows = outer.valid.size();
-  auto run = prepare_training_on(final_request, std::move(data), std::move(outer));
-  FitHooks hooks;
-  hooks.stop = &stop_requested();
-  const SavedModel model = train_model(*run, final_request, hooks);
-  const Evaluation test = evaluate_on(model, run->split.valid, o.k, request.options.threads);
-  const double none = std::nan("");
-  const double test_mse = test.rating_metrics_apply ? test.rating.mse : none;
-  const double test_rmse = test.rating_metrics_apply ? test.rating.rmse : none;
-  const double test_mae = test.rating_metrics_apply ? test.rating.mae : none;
-  if (json) {
-    nlohmann::json j = {{"best", true}, {"trial", best.trial}, {"metric", metric}, {"k", o.k}};
-    for (size_t i = 0; i < space.size(); ++i)
-      j[space[i].name] = space[i].integer ? nlohmann::json(static_cast<long long>(best.values[i])) : nlohmann::json(best.values[i]);
-    j[metric] = best.score;
-    j["epochs"] = final_request.options.epochs;
-    j["trials"] = results.size();
-    j["test_mse"] = score_json(test_mse), j["test_rmse"] = score_json(test_rmse), j["test_mae"] = score_json(test_mae);
-    j["test_ndcg"] = test.ranking.ndcg, j["test_precision"] = test.ranking.precision;
-    j["test_recall"] = test.ranking.recall, j["test_map"] = test.ranking.map;
-    j["train_rows"] = train_rows, j["test_rows"] = test_rows;
-    print_json(j);
-  } else {
-    std::string options;
-    for (size_t i = 0; i < space.size(); ++i) options += " --" + space[i].name + " " + value_text(space[i], best.values[i]);
-    print_line("");
-    print_line("best: trial " + std::to_string(best.trial) + " of " + std::to_string(results.size()) + ":" + options +
-               "  (" + metric + " " + fixed(best.score, 6) + " on the tuning rows)");
-    print_line("test, retrained on " + std::to_string(train_rows) + " rows, scored on " + std::to_string(test_rows) +
-               ": rmse " + (std::isfinite(test_rmse) ? fixed(test_rmse, 6) : "null") + "  mae " +
-               (std::isfinite(test_mae) ? fixed(test_mae, 6) : "null") + "  ndcg@" + std::to_string(o.k) + " " +
-               fixed(test.ranking.ndcg, 6) + "  precision@" + std::to_string(o.k) + " " + fixed(test.ranking.precision, 6));
+  void retrain_best(const TrialResult& best, size_t trials) {
+    TrainingRequest final_request = configured(best.values);
+    const size_t train_rows = rows_.outer.train.size(), test_rows = rows_.outer.valid.size();
+    auto run = prepare_training_on(final_request, std::move(rows_.data), std::move(rows_.outer));
+    FitHooks hooks;
+    hooks.stop = &stop_requested();
+    const SavedModel model = train_model(*run, final_request, hooks);
+    const Evaluation test = evaluate_on(model, run->split.valid, o_.k, request_.options.threads);
+    print_tune_best(table_, {&best, trials, final_request.options.epochs, test, train_rows, test_rows});
+    if (!o_.model.empty()) {
+      StagedFile saved(o_.model, model_file_bytes(model));
+      saved.commit();
+      std::fprintf(stderr, "collab: saved the best configuration's model to %s\n", o_.model.c_str());
+    }
   }
-  if (!o.model.empty()) {
-    StagedFile saved(o.model, model_file_bytes(model));
-    saved.commit();
-    std::fprintf(stderr, "collab: saved the best configuration's model to %s\n", o.model.c_str());
-  }
-}
+
+  const TuneVerbOptions& o_;
+  const TrainingRequest request_;
+  const TunedSpace space_;
+  const bool layers_follow_factors_;
+  TuneTable table_;
+  SearchSettings settings_;
+  int trial_threads_ = 0;
+  TuningRows rows_;
+  EncodedRatings vocabulary_only_;
+};
 
 }  // namespace
 
@@ -309,7 +302,7 @@ void add_tune_verb(CLI::App& app) {
   add_epochs_and_lr(verb, o->training.train);
   add_training_options(verb, o->training);
   add_format_option(verb, o->format, {"table", "json"});
-  verb->callback([o, verb] { run_tune(*o, verb, training_request(verb, o->training)); });
+  verb->callback([o, verb] { TuneRun(*o, verb, training_request(verb, o->training)).run(); });
 }
 
 }  // namespace collab::cli

@@ -102,7 +102,7 @@ class BprEngine final : public TrainingEngine {
       policy_.before_forward(gradients_, threads_);
       losses.push_back(forward_backward());
       ++step_;
-      policy_.apply(gradients_, float_step(adam_constants(hyper[b], step_, options_)), threads_);
+      policy_.apply(gradients_, as_float(adam_step_constants(hyper[b], step_, options_)), threads_);
     }
     return losses;
   }

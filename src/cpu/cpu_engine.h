@@ -1,5 +1,5 @@
 // The hand-written CPU engine for dot, dot-range and dot-bias: what the rest of the program sees
-// of src/cpu/. The engine factory (train/engine_factory.h) is its only caller besides tests.
+// of src/cpu/. The engine factory (pipeline/engine_factory.h) is its only caller besides tests.
 #pragma once
 
 #include <memory>

@@ -174,7 +174,7 @@ class CpuEmbeddingEngine final : public TrainingEngine {
   // The second half: the gradient table applied by the mode's policy (which zeroes it).
   void apply_gradients(const StepHyper& hyper, int threads) {
     ++step_;
-    policy_.apply(gradients_, float_step(adam_constants(hyper, step_, options_)), threads);
+    policy_.apply(gradients_, as_float(adam_step_constants(hyper, step_, options_)), threads);
   }
 
  private:

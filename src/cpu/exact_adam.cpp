@@ -12,7 +12,7 @@ void flush_denormals_on_this_thread() { _mm_setcsr(_mm_getcsr() | 0x8040); }
 
 __attribute__((target_clones("avx2", "default")))
 void adam_update(float* __restrict p, float* __restrict m, float* __restrict rms,
-                 float* __restrict g, size_t n, AdamStep c) {
+                 float* __restrict g, size_t n, AdamStep<float> c) {
 #pragma omp simd
   for (size_t j = 0; j < n; ++j) {
     adam_step_with_gradient(p[j], m[j], rms[j], g[j], c);
@@ -20,37 +20,25 @@ void adam_update(float* __restrict p, float* __restrict m, float* __restrict rms
   }
 }
 
-// The update of parameters without a gradient: m = beta1 m, v = beta2 v (rms = sqrt(beta2) rms).
-#define COLLAB_NO_GRAD_STEP(c, p, m, r)                                \
-  do {                                                                 \
-    (m) = (c).mom * (m);                                               \
-    (r) = (c).sqrt_beta2 * (r);                                        \
-    (p) = (p) * (c).decay - (c).step_size * (m) / ((r) * (c).inv_sqrt_debias2 + (c).eps); \
-  } while (0)
-
 __attribute__((target_clones("avx2", "default")))
 void adam_update_no_grad(float* __restrict p, float* __restrict m, float* __restrict rms, size_t n,
-                         AdamStep c) {
+                         AdamStep<float> c) {
 #pragma omp simd
-  for (size_t j = 0; j < n; ++j) {
-    float pj = p[j], mj = m[j], rj = rms[j];
-    COLLAB_NO_GRAD_STEP(c, pj, mj, rj);
-    p[j] = pj, m[j] = mj, rms[j] = rj;
-  }
+  for (size_t j = 0; j < n; ++j) adam_step_without_gradient(p[j], m[j], rms[j], c);
 }
 
 __attribute__((target_clones("avx2", "default")))
 void adam_replay_no_grad(float* __restrict p, float* __restrict m, float* __restrict rms, size_t n,
-                         const AdamStep* steps, size_t count) {
+                         const AdamStep<float>* steps, size_t count) {
   constexpr size_t kLanes = 8;
   for (size_t j0 = 0; j0 < n; j0 += kLanes) {
     const size_t lanes = std::min(kLanes, n - j0);
     float pp[kLanes] = {}, mm[kLanes] = {}, rr[kLanes] = {};  // unused lanes stay 0: 0 / eps
     for (size_t l = 0; l < lanes; ++l) pp[l] = p[j0 + l], mm[l] = m[j0 + l], rr[l] = rms[j0 + l];
     for (size_t s = 0; s < count; ++s) {
-      const AdamStep& c = steps[s];
+      const AdamStep<float>& c = steps[s];
 #pragma omp simd
-      for (size_t l = 0; l < kLanes; ++l) COLLAB_NO_GRAD_STEP(c, pp[l], mm[l], rr[l]);
+      for (size_t l = 0; l < kLanes; ++l) adam_step_without_gradient(pp[l], mm[l], rr[l], c);
     }
     for (size_t l = 0; l < lanes; ++l) p[j0 + l] = pp[l], m[j0 + l] = mm[l], rms[j0 + l] = rr[l];
   }

@@ -18,13 +18,13 @@ void flush_denormals_on_this_thread();
 // batch. The optimizer keeps rms = sqrt(v) rather than Adam's v: the same numbers up to float
 // rounding, and it lets parameters without a gradient (nearly all, every step) update their rms
 // with a multiplication instead of a square root.
-void adam_update(float* p, float* m, float* rms, float* g, size_t n, AdamStep c);
+void adam_update(float* p, float* m, float* rms, float* g, size_t n, AdamStep<float> c);
 
 // One step for a span of parameters without a gradient: m = beta1 m, rms = sqrt(beta2) rms.
-void adam_update_no_grad(float* p, float* m, float* rms, size_t n, AdamStep c);
+void adam_update_no_grad(float* p, float* m, float* rms, size_t n, AdamStep<float> c);
 
 // `count` steps for a span without a gradient, eight parameters at a time held in registers
 // throughout: the same arithmetic, so the same bits, as adam_update_no_grad once per step.
-void adam_replay_no_grad(float* p, float* m, float* rms, size_t n, const AdamStep* steps, size_t count);
+void adam_replay_no_grad(float* p, float* m, float* rms, size_t n, const AdamStep<float>* steps, size_t count);
 
 }  // namespace collab

@@ -1,7 +1,8 @@
 // The seam between a batch's gradient and its update. The forward and backward pass adds each
 // rating's d loss / d param into the slots of its user's and item's rows; an update policy then
-// applies the table. Everything an update needs is here, so that another engine (several
-// processes exchanging their tables) can fill or merge one and hand it to the same policy.
+// applies the table. Everything an update needs is here. Across processes each rank fills the
+// whole batch's table itself from the ratings' errors that the ranks exchange (train/distributed.h);
+// tables are never exchanged.
 #pragma once
 
 #include <cstddef>

@@ -11,29 +11,15 @@
 //
 // Rows are solved independently, shared over threads row by row: the bits do not depend on
 // the thread count. Users with a training rating but no positive one keep their initial
-// factors (counted in a note); rows never seen in training keep theirs too.
+// factors (counted in a note); rows never seen in training keep theirs too. The row kernels are
+// in cpu/als_kernels.h.
 #pragma once
 
-#include <cstddef>
-#include <cstdint>
 #include <memory>
 
-#include "cpu/sparse_adam.h"
 #include "train/engine.h"
 
 namespace collab {
-
-// One row's system, by `steps` conjugate-gradient steps from x (updated in place). gram: k x k,
-// Y^T Y + lambda I; other: the other side's factor rows (k floats each); the row's positives:
-// n rows `index` with confidences `confidence`. scratch: (3 + n) k floats. Stops early once the
-// residual vanishes. Runs AVX2 and FMA where the processor has them (KernelPath::best), else, or
-// with KernelPath::portable, plain loops; the two agree to rounding.
-void conjugate_gradient_row(const float* gram, const float* other, size_t k, const std::int32_t* index,
-                            const float* confidence, size_t n, int steps, float* x, float* scratch,
-                            KernelPath path = KernelPath::best);
-
-// a . b over k floats, by the AVX2 code where the processor has it.
-float best_dot(const float* a, const float* b, size_t k);
 
 std::unique_ptr<TrainingEngine> make_implicit_als_engine(const EngineSetup& setup);
 

@@ -1,6 +1,7 @@
 #include "cpu/sparse_adam.h"
 
 #include "cpu/vector_exp.h"
+#include "support/cpu_features.h"
 
 #include <immintrin.h>
 
@@ -35,7 +36,7 @@ __attribute__((target_clones("arch=x86-64-v3", "default"))) void factors_kernel(
   constexpr float kTiny = 1e-30f;
   const float* __restrict count = in.count;
   const float* __restrict log_decay = in.log_decay;
-  const float* __restrict log_mom = in.log_mom;
+  const float* __restrict log_beta1 = in.log_beta1;
   float* __restrict keep_out = out.keep;
   float* __restrict m_scale_out = out.m_scale;
   float* __restrict rms_scale_out = out.rms_scale;
@@ -46,9 +47,9 @@ __attribute__((target_clones("arch=x86-64-v3", "default"))) void factors_kernel(
     for (size_t r = r0; r < r0 + kLanes; ++r) {
       const float n = count[r];
       const float keep = exp_in_vector(log_decay[r]);             // delta^n
-      const float m_scale = exp_in_vector(log_mom[r]);            // beta1^n
+      const float m_scale = exp_in_vector(log_beta1[r]);            // beta1^n
       const float rms_scale = exp_in_vector(n * log_sqrt_beta2);  // beta2^(n/2)
-      const float mom_over_b = exp_in_vector(log_mom[r] - n * log_sqrt_beta2);
+      const float mom_over_b = exp_in_vector(log_beta1[r] - n * log_sqrt_beta2);
       const float sum_a = a_scale * drift.sum(n, keep, m_scale) + kTiny;
       const float sum_a_over_b = a_over_b_scale * drift_over_b.sum(n, keep, mom_over_b) + kTiny;
       keep_out[r] = keep;
@@ -61,8 +62,8 @@ __attribute__((target_clones("arch=x86-64-v3", "default"))) void factors_kernel(
 
 }  // namespace
 
-void catch_up_factors(size_t rows, MissedSteps missed, const AdamStep& c, CatchUpFactors out) {
-  const double q = static_cast<double>(c.mom) / c.decay;
+void catch_up_factors(size_t rows, MissedSteps missed, const AdamStep<float>& c, CatchUpFactors out) {
+  const double q = static_cast<double>(c.beta1) / c.decay;
   const double q_over_b = q / c.sqrt_beta2;
   factors_kernel(rows, missed, out, std::log(c.sqrt_beta2), Series(q), Series(q_over_b),
                  c.step_size, c.step_size / c.inv_sqrt_debias2, c.eps);
@@ -71,26 +72,21 @@ void catch_up_factors(size_t rows, MissedSteps missed, const AdamStep& c, CatchU
 namespace {
 // Asks for all of a row's cache lines, ahead of its turn: sparse mode's rows are scattered over
 // memory and mostly not in cache, and a row's arithmetic keeps the processor from running ahead
-// to the next row's loads by itself. (Prefetching the next batch's rows a whole step ahead, or
-// a row or two per row updated, was tried: the rows arrived no sooner and the steps that asked
-// for them slowed down as much.)
+// to the next row's loads by itself. How far ahead, and what else was measured: docs/engine.md.
 inline void prefetch_row(const RowTable& table, std::int32_t row) {
   const char* at = reinterpret_cast<const char*>(table.params(static_cast<size_t>(row)));
   for (size_t byte = 0; byte < 3 * table.span * sizeof(float); byte += 64) _mm_prefetch(at + byte, _MM_HINT_T0);
 }
-constexpr size_t kCatchUpAhead = 4;  // rows: covers a miss to L3 (2 to 16 measured within 3%)
-// The update's rows were just caught up and wait in L3; asked for four rows ahead an ml-25m-shaped
-// epoch took 0.87 of the time it took without (two ahead 0.91, eight 0.93).
-constexpr size_t kUpdateAhead = 4;
+constexpr size_t kCatchUpAhead = 4;  // rows ahead: covers a miss to L3
+constexpr size_t kUpdateAhead = 4;   // the update's rows were just caught up and wait in L3
 
-// The kernels for processors with AVX2 and FMA, by hand: the compiler's vector code for the loops
-// of the portable kernels below re-read what they had just stored, re-checked the loop bounds
-// every vector and re-broadcast the constants every row; by hand, sparse-mode epochs are 7%
-// faster (measured by alternating the two, epoch by epoch, in one process). Spans are whole
-// vectors (a multiple of kLanes, 32-byte aligned).
+// The kernels for processors with AVX2 and FMA, by hand: the constants broadcast once, each row's
+// spans loaded and stored once (the compiler's vector code for the portable loops below did
+// neither; docs/engine.md has the measurement). Spans are whole vectors (a multiple of kLanes,
+// 32-byte aligned). The portable kernels are the reference that tests hold these to.
 __attribute__((target("avx2,fma"))) void sparse_adam_update_avx2(const RowTable& table, const std::int32_t* rows,
-                                                                size_t count, float* gradients, const AdamStep& c) {
-  const __m256 mom = _mm256_set1_ps(c.mom), one_minus_mom = _mm256_set1_ps(c.one_minus_mom);
+                                                                size_t count, float* gradients, const AdamStep<float>& c) {
+  const __m256 beta1 = _mm256_set1_ps(c.beta1), one_minus_beta1 = _mm256_set1_ps(c.one_minus_beta1);
   const __m256 beta2 = _mm256_set1_ps(c.beta2), one_minus_beta2 = _mm256_set1_ps(c.one_minus_beta2);
   const __m256 decay = _mm256_set1_ps(c.decay), step_size = _mm256_set1_ps(c.step_size);
   const __m256 inv_sqrt_debias2 = _mm256_set1_ps(c.inv_sqrt_debias2), eps = _mm256_set1_ps(c.eps);
@@ -104,7 +100,7 @@ __attribute__((target("avx2,fma"))) void sparse_adam_update_avx2(const RowTable&
     float* g = gradients + s * n;
     for (size_t j = 0; j < n; j += kLanes) {
       const __m256 grad = _mm256_load_ps(g + j), rms_old = _mm256_load_ps(rms + j);
-      const __m256 m_new = _mm256_fmadd_ps(one_minus_mom, grad, _mm256_mul_ps(mom, _mm256_load_ps(m + j)));
+      const __m256 m_new = _mm256_fmadd_ps(one_minus_beta1, grad, _mm256_mul_ps(beta1, _mm256_load_ps(m + j)));
       const __m256 v_new = _mm256_fmadd_ps(_mm256_mul_ps(one_minus_beta2, grad), grad,
                                            _mm256_mul_ps(_mm256_mul_ps(beta2, rms_old), rms_old));
       const __m256 rms_new = _mm256_sqrt_ps(v_new);
@@ -142,7 +138,7 @@ __attribute__((target("avx2,fma"))) void apply_catch_up_avx2(const RowTable& tab
 
 // The same arithmetic for any x86-64, as plain loops.
 void sparse_adam_update_portable(const RowTable& table, const std::int32_t* rows, size_t count, float* gradients,
-                                 const AdamStep& c) {
+                                 const AdamStep<float>& c) {
   const size_t n = table.span;
   for (size_t s = 0; s < count; ++s) {
     float* __restrict p = table.params(static_cast<size_t>(rows[s]));
@@ -177,16 +173,10 @@ void apply_catch_up_portable(const RowTable& table, const std::int32_t* rows, si
 
 }  // namespace
 
-bool use_avx2(KernelPath path) {
-  static const bool has_avx2_and_fma = [] {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  }();
-  return path == KernelPath::best && has_avx2_and_fma;
-}
+bool use_avx2(KernelPath path) { return path == KernelPath::best && cpu_has_avx2_and_fma(); }
 
 void sparse_adam_update(const RowTable& table, const std::int32_t* rows, size_t count, float* gradients,
-                        const AdamStep& step, KernelPath path) {
+                        const AdamStep<float>& step, KernelPath path) {
   if (use_avx2(path)) sparse_adam_update_avx2(table, rows, count, gradients, step);
   else sparse_adam_update_portable(table, rows, count, gradients, step);
 }

@@ -12,8 +12,8 @@
 // taken with the latest step's lr and beta1; eps is folded in through a weighted harmonic mean:
 // step k moves the parameter by A_k m / (rms B_k + eps), with A_k = step_size beta1^k
 // delta^(n-k) and B_k = beta2^(k/2) / sqrt(1 - beta2^t); summed, sum(A) m / (rms B + eps) with
-// B the A-weighted harmonic mean of the B_k, exact when eps or rms is negligible. Leaving the
-// drift out, as torch.optim.SparseAdam does, ends 0.03-0.04 higher in validation loss.
+// B the A-weighted harmonic mean of the B_k, exact when eps or rms is negligible. The drift is
+// kept because leaving it out, as torch.optim.SparseAdam does, trains worse (docs/engine.md).
 #pragma once
 
 #include <cstddef>
@@ -48,14 +48,14 @@ bool use_avx2(KernelPath path);
 // fastai's Adam on rows[0, count): rows[s] with its gradient at gradients + s * span (zeroed
 // after).
 void sparse_adam_update(const RowTable& table, const std::int32_t* rows, size_t count, float* gradients,
-                        const AdamStep& step, KernelPath path = KernelPath::best);
+                        const AdamStep<float>& step, KernelPath path = KernelPath::best);
 
 // What a row's catch-up needs to know: how many steps it missed and the logs of the products
 // of delta and of beta1 over them.
 struct MissedSteps {
   const float* count;
   const float* log_decay;
-  const float* log_mom;
+  const float* log_beta1;
 };
 
 // A row's catch-up in five numbers: p = p * keep - m / (rms * inv_b + eps_a); m *= m_scale;
@@ -73,7 +73,7 @@ struct CatchUpFactors {
 // `rows` is a multiple of kLanes: every row goes through the same vector code, so its factors
 // do not depend on where it falls. `step` is the latest step: the closed form takes its lr and
 // beta1 for all the missed ones.
-void catch_up_factors(size_t rows, MissedSteps missed, const AdamStep& step, CatchUpFactors out);
+void catch_up_factors(size_t rows, MissedSteps missed, const AdamStep<float>& step, CatchUpFactors out);
 
 // Applies the catch-up factors [r] to row rows[r], for r in [0, count). The rows are scattered
 // and mostly not in cache: each is asked for a few rows ahead of its turn.

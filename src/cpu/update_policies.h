@@ -46,14 +46,14 @@ class DenseExactUpdate {
   void begin(size_t) {}
   void listed(std::int32_t, const RowState&) {}
   void before_forward(GradientTable&, int) {}
-  void apply(const GradientTable& g, const AdamStep& step, int threads) {
+  void apply(const GradientTable& g, const AdamStep<float>& step, int threads) {
     c_.pool.run(threads, [&](int part, int parts) { update_rows(g, step, part, parts); });
   }
   void catch_up(const std::vector<std::int32_t>&) {}
 
  private:
   // Thread `part` of `parts` updates its share of the rows; the full kernel on rows with a gradient.
-  void update_rows(const GradientTable& g, const AdamStep& c, int part, int parts) const {
+  void update_rows(const GradientTable& g, const AdamStep<float>& c, int part, int parts) const {
     const RowStore& s = c_.store;
     const size_t first = s.rows() * static_cast<size_t>(part) / static_cast<size_t>(parts);
     const size_t last = s.rows() * static_cast<size_t>(part + 1) / static_cast<size_t>(parts);
@@ -84,7 +84,7 @@ class DeferredExactUpdate {
   // The batch's rows replay the steps they missed, shared over the threads (each row on its own,
   // so the bits do not depend on the sharing).
   void before_forward(GradientTable& g, int threads) { replay(g.rows, threads); }
-  void apply(const GradientTable& g, const AdamStep& step, int) {
+  void apply(const GradientTable& g, const AdamStep<float>& step, int) {
     step_constants_.push_back(step);
     RowStore& s = c_.store;
     for (size_t slot = 0; slot < g.rows.size(); ++slot) {
@@ -114,7 +114,7 @@ class DeferredExactUpdate {
     s.states[row].clock = now;
   }
   UpdateContext c_;
-  std::vector<AdamStep> step_constants_;  // step s at s - 1
+  std::vector<AdamStep<float>> step_constants_;  // step s at s - 1
 };
 
 class SparseUpdate {
@@ -123,7 +123,7 @@ class SparseUpdate {
   static constexpr bool kVectorForward = true;
   static constexpr bool kSortedRows = false;
   explicit SparseUpdate(UpdateContext c) : c_(c) {
-    log_mom_.push_back(0.0);
+    log_beta1_.push_back(0.0);
     log_decay_.push_back(0.0);
   }
   std::string describe() const { return "sparse updates"; }
@@ -134,7 +134,7 @@ class SparseUpdate {
     const size_t capacity = (most_rows + kLanes - 1) / kLanes * kLanes;
     if (rows_.size() < capacity) {
       rows_.resize(capacity);
-      for (auto* f : {&missed_count_, &missed_log_decay_, &missed_log_mom_, &keep_, &m_scale_, &rms_scale_, &inv_b_, &eps_a_})
+      for (auto* f : {&missed_count_, &missed_log_decay_, &missed_log_beta1_, &keep_, &m_scale_, &rms_scale_, &inv_b_, &eps_a_})
         f->resize(capacity);
     }
     behind_ = 0;
@@ -145,14 +145,14 @@ class SparseUpdate {
     rows_[behind_] = row;
     missed_count_[behind_] = static_cast<float>(now - from);
     missed_log_decay_[behind_] = static_cast<float>(log_decay_[now] - log_decay_[from]);
-    missed_log_mom_[behind_] = static_cast<float>(log_mom_[now] - log_mom_[from]);
+    missed_log_beta1_[behind_] = static_cast<float>(log_beta1_[now] - log_beta1_[from]);
     ++behind_;
   }
   void before_forward(GradientTable&, int threads) { finish(threads); }
   // Each row is updated on its own, so threads share the rows in ranges: the bits do not depend on
   // how many share them.
-  void apply(const GradientTable& g, const AdamStep& step, int threads) {
-    log_mom_.push_back(log_mom_.back() + std::log(static_cast<double>(step.mom)));
+  void apply(const GradientTable& g, const AdamStep<float>& step, int threads) {
+    log_beta1_.push_back(log_beta1_.back() + std::log(static_cast<double>(step.beta1)));
     log_decay_.push_back(log_decay_.back() + std::log(static_cast<double>(step.decay)));
     last_constants_ = step;
     const size_t n = g.rows.size();
@@ -181,25 +181,25 @@ class SparseUpdate {
     const size_t behind = behind_;
     const size_t padded = (behind + kLanes - 1) / kLanes * kLanes;
     for (size_t r = behind; r < padded; ++r)  // whole vectors: the padding computes harmless factors
-      missed_count_[r] = 1.0f, missed_log_decay_[r] = 0.0f, missed_log_mom_[r] = 0.0f;
+      missed_count_[r] = 1.0f, missed_log_decay_[r] = 0.0f, missed_log_beta1_[r] = 0.0f;
     c_.pool.run(threads, [&](int part, int parts) {
       const size_t first = share(behind, part, parts), last = share(behind, part + 1, parts);
       const size_t last_padded = part + 1 == parts ? padded : last;
       const CatchUpFactors factors{keep_.data() + first, m_scale_.data() + first, rms_scale_.data() + first,
                                    inv_b_.data() + first, eps_a_.data() + first};
       catch_up_factors(last_padded - first,
-                       {missed_count_.data() + first, missed_log_decay_.data() + first, missed_log_mom_.data() + first},
+                       {missed_count_.data() + first, missed_log_decay_.data() + first, missed_log_beta1_.data() + first},
                        last_constants_, factors);
       apply_catch_up(c_.store.table(), rows_.data() + first, last - first, factors);
       for (size_t r = first; r < last; ++r) c_.store.states[static_cast<size_t>(rows_[r])].clock = c_.step;
     });
   }
   UpdateContext c_;
-  std::vector<double> log_mom_, log_decay_;  // running sums of log(beta1), log(1 - lr*wd)
-  AdamStep last_constants_{};
+  std::vector<double> log_beta1_, log_decay_;  // running sums of log(beta1), log(1 - lr*wd)
+  AdamStep<float> last_constants_{};
   // The rows behind, what they missed, and their factors.
   std::vector<std::int32_t> rows_;
-  std::vector<float> missed_count_, missed_log_decay_, missed_log_mom_;
+  std::vector<float> missed_count_, missed_log_decay_, missed_log_beta1_;
   std::vector<float> keep_, m_scale_, rms_scale_, inv_b_, eps_a_;
   size_t behind_ = 0;
 };

@@ -128,14 +128,27 @@ long file_size_or_zero(const std::string& path) {
 
 enum class Outcome { done, retry, restart };
 
-// One attempt: appends to the .part file from where it ends.
-Outcome attempt(const std::string& url, const std::string& part, const DownloadOptions& o,
-                std::string& failure) {
-  Transfer t;
-  t.resume_from = file_size_or_zero(part);
-  t.progress = o.progress;
-  t.file = std::fopen(part.c_str(), t.resume_from > 0 ? "ab" : "wb");
-  if (!t.file) throw cannot_write("cannot write " + part);
+// Headers come before the body: a 200 answer to a Range request means the server sends the
+// whole file again, so the body must start the .part file afresh.
+size_t on_header(char* line, size_t size, size_t n, void* user) {
+  auto* tr = static_cast<Transfer*>(user);
+  std::string header(line, size * n);
+  if (header.rfind("HTTP/", 0) == 0) {
+    size_t sp = header.find(' ');
+    tr->http_status = sp == std::string::npos ? 0 : std::atol(&header[sp + 1]);
+    if (tr->http_status == 200 && tr->resume_from > 0) {
+      std::fflush(tr->file);
+      if (ftruncate(fileno(tr->file), 0) != 0) return 0;
+      std::rewind(tr->file);
+      tr->resume_from = 0;
+      tr->restart_from_zero = true;
+    }
+  }
+  return size * n;
+}
+
+// Runs the transfer into t.file (closed after); returns curl's code, and the response's status.
+CURLcode perform(const std::string& url, const DownloadOptions& o, Transfer& t, long& status) {
   CurlHandle h = make_handle(url, o);
   CURL* c = h.get();
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, write_body);
@@ -145,36 +158,22 @@ Outcome attempt(const std::string& url, const std::string& part, const DownloadO
   curl_easy_setopt(c, CURLOPT_XFERINFODATA, &t);
   curl_easy_setopt(c, CURLOPT_FAILONERROR, 0L);
   if (t.resume_from > 0) curl_easy_setopt(c, CURLOPT_RESUME_FROM_LARGE, (curl_off_t)t.resume_from);
-  // Headers come before the body: a 200 answer to a Range request means the server sends the
-  // whole file again, so the body must start the .part file afresh.
-  curl_easy_setopt(c, CURLOPT_HEADERFUNCTION,
-                   +[](char* line, size_t size, size_t n, void* user) -> size_t {
-                     auto* tr = static_cast<Transfer*>(user);
-                     std::string header(line, size * n);
-                     if (header.rfind("HTTP/", 0) == 0) {
-                       size_t sp = header.find(' ');
-                       tr->http_status = sp == std::string::npos ? 0 : std::atol(&header[sp + 1]);
-                       if (tr->http_status == 200 && tr->resume_from > 0) {
-                         std::fflush(tr->file);
-                         if (ftruncate(fileno(tr->file), 0) != 0) return 0;
-                         std::rewind(tr->file);
-                         tr->resume_from = 0;
-                         tr->restart_from_zero = true;
-                       }
-                     }
-                     return size * n;
-                   });
+  curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
   curl_easy_setopt(c, CURLOPT_HEADERDATA, &t);
   CURLcode code = curl_easy_perform(c);
-  long status = 0;
+  status = 0;
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
   if (std::fclose(t.file) != 0 && code == CURLE_OK) {  // buffered bytes that found no room
     code = CURLE_WRITE_ERROR;
     t.write_errno = errno;
   }
-  if (o.progress) std::fprintf(stderr, "\n");
-  if (stop_requested()) throw Interrupted();
+  return code;
+}
 
+// What a finished transfer means: done, worth another try (with `failure` saying why), worth a
+// fresh start, or an error thrown.
+Outcome outcome_of(const std::string& url, const std::string& part, const Transfer& t, CURLcode code, long status,
+                   std::string& failure) {
   const bool is_http = url.rfind("http", 0) == 0;
   if (is_http && status == 416 && t.resume_from > 0) {
     failure = "the server refused to resume (HTTP 416)";
@@ -213,6 +212,21 @@ Outcome attempt(const std::string& url, const std::string& part, const DownloadO
   if (t.restart_from_zero)
     std::fprintf(stderr, "collab: the server does not support resuming; fetched from the start\n");
   return Outcome::done;
+}
+
+// One attempt: appends to the .part file from where it ends.
+Outcome attempt(const std::string& url, const std::string& part, const DownloadOptions& o,
+                std::string& failure) {
+  Transfer t;
+  t.resume_from = file_size_or_zero(part);
+  t.progress = o.progress;
+  t.file = std::fopen(part.c_str(), t.resume_from > 0 ? "ab" : "wb");
+  if (!t.file) throw cannot_write("cannot write " + part);
+  long status = 0;
+  const CURLcode code = perform(url, o, t, status);
+  if (o.progress) std::fprintf(stderr, "\n");
+  if (stop_requested()) throw Interrupted();
+  return outcome_of(url, part, t, code, status, failure);
 }
 
 }  // namespace

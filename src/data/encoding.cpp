@@ -126,42 +126,42 @@ void refuse_repeated_pairs(const std::vector<std::int32_t>& user, const std::vec
                    " (one rating per user and movie: keep one, e.g. the latest)");
 }
 
-}  // namespace
-
-EncodedRatings merge_and_encode(RawDataset&& raw, ItemKey key) {
-  EncodedRatings out;
-  Vocabulary& vocab = out.vocabulary;
-  vocab.item_key = key;
-  const Candidates candidates = distinct_items(raw.movies, key);
-
-  // The inner join: keep ratings whose movie exists, and note which items and users occur.
-  RatingColumns& r = raw.ratings;
-  if (r.timestamp.size() != r.size()) r.timestamp.assign(r.size(), 0), r.has_timestamps = false;
-  std::vector<std::int32_t> item_of_row(r.size());
-  std::vector<char> item_used(candidates.title.size(), 0);
-  std::int32_t max_user = 0;
+// The inner join of the ratings with the movies, in place: the ratings whose movie exists move
+// to the front of `r`'s columns, in order.
+struct Joined {
   size_t kept = 0;
-  std::vector<size_t> dropped_rows;
+  std::vector<std::int32_t> item_of_row;  // each kept rating's candidate item
+  std::vector<char> item_used;            // by candidate: some rating kept it
+  std::int32_t max_user = 0;
+  std::vector<size_t> dropped_rows;       // file rows whose movie is not in movies.csv
+};
+
+Joined inner_join(RatingColumns& r, const Candidates& candidates) {
+  Joined j;
+  j.item_of_row.resize(r.size());
+  j.item_used.assign(candidates.title.size(), 0);
   for (size_t i = 0; i < r.size(); ++i) {
     std::int32_t c = candidates.movie_to_candidate.get(r.movie_id[i]);
     if (c < 0) {
-      dropped_rows.push_back(i);
+      j.dropped_rows.push_back(i);
       continue;
     }
-    item_used[static_cast<size_t>(c)] = 1;
-    r.user_id[kept] = r.user_id[i];
-    r.rating[kept] = r.rating[i];
-    r.movie_id[kept] = r.movie_id[i];
-    r.timestamp[kept] = r.timestamp[i];
-    item_of_row[kept] = c;
-    max_user = std::max(max_user, r.user_id[i]);
-    ++kept;
+    j.item_used[static_cast<size_t>(c)] = 1;
+    r.user_id[j.kept] = r.user_id[i];
+    r.rating[j.kept] = r.rating[i];
+    r.movie_id[j.kept] = r.movie_id[i];
+    r.timestamp[j.kept] = r.timestamp[i];
+    j.item_of_row[j.kept] = c;
+    j.max_user = std::max(j.max_user, r.user_id[i]);
+    ++j.kept;
   }
-  out.dropped_ratings = r.size() - kept;
-  if (kept == 0)
-    throw data_error(raw.ratings_path + ": no rating matches a movie in " + raw.movies_path);
+  return j;
+}
 
-  // Item vocabulary: only items that have ratings, as pandas' merge leaves them.
+// Item vocabulary: only items that have ratings, as pandas' merge leaves them. Returns each
+// candidate's item row.
+std::vector<std::int32_t> encode_items(const Candidates& candidates, const std::vector<char>& item_used,
+                                       Vocabulary& vocab) {
   std::vector<std::int32_t> candidate_to_item(candidates.title.size(), 0);
   vocab.item_titles.push_back("#na#");
   vocab.item_movie_ids.push_back(-1);
@@ -171,15 +171,34 @@ EncodedRatings merge_and_encode(RawDataset&& raw, ItemKey key) {
     vocab.item_titles.push_back(*candidates.title[c]);
     vocab.item_movie_ids.push_back(candidates.movie_id[c]);
   }
-  const IdTable user_index = encode_users(r.user_id, kept, max_user, vocab);
+  return candidate_to_item;
+}
+
+}  // namespace
+
+EncodedRatings merge_and_encode(RawDataset&& raw, ItemKey key) {
+  EncodedRatings out;
+  Vocabulary& vocab = out.vocabulary;
+  vocab.item_key = key;
+  const Candidates candidates = distinct_items(raw.movies, key);
+
+  RatingColumns& r = raw.ratings;
+  if (r.timestamp.size() != r.size()) r.timestamp.assign(r.size(), 0), r.has_timestamps = false;
+  const Joined joined = inner_join(r, candidates);
+  const size_t kept = joined.kept;
+  out.dropped_ratings = r.size() - kept;
+  if (kept == 0)
+    throw data_error(raw.ratings_path + ": no rating matches a movie in " + raw.movies_path);
+  const std::vector<std::int32_t> candidate_to_item = encode_items(candidates, joined.item_used, vocab);
+  const IdTable user_index = encode_users(r.user_id, kept, joined.max_user, vocab);
 
   out.user.resize(kept);
   out.item.resize(kept);
   for (size_t i = 0; i < kept; ++i) {
     out.user[i] = user_index.get(r.user_id[i]);
-    out.item[i] = candidate_to_item[static_cast<size_t>(item_of_row[i])];
+    out.item[i] = candidate_to_item[static_cast<size_t>(joined.item_of_row[i])];
   }
-  refuse_repeated_pairs(out.user, r.movie_id, kept, vocab.user_rows(), dropped_rows, r, raw.ratings_path, vocab);
+  refuse_repeated_pairs(out.user, r.movie_id, kept, vocab.user_rows(), joined.dropped_rows, r, raw.ratings_path, vocab);
   std::vector<std::int32_t>().swap(r.user_id);  // ({} would keep the capacity)
   auto keep = [kept](auto& column) {
     column.resize(kept);

@@ -47,7 +47,7 @@ std::int32_t add_fitted_user(SavedModel& m, const std::vector<PersonItemRating>&
   const std::vector<float>* item_bias = bias ? &m.weights.get(tables::item_bias).values : nullptr;
   // The person's row: factors, then the bias; Adam's m and v beside it. Starts at zero.
   const size_t width = k + (bias ? 1 : 0);
-  std::vector<double> p(width, 0.0), mom(width, 0.0), v(width, 0.0), g(width);
+  std::vector<double> p(width, 0.0), moment(width, 0.0), v(width, 0.0), g(width);
   const OneCycle cycle{m.options.lr};
   TrainOptions o = m.options;
   for (int step = 1; step <= kNewUserSteps; ++step) {
@@ -69,12 +69,12 @@ std::int32_t add_fitted_user(SavedModel& m, const std::vector<PersonItemRating>&
       for (size_t j = 0; j < k; ++j) g[j] += dz * f[j];
       if (bias) g[k] += dz;
     }
-    const AdamConstants c = adam_constants(h, step, o);
+    const AdamStep<double> c = adam_step_constants(h, step, o);
     for (size_t j = 0; j < width; ++j) {
       p[j] *= c.decay;
-      mom[j] = c.mom * mom[j] + (1.0 - c.mom) * g[j];
+      moment[j] = c.beta1 * moment[j] + (1.0 - c.beta1) * g[j];
       v[j] = c.beta2 * v[j] + (1.0 - c.beta2) * g[j] * g[j];
-      p[j] -= c.step_size * mom[j] / (std::sqrt(v[j] / c.debias2) + c.eps);
+      p[j] -= c.step_size * moment[j] / (std::sqrt(v[j] / c.debias2) + c.eps);
     }
   }
   // Append the row: every user table grows by one, the vocabulary by an unknown id, and the

@@ -118,12 +118,12 @@ class NnEngine final : public TrainingEngine {
  private:
   void adam_step(const StepHyper& h) {
     torch::NoGradGuard no_grad;
-    const AdamConstants c = adam_constants(h, step_, options_);
+    const AdamStep<double> c = adam_step_constants(h, step_, options_);
     for (auto& s : params_) {
       const torch::Tensor& g = s.param.grad();
       if (!g.defined()) continue;
       if (s.decay) s.param.mul_(c.decay);
-      s.exp_avg.mul_(h.mom).add_(g, 1.0 - h.mom);
+      s.exp_avg.mul_(h.beta1).add_(g, 1.0 - h.beta1);
       s.exp_avg_sq.mul_(c.beta2).addcmul_(g, g, 1.0 - c.beta2);
       s.param.addcdiv_(s.exp_avg, (s.exp_avg_sq / c.debias2).sqrt_().add_(c.eps), -c.step_size);
     }

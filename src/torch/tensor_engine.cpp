@@ -130,39 +130,40 @@ class TensorEmbeddingEngine final : public TrainingEngine {
     return diff.pow(2).mean();
   }
 
-  AdamConstants constants(const StepHyper& h) const { return adam_constants(h, step_, options_); }
+  AdamStep<double> constants(const StepHyper& h) const { return adam_step_constants(h, step_, options_); }
 
   // fastai's Adam, in place, on every parameter.
   void dense_step(const StepHyper& h) {
-    const AdamConstants c = constants(h);
+    const AdamStep<double> c = constants(h);
     params_.mul_(c.decay);
-    exp_avg_.mul_(h.mom).add_(grad_, 1.0 - h.mom);
+    exp_avg_.mul_(h.beta1).add_(grad_, 1.0 - h.beta1);
     exp_avg_sq_.mul_(options_.beta2).addcmul_(grad_, grad_, 1.0 - options_.beta2);
     params_.addcdiv_(exp_avg_, (exp_avg_sq_ / c.debias2).sqrt_().add_(options_.eps), -c.step_size);
   }
 
-  // The CPU engine's sparse mode (see sparse_step there) with dense masked kernels: a GPU does a
-  // masked pass over all rows faster than it could gather and scatter the few touched ones. In
-  // this mode exp_avg_sq_ holds sqrt(v), as the CPU engine keeps it. The catch-up of missed steps
-  // sums their drift in closed form with the latest step's lr and beta1 (geometric series), where
-  // the CPU engine replays each missed step's own values: the two agree closely after the first
-  // few hundred steps, when the schedule moves slowly and the bias corrections are near 1.
+  // The CPU engine's sparse mode (cpu/sparse_adam.h; SparseUpdate in cpu/update_policies.h) with
+  // dense masked kernels: a GPU does a masked pass over all rows faster than it could gather and
+  // scatter the few touched ones. In this mode exp_avg_sq_ holds sqrt(v), as the CPU engine keeps
+  // it. The catch-up of missed steps sums their drift in closed form with the latest step's lr and
+  // beta1 (geometric series), as the CPU engine's sparse mode does, where exact Adam would apply
+  // each missed step's own values: the two agree closely after the first few hundred steps, when
+  // the schedule moves slowly and the bias corrections are near 1.
   struct RowCatchUp {
     torch::Tensor keep, inv_sum_a_over_b, eps_over_sum_a, m_scale, rms_scale;  // per parameter
   };
   RowCatchUp catch_up_factors(std::int64_t now, double log_decay_now, const StepHyper& h) {
-    const AdamConstants c = adam_constants(h, now, options_);
+    const AdamStep<double> c = adam_step_constants(h, now, options_);
     torch::Tensor n = (now - last_step_).to(torch::kFloat64);
     const double delta = c.decay;
     auto series = [&](double r) {  // sum over k = 1..n of r^k delta^(n-k)
       const double q = r / delta;
       return torch::pow(torch::full_like(n, delta), n) * q * (1 - torch::pow(torch::full_like(n, q), n)) / (1 - q);
     };
-    torch::Tensor sum_a = series(h.mom) * c.step_size + 1e-300;
-    torch::Tensor sum_a_over_b = series(h.mom / std::sqrt(options_.beta2)) * (c.step_size / c.inv_sqrt_debias2) + 1e-300;
+    torch::Tensor sum_a = series(h.beta1) * c.step_size + 1e-300;
+    torch::Tensor sum_a_over_b = series(h.beta1 / std::sqrt(options_.beta2)) * (c.step_size / c.inv_sqrt_debias2) + 1e-300;
     auto per_param = [&](const torch::Tensor& rows) { return rows.to(torch::kFloat32).index_select(0, element_row_); };
     return {per_param(torch::exp(log_decay_now - last_log_decay_)), per_param(1.0 / sum_a_over_b),
-            per_param(options_.eps / sum_a), per_param(torch::pow(torch::full_like(n, static_cast<double>(h.mom)), n)),
+            per_param(options_.eps / sum_a), per_param(torch::pow(torch::full_like(n, static_cast<double>(h.beta1)), n)),
             per_param(torch::pow(torch::full_like(n, std::sqrt(options_.beta2)), n))};
   }
   void apply_catch_up(const RowCatchUp& k, torch::Tensor& p, torch::Tensor& m, torch::Tensor& rms) {
@@ -192,12 +193,12 @@ class TensorEmbeddingEngine final : public TrainingEngine {
 
   // This step's Adam update of the batch's rows, already caught up.
   void sparse_step(const torch::Tensor& u, const torch::Tensor& i, const StepHyper& h) {
-    const AdamConstants c = constants(h);
+    const AdamStep<double> c = constants(h);
     torch::Tensor touched = touched_rows(u, i);
     torch::Tensor mask = touched.index_select(0, element_row_);
     log_decay_ += std::log(c.decay);
     last_hyper_ = h;
-    torch::Tensor m = exp_avg_ * h.mom + grad_ * (1.0 - h.mom);
+    torch::Tensor m = exp_avg_ * h.beta1 + grad_ * (1.0 - h.beta1);
     torch::Tensor rms = torch::sqrt(exp_avg_sq_ * exp_avg_sq_ * options_.beta2 + grad_ * grad_ * (1.0 - options_.beta2));
     torch::Tensor p = params_ * c.decay - c.step_size * m / (rms * c.inv_sqrt_debias2 + options_.eps);
     params_.copy_(torch::where(mask, p, params_));

@@ -28,7 +28,7 @@ LrFindResult lr_find(TrainingEngine& engine, size_t n_train, const TrainOptions&
       in_epoch = 0;
     }
     const double pos = static_cast<double>(it) / f.num_it;
-    const StepHyper h{static_cast<float>(f.start_lr * std::pow(f.end_lr / f.start_lr, pos)), f.mom};
+    const StepHyper h{static_cast<float>(f.start_lr * std::pow(f.end_lr / f.start_lr, pos)), f.beta1};
     auto loss = engine.train_batches(order.data() + in_epoch * bs, 1, bs, &h, stop);
     if (loss.empty()) throw Interrupted();
     ++in_epoch;

@@ -14,7 +14,7 @@ struct LrFindOptions {
   double start_lr = 1e-7;
   double end_lr = 10.0;
   int num_it = 100;
-  float mom = 0.9f;  // fastai's Adam default; no one-cycle here
+  float beta1 = 0.9f;  // fastai's Adam default; no one-cycle here
 };
 
 struct LrSuggestions {

@@ -1,7 +1,8 @@
 // Hyperparameter search (`collab tune`) as plain data and free functions: the tuned options and
 // their values, grid and random proposals, the rows trials are scored on (carved from the
 // training part only: the test rows never reach a trial), the search loop over worker threads,
-// and the journal that lets a search resume.
+// and the journal that lets a search resume. The search space, proposals and tuning rows are in
+// tuning.cpp, TPE in tpe.cpp, the loop in tuning_search.cpp, the journal in tuning_journal.cpp.
 //
 // Reproducibility: for grid and random search a trial's configuration is a function of the seed
 // and the trial's number alone, and every trial trains with the same seed, so the results do not

@@ -12,7 +12,7 @@
 #include "data/data_source.h"
 #include "model/evaluation.h"
 #include "test_support.h"
-#include "train/pipeline.h"
+#include "pipeline/pipeline.h"
 
 namespace collab {
 namespace {

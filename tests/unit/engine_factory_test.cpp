@@ -1,4 +1,4 @@
-// The engine factory (train/engine_factory.h): which engine each request for an architecture,
+// The engine factory (pipeline/engine_factory.h): which engine each request for an architecture,
 // optimizer, device and engine gets, and which requests it refuses with which exit code and
 // message. Engines are told apart by what they report as their device; none of these requests
 // loads LibTorch (the nn architecture's engines are tests/torch's).
@@ -8,7 +8,7 @@
 
 #include "test_support.h"
 #include "train/distributed.h"
-#include "train/engine_factory.h"
+#include "pipeline/engine_factory.h"
 #include "train/torch_plugin.h"
 
 namespace collab {

@@ -6,7 +6,7 @@
 #include <utility>
 
 #include "test_support.h"
-#include "train/pipeline.h"
+#include "pipeline/pipeline.h"
 
 using namespace collab;
 

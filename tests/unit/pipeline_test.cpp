@@ -1,4 +1,4 @@
-// The training pipeline's first half (train/pipeline.h, prepare_training): a data set on disk is
+// The training pipeline's first half (pipeline/pipeline.h, prepare_training): a data set on disk is
 // loaded, filtered, split with the options' seed, given its initial weights and the engine asked
 // for. A made-up ratings CSV of 20 users, 15 items, and a 21st user with two ratings.
 #include <gtest/gtest.h>
@@ -7,7 +7,7 @@
 #include <string>
 
 #include "test_support.h"
-#include "train/pipeline.h"
+#include "pipeline/pipeline.h"
 
 namespace collab {
 namespace {

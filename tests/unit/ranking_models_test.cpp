@@ -6,11 +6,12 @@
 #include <cmath>
 #include <vector>
 
+#include "cpu/als_kernels.h"
+#include "cpu/baseline_only.h"
 #include "cpu/bpr_engine.h"
 #include "cpu/implicit_als.h"
-#include "train/baseline_only.h"
+#include "cpu/popularity.h"
 #include "train/interactions.h"
-#include "train/popularity.h"
 
 namespace collab {
 namespace {

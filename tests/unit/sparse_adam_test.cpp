@@ -27,18 +27,18 @@ TEST(VectorExp, IsCloseToExpOverItsRange) {
 struct Row {
   double p, m, rms;
 };
-Row no_grad_step(Row r, const AdamStep& c) {
-  r.m *= c.mom;
+Row no_grad_step(Row r, const AdamStep<float>& c) {
+  r.m *= c.beta1;
   r.rms *= c.sqrt_beta2;
   r.p = r.p * c.decay - c.step_size * r.m / (r.rms * c.inv_sqrt_debias2 + c.eps);
   return r;
 }
 
-AdamStep some_step() {
-  AdamStep c{};
+AdamStep<float> some_step() {
+  AdamStep<float> c{};
   c.decay = 1 - 5e-3f * 0.1f;
-  c.mom = 0.9f;
-  c.one_minus_mom = 0.1f;
+  c.beta1 = 0.9f;
+  c.one_minus_beta1 = 0.1f;
   c.beta2 = 0.99f;
   c.one_minus_beta2 = 0.01f;
   c.sqrt_beta2 = std::sqrt(0.99f);
@@ -49,13 +49,13 @@ AdamStep some_step() {
 }
 
 // Runs the catch-up kernels on one row that missed `n` steps, all with the constants `c`.
-Row catch_up(Row r, int n, const AdamStep& c) {
-  std::vector<float> count(kLanes, 1.0f), log_decay(kLanes, 0.0f), log_mom(kLanes, 0.0f);
+Row catch_up(Row r, int n, const AdamStep<float>& c) {
+  std::vector<float> count(kLanes, 1.0f), log_decay(kLanes, 0.0f), log_beta1(kLanes, 0.0f);
   count[0] = static_cast<float>(n);
   log_decay[0] = static_cast<float>(n * std::log(static_cast<double>(c.decay)));
-  log_mom[0] = static_cast<float>(n * std::log(static_cast<double>(c.mom)));
+  log_beta1[0] = static_cast<float>(n * std::log(static_cast<double>(c.beta1)));
   std::vector<float> keep(kLanes), m_scale(kLanes), rms_scale(kLanes), inv_b(kLanes), eps_a(kLanes);
-  catch_up_factors(kLanes, {count.data(), log_decay.data(), log_mom.data()}, c,
+  catch_up_factors(kLanes, {count.data(), log_decay.data(), log_beta1.data()}, c,
                    {keep.data(), m_scale.data(), rms_scale.data(), inv_b.data(), eps_a.data()});
   // A table of two rows; the second is the one caught up.
   alignas(32) float table[2 * 3 * kLanes] = {};
@@ -69,7 +69,7 @@ Row catch_up(Row r, int n, const AdamStep& c) {
 }
 
 TEST(SparseAdam, OneMissedStepIsExactlyOneStepWithoutGradient) {
-  const AdamStep c = some_step();
+  const AdamStep<float> c = some_step();
   const Row start{0.3, 2e-3, 1e-2};
   const Row want = no_grad_step(start, c), got = catch_up(start, 1, c);
   EXPECT_NEAR(got.p, want.p, 1e-6 * std::fabs(want.p));
@@ -80,7 +80,7 @@ TEST(SparseAdam, OneMissedStepIsExactlyOneStepWithoutGradient) {
 TEST(SparseAdam, ManyMissedStepsMatchTheirReplay) {
   // With rms well above eps the closed form's only approximation (eps folded in through a mean)
   // is negligible: it must match the replay of every step to float precision.
-  const AdamStep c = some_step();
+  const AdamStep<float> c = some_step();
   for (int n : {2, 10, 100, 1000}) {
     Row want{0.3, 2e-3, 1e-2};
     for (int s = 0; s < n; ++s) want = no_grad_step(want, c);
@@ -92,7 +92,7 @@ TEST(SparseAdam, ManyMissedStepsMatchTheirReplay) {
 }
 
 TEST(SparseAdam, ARowWithNoMomentumOnlyDecays) {
-  const AdamStep c = some_step();
+  const AdamStep<float> c = some_step();
   const Row got = catch_up({0.5, 0.0, 0.0}, 300, c);
   EXPECT_NEAR(got.p, 0.5 * std::pow(static_cast<double>(c.decay), 300), 1e-6);
   EXPECT_EQ(got.m, 0.0);
@@ -100,7 +100,7 @@ TEST(SparseAdam, ARowWithNoMomentumOnlyDecays) {
 }
 
 TEST(SparseAdam, UpdateIsFastaisAdamAndClearsTheGradient) {
-  const AdamStep c = some_step();
+  const AdamStep<float> c = some_step();
   // Rows 2 and 0 of a table of three, with gradients in that order; row 1 has none.
   constexpr size_t kRow = 3 * kLanes;
   alignas(32) float table[3 * kRow] = {}, gradients[2 * kLanes];
@@ -113,7 +113,7 @@ TEST(SparseAdam, UpdateIsFastaisAdamAndClearsTheGradient) {
   for (size_t j = 0; j < kLanes; ++j) table[kRow + j] = 0.5f, gradients[kLanes + j] = 0.25f;
   Row want[kLanes];
   for (size_t j = 0; j < kLanes; ++j) {
-    const double mj = c.mom * 1e-3 + c.one_minus_mom * g[j];
+    const double mj = c.beta1 * 1e-3 + c.one_minus_beta1 * g[j];
     const double rj =
         std::sqrt(c.beta2 * 2e-3 * 2e-3 + c.one_minus_beta2 * static_cast<double>(g[j]) * g[j]);
     want[j] = {p[j] * c.decay - c.step_size * mj / (rj * c.inv_sqrt_debias2 + c.eps), mj, rj};
@@ -127,7 +127,7 @@ TEST(SparseAdam, UpdateIsFastaisAdamAndClearsTheGradient) {
     EXPECT_EQ(g[j], 0.0f);
     EXPECT_EQ(table[kRow + j], 0.5f) << "row 1 had no gradient";
     // Row 0 started at zero with gradient 0.25: its first Adam step moves it by about lr.
-    EXPECT_NEAR(table[j], -c.step_size * c.one_minus_mom * 0.25 / (0.1 * 0.25 * c.inv_sqrt_debias2 + c.eps), 1e-7);
+    EXPECT_NEAR(table[j], -c.step_size * c.one_minus_beta1 * 0.25 / (0.1 * 0.25 * c.inv_sqrt_debias2 + c.eps), 1e-7);
     EXPECT_EQ(gradients[kLanes + j], 0.0f);
   }
 }
@@ -148,10 +148,10 @@ TEST(SparseAdam, ProcessorSpecificKernelsMatchThePortableOnes) {
   std::copy(std::begin(best), std::end(best), portable);
   std::copy(std::begin(g_best), std::end(g_best), g_portable);
   const std::int32_t rows[] = {3, 0, 2};  // row 1 left alone
-  const AdamStep c = some_step();
-  std::vector<float> count(kLanes, 7.0f), log_decay(kLanes, 7 * std::log(c.decay)), log_mom(kLanes, 7 * std::log(c.mom));
+  const AdamStep<float> c = some_step();
+  std::vector<float> count(kLanes, 7.0f), log_decay(kLanes, 7 * std::log(c.decay)), log_beta1(kLanes, 7 * std::log(c.beta1));
   std::vector<float> keep(kLanes), m_scale(kLanes), rms_scale(kLanes), inv_b(kLanes), eps_a(kLanes);
-  catch_up_factors(kLanes, {count.data(), log_decay.data(), log_mom.data()}, c,
+  catch_up_factors(kLanes, {count.data(), log_decay.data(), log_beta1.data()}, c,
                    {keep.data(), m_scale.data(), rms_scale.data(), inv_b.data(), eps_a.data()});
   const CatchUpFactors factors{keep.data(), m_scale.data(), rms_scale.data(), inv_b.data(), eps_a.data()};
   apply_catch_up({best, kRow, kSpan}, rows, 3, factors, KernelPath::best);

@@ -1,4 +1,4 @@
-#include "model/cross_validation.h"
+#include "pipeline/cross_validation.h"
 
 #include <chrono>
 #include <cmath>

@@ -1,9 +1,9 @@
-#include "train/engine_factory.h"
+#include "pipeline/engine_factory.h"
 
 #include "cpu/cpu_engine.h"
 #include "support/error.h"
 #include "train/distributed.h"
-#include "train/model_kinds.h"
+#include "pipeline/model_kinds.h"
 #include "train/torch_plugin.h"
 
 namespace collab {

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "model/evaluation.h"
-#include "train/pipeline.h"
+#include "pipeline/pipeline.h"
 
 namespace collab {
 

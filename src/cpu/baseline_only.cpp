@@ -1,4 +1,4 @@
-#include "train/baseline_only.h"
+#include "cpu/baseline_only.h"
 
 #include <cmath>
 

@@ -1,4 +1,4 @@
-#include "train/popularity.h"
+#include "cpu/popularity.h"
 
 #include <cmath>
 

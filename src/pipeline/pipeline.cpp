@@ -1,10 +1,10 @@
-#include "train/pipeline.h"
+#include "pipeline/pipeline.h"
 
 #include <type_traits>
 
 #include "support/error.h"
 #include "support/hash.h"
-#include "train/engine_factory.h"
+#include "pipeline/engine_factory.h"
 #include "train/fit_passes.h"
 
 namespace collab {

@@ -1,12 +1,12 @@
-#include "train/model_kinds.h"
+#include "pipeline/model_kinds.h"
 
 #include <cmath>
 
 #include "cpu/bpr_engine.h"
 #include "cpu/implicit_als.h"
 #include "support/error.h"
-#include "train/baseline_only.h"
-#include "train/popularity.h"
+#include "cpu/baseline_only.h"
+#include "cpu/popularity.h"
 
 namespace collab {
 namespace {

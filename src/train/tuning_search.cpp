@@ -1,0 +1,132 @@
+// The search loop of train/tuning.h (run_search): trials handed out from one queue to worker
+// threads, TPE's proposals waiting for the trials they see, results reported in trial order.
+#include "train/tuning.h"
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <exception>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+namespace collab {
+namespace {
+
+class Search {
+ public:
+  Search(const std::vector<TunedOption>& space, const SearchSettings& settings, const std::vector<TrialResult>& done,
+         const SearchCallbacks& cb)
+      : space_(space), settings_(settings), cb_(cb),
+        n_(settings.kind == SearchKind::grid ? std::min<size_t>(settings.trials, grid_size(space))
+                                             : static_cast<size_t>(settings.trials)),
+        results_(n_), started_(std::chrono::steady_clock::now()) {
+    for (const TrialResult& r : done)
+      if (r.trial >= 0 && static_cast<size_t>(r.trial) < n_) results_[r.trial] = r;
+  }
+
+  std::vector<TrialResult> run() {
+    const int jobs = std::max(1, settings_.jobs);
+    if (jobs == 1) {
+      worker();
+    } else {
+      std::vector<std::thread> threads;
+      for (int j = 0; j < jobs; ++j) threads.emplace_back([this] { worker(); });
+      for (std::thread& t : threads) t.join();
+    }
+    if (failure_) std::rethrow_exception(failure_);
+    // Trials a time budget left unrun leave gaps: the rest are still reported in order.
+    std::vector<TrialResult> out;
+    for (size_t i = 0; i < n_; ++i) {
+      if (!results_[i]) continue;
+      if (i >= next_ordered_) cb_.on_ordered(*results_[i]);
+      out.push_back(*results_[i]);
+    }
+    return out;
+  }
+
+ private:
+  void flush_ordered() {  // under the lock
+    while (next_ordered_ < n_ && results_[next_ordered_]) cb_.on_ordered(*results_[next_ordered_++]);
+  }
+
+  // The next trial to run, or none: all handed out, stopped, or out of time.
+  std::optional<size_t> take_trial() {
+    std::lock_guard<std::mutex> g(lock_);
+    flush_ordered();
+    while (next_ < n_ && results_[next_]) ++next_;
+    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+    if (stop_ || next_ >= n_ || (settings_.time_budget_s > 0 && started_one_ && elapsed >= settings_.time_budget_s))
+      return std::nullopt;
+    if (cb_.should_stop && cb_.should_stop()) {
+      stop_ = true;
+      return std::nullopt;
+    }
+    started_one_ = true;  // the budget never stops the first trial
+    return next_++;
+  }
+
+  // The trial's configuration; none when another trial failed while a TPE proposal waited.
+  std::optional<Configuration> propose(size_t trial) {
+    if (settings_.kind == SearchKind::grid) return grid_configuration(space_, trial);
+    if (settings_.kind == SearchKind::random || trial < kTpeStartupTrials)
+      return random_configuration(space_, settings_.seed, trial);
+    // Every trial below the batch's start was handed out before this one, so each is running
+    // or done (resumed ones are done): waiting for them cannot deadlock.
+    const size_t end = tpe_history_end(trial);
+    std::vector<TrialResult> history;
+    {
+      std::unique_lock<std::mutex> g(lock_);
+      finished_.wait(g, [&] {
+        if (failure_) return true;
+        for (size_t u = 0; u < end; ++u)
+          if (!results_[u]) return false;
+        return true;
+      });
+      if (failure_) return std::nullopt;
+      for (size_t u = 0; u < end; ++u) history.push_back(*results_[u]);
+    }
+    return tpe_configuration(space_, settings_.seed, trial, history, settings_.minimise);
+  }
+
+  void worker() {
+    while (const std::optional<size_t> trial = take_trial()) {
+      const std::optional<Configuration> values = propose(*trial);
+      if (!values) return;
+      try {
+        TrialResult r = cb_.run_trial(static_cast<int>(*trial), *values);
+        std::lock_guard<std::mutex> g(lock_);
+        if (cb_.on_finished) cb_.on_finished(r);
+        results_[*trial] = std::move(r);
+        finished_.notify_all();
+      } catch (...) {
+        std::lock_guard<std::mutex> g(lock_);
+        if (!failure_) failure_ = std::current_exception();
+        stop_ = true;
+        finished_.notify_all();
+        return;
+      }
+    }
+  }
+
+  const std::vector<TunedOption>& space_;
+  const SearchSettings& settings_;
+  const SearchCallbacks& cb_;
+  const size_t n_;
+  std::vector<std::optional<TrialResult>> results_;
+  const std::chrono::steady_clock::time_point started_;
+  std::mutex lock_;
+  std::condition_variable finished_;  // TPE: a proposal waits for the trials it sees
+  size_t next_ = 0, next_ordered_ = 0;
+  bool stop_ = false, started_one_ = false;
+  std::exception_ptr failure_;
+};
+
+}  // namespace
+
+std::vector<TrialResult> run_search(const std::vector<TunedOption>& space, const SearchSettings& settings,
+                                    const std::vector<TrialResult>& done, const SearchCallbacks& cb) {
+  return Search(space, settings, done, cb).run();
+}
+
+}  // namespace collab
