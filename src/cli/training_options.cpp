@@ -167,8 +167,8 @@ void add_training_options(CLI::App* verb, TrainingCommandOptions& c, bool with_s
                    "otherwise; cpu; torch (LibTorch, also on the CPU)")
       ->check(CLI::IsMember({"auto", "cpu", "torch"}))->capture_default_str();
   verb->add_option("--threads", c.train.threads,
-                   "CPU threads for the CPU engine (0: chosen by measuring, one or the usable cores up to 2; "
-                   "sparse-adam shares steps from --bs 512). The results do not depend on it")
+                   "CPU threads for the CPU engine (0: collab chooses, by measuring one thread against the usable "
+                   "cores up to 2; sparse-adam shares steps from --bs 512). The results do not depend on it")
       ->check(CLI::Range(0, 1024))->capture_default_str();
 }
 

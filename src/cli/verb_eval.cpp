@@ -113,7 +113,7 @@ void add_eval_verb(CLI::App& app) {
                    "Also write each user's metrics to FILE as JSON lines (userId, rows, mse, rmse, mae, k,\n"
                    "relevant_rating, precision, recall, ndcg, map, hit_rate (null where the user was not\n"
                    "ranked), rows_fingerprint), for collab compare (default: none)");
-  verb->add_option("--threads", o->eval.threads, "Threads for the ranked lists (0: every usable core)")
+  verb->add_option("--threads", o->eval.threads, "Threads for the ranked lists (0: collab chooses: every usable core, as the lists scale)")
       ->check(CLI::Range(0, 1024))->capture_default_str();
   add_format_option(verb, o->format, {"table", "json"});
   verb->callback([o] { run_eval(*o); });

@@ -96,7 +96,7 @@ void add_recommend_verb(CLI::App& app) {
                    "Recommend for a person who is not in the model, from their ratings in FILE (a CSV with "
                    "title,rating or movieId,rating): their factors are fitted with the items held fixed")
       ->excludes(user)->excludes(all);
-  verb->add_option("--threads", o->threads, "Threads for --all-users (0: every usable core)")
+  verb->add_option("--threads", o->threads, "Threads for --all-users (0: collab chooses: every usable core, as the lists scale)")
       ->check(CLI::Range(0, 1024))->capture_default_str();
   add_reading_options(verb, o->read, 10, true);
   verb->callback([o, verb] {

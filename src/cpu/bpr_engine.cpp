@@ -5,7 +5,7 @@
 #include <cstdio>
 #include <numeric>
 
-#include "cpu/adam_step.h"
+#include "train/adam.h"
 #include "cpu/cpu_engine.h"
 #include "cpu/exact_adam.h"
 #include "cpu/gradient_table.h"

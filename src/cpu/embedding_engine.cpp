@@ -17,7 +17,7 @@
 #include <memory>
 #include <numeric>
 
-#include "cpu/adam_step.h"
+#include "train/adam.h"
 #include "cpu/cpu_engine.h"
 #include "cpu/epoch_layout.h"
 #include "cpu/exact_adam.h"

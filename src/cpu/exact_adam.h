@@ -5,7 +5,7 @@
 
 #include <cstddef>
 
-#include "cpu/adam_step.h"
+#include "train/adam.h"
 
 namespace collab {
 

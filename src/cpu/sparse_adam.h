@@ -19,7 +19,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "cpu/adam_step.h"
+#include "train/adam.h"
 
 namespace collab {
 

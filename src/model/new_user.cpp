@@ -45,47 +45,37 @@ std::int32_t add_fitted_user(SavedModel& m, const std::vector<PersonItemRating>&
   const auto k = static_cast<size_t>(items.cols());
   const bool bias = m.shape.has_bias();
   const std::vector<float>* item_bias = bias ? &m.weights.get(tables::item_bias).values : nullptr;
-  // The person's row: factors, then the bias; Adam's m and v beside it. Starts at zero.
+  // The person's row: factors, then the bias, with Adam's m and rms beside it; starts at zero.
+  // Forward, backward and Adam are the CPU engine's (train/forward.h, train/adam.h), in float.
   const size_t width = k + (bias ? 1 : 0);
-  std::vector<double> p(width, 0.0), moment(width, 0.0), v(width, 0.0), g(width);
+  std::vector<float> p(width, 0.0f), moment(width, 0.0f), rms(width, 0.0f), g(width);
   const OneCycle cycle{m.options.lr};
-  TrainOptions o = m.options;
+  const auto divisor = static_cast<float>(ratings.size());
   for (int step = 1; step <= kNewUserSteps; ++step) {
     const double at = static_cast<double>(step - 1) / kNewUserSteps;
     const StepHyper h{static_cast<float>(cycle.lr(at)), static_cast<float>(cycle.mom(at))};
-    std::fill(g.begin(), g.end(), 0.0);
+    std::fill(g.begin(), g.end(), 0.0f);
     for (const auto& r : ratings) {
       const float* f = items.values.data() + static_cast<size_t>(r.item) * k;
-      double z = 0;
+      float z = 0;
       for (size_t j = 0; j < k; ++j) z += p[j] * f[j];
       if (bias) z += p[k] + (*item_bias)[static_cast<size_t>(r.item)];
-      double pred = z, dpred = 1.0;
-      if (m.shape.has_range()) {
-        const double s = 1.0 / (1.0 + std::exp(-z)), span = m.shape.y_high - m.shape.y_low;
-        pred = m.shape.y_low + span * s;
-        dpred = span * s * (1.0 - s);
-      }
-      const double dz = 2.0 * (pred - r.rating) / static_cast<double>(ratings.size()) * dpred;
+      const float dz = squared_error_slope(m.shape, z, r.rating, divisor);
       for (size_t j = 0; j < k; ++j) g[j] += dz * f[j];
       if (bias) g[k] += dz;
     }
-    const AdamStep<double> c = adam_step_constants(h, step, o);
-    for (size_t j = 0; j < width; ++j) {
-      p[j] *= c.decay;
-      moment[j] = c.beta1 * moment[j] + (1.0 - c.beta1) * g[j];
-      v[j] = c.beta2 * v[j] + (1.0 - c.beta2) * g[j] * g[j];
-      p[j] -= c.step_size * moment[j] / (std::sqrt(v[j] / c.debias2) + c.eps);
-    }
+    const AdamStep<float> c = as_float(adam_step_constants(h, step, m.options));
+    for (size_t j = 0; j < width; ++j) adam_step_with_gradient(p[j], moment[j], rms[j], g[j], c);
   }
   // Append the row: every user table grows by one, the vocabulary by an unknown id, and the
   // person's items become its training rows.
   const auto row = static_cast<std::int32_t>(m.vocabulary.user_rows());
   for (NamedTensor& t : m.weights.tensors) {
     if (t.name == tables::user_factors) {
-      for (size_t j = 0; j < k; ++j) t.values.push_back(static_cast<float>(p[j]));
+      for (size_t j = 0; j < k; ++j) t.values.push_back(p[j]);
       t.shape[0] += 1;
     } else if (t.name == tables::user_bias) {
-      t.values.push_back(static_cast<float>(p[k]));
+      t.values.push_back(p[k]);
       t.shape[0] += 1;
     }
   }

@@ -30,4 +30,17 @@ inline float embedding_prediction(const ModelShape& s, const float* user, const 
   return embedding_output(s, z);
 }
 
+// d (squared error) / d z for one rating of score z in a batch of `divisor` ratings, with the
+// arithmetic of the CPU engine's backward pass (cpu/forward_backward.cpp, errors_body's plain
+// path): what the new-user fit (model/new_user.cpp) steps by.
+inline float squared_error_slope(const ModelShape& s, float z, float rating, float divisor) {
+  float pred = z, dpred_dz = 1.0f;
+  if (s.has_range()) {
+    const float sig = 1.0f / (1.0f + std::exp(-z)), span = s.y_high - s.y_low;
+    pred = s.y_low + span * sig;
+    dpred_dz = span * sig * (1.0f - sig);
+  }
+  return 2.0f * (pred - rating) / divisor * dpred_dz;
+}
+
 }  // namespace collab
