@@ -1,5 +1,6 @@
 // The forward and backward pass: sparse mode's vector code against the plain pass.
 #include "cpu/forward_backward.h"
+#include "train/forward.h"
 
 #include <gtest/gtest.h>
 
@@ -58,6 +59,32 @@ TEST(ForwardBackward, SparseVectorPassMatchesThePlainOne) {
   for (const Case& c : {Case{50, true, true}, Case{8, true, true}, Case{7, true, false}, Case{5, false, false},
                         Case{16, false, true}})
     expect_same_pass(c);
+}
+
+}  // namespace
+}  // namespace collab
+
+namespace collab {
+namespace {
+
+// The new-user fit (model/new_user.cpp) steps by train/forward.h's squared_error_slope: the same
+// bits as exact mode's backward pass, for dot (no range) and dot-bias (sigmoid_range).
+TEST(ForwardBackward, SquaredErrorSlopeIsExactModesBackwardPass) {
+  for (const bool bias_and_range : {false, true}) {
+    const size_t k = 5, row_floats = k + (bias_and_range ? 1 : 0);
+    std::vector<float> params(6 * row_floats);
+    for (size_t i = 0; i < params.size(); ++i) params[i] = 0.4f * std::cos(static_cast<float>(3 * i + 1));
+    const std::vector<Example> batch = {{0, 3, 4.0f}, {1, 4, 2.5f}, {2, 5, 0.5f}, {0, 4, 5.0f}};
+    ForwardModel m{k, bias_and_range, bias_and_range, 0.0f, 5.5f, params.data(), row_floats, nullptr, 0};
+    std::vector<float> z(batch.size()), dz(batch.size()), diffs(batch.size());
+    validation_scores(batch.data(), batch.size(), m, z.data());
+    batch_errors(batch.data(), batch.size(), batch.size(), m, /*sparse=*/false, dz.data(), diffs.data());
+    ModelShape shape;
+    shape.arch = bias_and_range ? Arch::dot_bias : Arch::dot;
+    for (size_t b = 0; b < batch.size(); ++b)
+      EXPECT_EQ(squared_error_slope(shape, z[b], batch[b].rating, static_cast<float>(batch.size())), dz[b])
+          << "rating " << b << (bias_and_range ? " dot-bias" : " dot");
+  }
 }
 
 }  // namespace
