@@ -22,29 +22,37 @@
 
 namespace collab {
 
-// One option a search varies, as `--space NAME=SPEC` declares it: a list `a,b,c` or a range
-// `lo..hi`, optionally `:log` or `:lin` (log by default for lr and wd, linear otherwise).
-// factors, epochs and bs take whole numbers.
+// One option a search varies, as `--NAME SPEC` or `--space NAME=SPEC` declares it: a list
+// `a,b,c` or a range `lo..hi`, optionally `:log` or `:lin` (log by default for lr and wd, linear
+// otherwise). factors, epochs, bs and negatives take whole numbers; arch and optimizer are
+// categorical: lists of their names only, each value the index of its name in `labels`.
 struct TunedOption {
-  std::string name;            // lr, wd, factors, epochs, bs
+  std::string name;            // lr, wd, factors, epochs, bs, negatives, alpha, arch, optimizer
   bool integer = false;
   std::vector<double> values;  // a list; empty for a range
   double low = 0, high = 0;    // a range, low <= high
   bool log_scale = false;
+  std::vector<std::string> labels;  // a categorical option's names; values index into them
   bool is_range() const { return values.empty(); }
+  bool categorical() const { return !labels.empty(); }
 };
 
-// The options `--space` may name, in the order the help lists them.
+// The options that may be tuned, in the order the help lists them.
 const std::vector<std::string>& tunable_option_names();
-// Parses `NAME=SPEC`; a usage error (64) naming --space and the option for anything wrong: an
-// unknown name, a malformed list or range, a value the option does not take (lr <= 0, a
-// fractional factors, lo > hi, a log range touching 0).
+// Parses option `name`'s SPEC `body`; a usage error (64) starting with `shown` (how the user
+// wrote it: "--lr 0..1", "--space lr=0..1") for anything wrong: an unknown name, a malformed list
+// or range, a value the option does not take (lr <= 0, a fractional factors, lo > hi, a log range
+// touching 0, an unknown arch, a range of a categorical option).
+TunedOption parse_tuned_option(const std::string& name, const std::string& body, const std::string& shown);
+// `NAME=SPEC`, as --space gives it; errors name --space.
 TunedOption parse_tuned_option(const std::string& spec);
+// True for a list of one value: the option is fixed rather than tuned.
+inline bool is_fixed(const TunedOption& o) { return !o.is_range() && o.values.size() == 1; }
 
 // One value per tuned option, in the order the options were given.
 using Configuration = std::vector<double>;
 void apply_configuration(const std::vector<TunedOption>& space, const Configuration& values, TrainOptions& options);
-std::string value_text(const TunedOption& option, double value);  // "0.0031", "64"
+std::string value_text(const TunedOption& option, double value);  // "0.0031", "64", "nn"
 
 enum class SearchKind { grid, random, tpe };
 enum class TuningMetric { rmse, mae, ndcg, precision, recall, map };
@@ -112,8 +120,10 @@ struct TrialResult {
   int epochs = 0;
   bool pruned = false;    // no pruning yet: always false
   double seconds = 0;
-  size_t train_rows = 0;  // the rows the trial trained on
-  size_t tune_rows = 0;   // the rows it was scored on
+  size_t train_rows = 0;  // the rows the trial trained on (with folds: fold 0's)
+  size_t tune_rows = 0;   // the rows it was scored on (with folds: fold 0's)
+  int folds = 0;          // inner cross-validation: the score is the mean over this many folds
+  double score_std = 0;   // with folds: the folds' scores' population standard deviation
   bool resumed = false;   // read from the journal, not run
 };
 
