@@ -242,7 +242,7 @@ int best_trial(const std::vector<TrialResult>& results, bool minimise) {
   int best = -1;
   for (size_t i = 0; i < results.size(); ++i) {
     const double s = results[i].score;
-    if (!std::isfinite(s)) continue;
+    if (!std::isfinite(s) || results[i].pruned) continue;
     if (best < 0 || (minimise ? s < results[best].score : s > results[best].score)) best = static_cast<int>(i);
   }
   return best;

@@ -11,8 +11,12 @@
 // they too do not depend on --jobs.
 #pragma once
 
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <map>
+#include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -118,18 +122,53 @@ struct TrialResult {
   Configuration values;
   double score = 0;       // NaN when the trial's loss diverged
   int epochs = 0;
-  bool pruned = false;    // no pruning yet: always false
+  bool pruned = false;    // stopped at a rung (--prune); score and epochs are the rung's
   double seconds = 0;
   size_t train_rows = 0;  // the rows the trial trained on (with folds: fold 0's)
   size_t tune_rows = 0;   // the rows it was scored on (with folds: fold 0's)
+  std::vector<double> rungs;  // --prune: the score at each rung the trial reached
   int folds = 0;          // inner cross-validation: the score is the mean over this many folds
   double score_std = 0;   // with folds: the folds' scores' population standard deviation
   bool resumed = false;   // read from the journal, not run
 };
 
-// The best finished trial: the lowest (or highest) finite score, the earliest trial on a tie;
-// -1 when no trial has a finite score.
+// The best finished trial: the lowest (or highest) finite score of a trial not pruned, the
+// earliest trial on a tie; -1 when no such trial has a finite score.
 int best_trial(const std::vector<TrialResult>& results, bool minimise);
+
+// ASHA pruning (Li et al. 2020), asynchronous successive halving with reduction factor eta = 3
+// and a minimum of one epoch: a trial of E epochs reaches a rung after epochs 1, 3, 9, 27, ...
+// below E, each on its own full one-cycle schedule, and is scored there. It goes on when its
+// score is among the best of the rung's, by Optuna's SuccessiveHalvingPruner rule: among the
+// n rung scores so far (its own included), at least as good as the max(n / eta, 1)-th best.
+// Deterministic: "so far" means the trials numbered below it, and a trial waits at a rung until
+// each of those has reached the rung or ended, so the decisions do not depend on --jobs (each
+// lower trial was handed out before it: the wait cannot deadlock).
+constexpr int kAshaEta = 3;
+bool is_rung_epoch(int epochs_done);  // 1, 3, 9, 27, ...
+
+class AshaRungs {
+ public:
+  explicit AshaRungs(bool minimise) : minimise_(minimise) {}
+  // A trial read from a journal: its rung scores, and it has ended.
+  void add_finished(const TrialResult& r);
+  // Records `trial`'s score at its rung `rung` (0, 1, ...), waits for the lower trials, and
+  // says whether the trial goes on.
+  bool promote(int trial, size_t rung, double score);
+  // The trial reports no more rungs (finished, pruned, diverged or failed); wakes the waiters.
+  void ended(int trial);
+  // The search is failing or stopping (a trial threw, so a lower trial may never be run): no
+  // trial waits any longer, and none goes on past a rung.
+  void abandon();
+
+ private:
+  const bool minimise_;
+  std::mutex lock_;
+  std::condition_variable changed_;
+  std::map<int, std::vector<double>> scores_;  // by trial, a score per rung reached
+  std::set<int> ended_;
+  bool abandoned_ = false;
+};
 
 struct SearchSettings {
   SearchKind kind = SearchKind::random;

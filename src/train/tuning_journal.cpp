@@ -40,6 +40,7 @@ std::string journal_line(const std::vector<TunedOption>& space, const std::strin
   j["seconds"] = r.seconds;
   j["train_rows"] = r.train_rows;
   j["tune_rows"] = r.tune_rows;
+  j["rungs"] = r.rungs;
   j["folds"] = r.folds;
   j["score_std"] = r.score_std;
   return j.dump();
@@ -85,6 +86,7 @@ std::vector<TrialResult> read_journal(const std::string& path, const std::vector
       r.seconds = j.at("seconds").get<double>();
       r.train_rows = j.at("train_rows").get<size_t>();
       r.tune_rows = j.at("tune_rows").get<size_t>();
+      r.rungs = j.value("rungs", std::vector<double>{});
       r.folds = j.value("folds", 0);
       r.score_std = j.value("score_std", 0.0);
       r.resumed = true;
