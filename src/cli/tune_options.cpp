@@ -80,6 +80,10 @@ void add_tune_options(CLI::App* verb, TuneVerbOptions& o) {
                    "Score each trial by K-fold cross-validation of the training part instead of --tune-pct: the "
                    "mean of the metric over the K folds (default: not used)")
       ->check(CLI::Range(2, 100))->excludes(tune_pct);
+  verb->add_flag("--prune", o.prune,
+                 "Stop unpromising trials early (ASHA, eta 3): after epochs 1, 3, 9, ... of its own schedule a trial "
+                 "goes on only if its tuning RMSE is among the best third of the earlier trials' at that epoch; "
+                 "--metric rmse, not with --folds; the decisions do not depend on --jobs");
   verb->add_option("--model", o.model,
                    "Save the best configuration's model, retrained on the whole training part (default: not saved); "
                    "collab eval --model FILE then scores it on the test rows");
@@ -119,6 +123,9 @@ TunedSpace parse_space(const TuneVerbOptions& o, const CLI::App* verb, const Tra
     throw usage_error("nothing to tune: give a train option a list or a range, e.g. --lr 1e-4..1e-1 --factors 8,32,64 "
                       "(or --space lr=1e-4..1e-1)");
   if (o.search == SearchKind::grid) grid_size(s.options);  // a range is refused before anything loads
+  if (o.prune && (o.metric != TuningMetric::rmse || o.folds > 0))
+    throw usage_error("--prune scores a trial at its rungs by the epoch's validation loss: it needs --metric rmse and "
+                      "the --tune-pct rows, not --folds");
   if (!o.model.empty()) require_replaceable_output(o.model, "model");
   if (!o.plot.empty()) {
     check_plot_path(o.plot);
@@ -142,7 +149,7 @@ std::string search_fingerprint(const TrainValidSplit& split, const std::vector<T
     f.column(t.values);
     value(t.low), value(t.high), value(t.log_scale);
   }
-  value(o.search), value(o.metric), value(o.k), value(o.tune_pct), value(o.folds);
+  value(o.search), value(o.metric), value(o.k), value(o.tune_pct), value(o.folds), value(o.prune);
   const TrainOptions& t = r.options;
   value(t.arch), value(t.epochs), value(t.lr), value(t.wd), value(t.batch_size), value(t.factors);
   value(t.y_low), value(t.y_high), value(t.seed), value(t.optimizer), value(t.init_std);

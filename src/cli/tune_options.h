@@ -27,6 +27,7 @@ struct TuneVerbOptions {
   int k = 10;
   double tune_pct = 0.2;
   int folds = 0;  // 0: --tune-pct scores the trials; else inner k-fold cross-validation
+  bool prune = false;
   std::string model, journal, format, plot;
 };
 

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <exception>
 #include <memory>
 #include <mutex>
 
@@ -58,6 +59,12 @@ EncodedRatings rows_of(const EncodedRatings& data, const std::vector<std::int32_
   }
   return out;
 }
+
+// Thrown from a trial's epoch hook when ASHA stops it at a rung.
+struct TrialPruned {
+  int epochs;
+  double score;
+};
 
 // The data set and its two splits: the verb's (test rows against the training part) and, inside
 // the training part, the trials' (their training rows against the tuning rows that score them);
@@ -121,6 +128,8 @@ class TuneRun {
       done = read_journal(o_.journal, space_.options, search);
       if (!done.empty()) std::fprintf(stderr, "collab: %zu trials read from %s\n", done.size(), o_.journal.c_str());
     }
+    if (o_.prune) rungs_ = std::make_unique<AshaRungs>(settings_.minimise);
+    for (const TrialResult& r : rungs_ ? done : std::vector<TrialResult>{}) rungs_->add_finished(r);
     // What trials share, read only: the vocabulary (a trial's model carries a copy) and its rows.
     vocabulary_only_.vocabulary = rows_.data.vocabulary;
     print_tune_header(table_);
@@ -156,8 +165,18 @@ class TuneRun {
     result.train_rows = rows_.inner.train.size();
     result.tune_rows = rows_.inner.valid.size();
     result.folds = o_.folds;
+    struct RungsEnd {  // however the trial ends, trials waiting at a rung for it are told
+      AshaRungs* rungs;
+      int trial;
+      ~RungsEnd() {
+        if (rungs && std::uncaught_exceptions() > 0) rungs->abandon();  // the search is failing
+        if (rungs) rungs->ended(trial);
+      }
+    } rungs_end{rungs_.get(), trial};
     try {
       score(r, result);
+    } catch (const TrialPruned& pruned) {
+      result.pruned = true, result.epochs = pruned.epochs, result.score = pruned.score;
     } catch (const Interrupted&) {
       throw;
     } catch (const Error& e) {
@@ -182,6 +201,7 @@ class TuneRun {
     eval.k = o_.k;
     eval.threads = trial_threads_;
     if (o_.folds == 0) {
+      if (rungs_) hooks.on_epoch = [&](const EpochRecord& e) { rung(r, e, result); };
       auto run = prepare_training_on(r, vocabulary_only_, rows_.inner);
       const SavedModel model = train_model(*run, r, hooks);
       result.score = metric_of(fold_result(evaluate_on(model, rows_.inner.valid, eval)), o_.metric);
@@ -190,6 +210,16 @@ class TuneRun {
     const FoldSummary summary = summarise_folds(cross_validate(r, rows_.training_part, o_.folds, eval, hooks));
     result.score = metric_of(summary.mean, o_.metric);
     result.score_std = std::isfinite(result.score) ? metric_of(summary.std, o_.metric) : 0;
+  }
+
+  // --prune: at a rung, the trial's RMSE on the tuning rows (the square root of the epoch's
+  // validation MSE) decides whether it goes on; TrialPruned stops it.
+  void rung(const TrainingRequest& r, const EpochRecord& e, TrialResult& result) const {
+    const int done = e.epoch + 1;
+    if (done >= r.options.epochs || !is_rung_epoch(done)) return;
+    const double score = std::sqrt(e.valid_loss);
+    result.rungs.push_back(score);
+    if (!rungs_->promote(result.trial, result.rungs.size() - 1, score)) throw TrialPruned{done, score};
   }
 
   // The best configuration, retrained on the whole training part and scored once on the test rows;
@@ -226,6 +256,7 @@ class TuneRun {
   int trial_threads_ = 0;
   TuningRows rows_;
   EncodedRatings vocabulary_only_;
+  std::unique_ptr<AshaRungs> rungs_;  // --prune
 };
 
 }  // namespace

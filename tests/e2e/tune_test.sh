@@ -200,6 +200,35 @@ expect_one_line_error j4
 run j5 tune "${space[@]}" --trials 6 --journal "$WORK/no/such/dir/j.jsonl"
 expect_rc j5 73
 
+# --prune (ASHA, eta 3): trials stopped at epoch 1 (the only rung below 2 epochs) say pruned and
+# the rung's epochs; the others score as without --prune; the same for --jobs 1 and 2, and for a
+# search resumed from its journal (the rung scores come back with it).
+run prune1 tune "${space[@]}" --trials 6 --prune --jobs 1
+expect_rc prune1 0
+run prune2 tune "${space[@]}" --trials 6 --prune --jobs 2
+expect_rc prune2 0
+[[ "$(strip "$WORK/prune1.out")" == "$(strip "$WORK/prune2.out")" ]] && pass || fail "--prune: --jobs 2 changed the results"
+python3 - "$WORK/prune1.out" "$WORK/random.out" <<'PY' && pass || fail "--prune: $(out prune1)"
+import json, sys
+pruned, whole = ([json.loads(l) for l in open(f)] for f in sys.argv[1:])
+kept = [t for t in pruned[:-1] if not t["pruned"]]
+stopped = [t for t in pruned[:-1] if t["pruned"]]
+assert kept and stopped, "nothing pruned, or everything"
+assert all(t["epochs"] == 1 for t in stopped) and all(t["epochs"] == 2 for t in kept)
+for t in kept:
+    assert t["rmse"] == whole[t["trial"]]["rmse"]
+best = pruned[-1]
+assert not pruned[best["trial"]]["pruned"] and best["rmse"] == min(t["rmse"] for t in kept)
+PY
+jp="$WORK/prune.jsonl"
+run jp1 tune "${space[@]}" --trials 3 --prune --jobs 1 --journal "$jp"
+expect_rc jp1 0
+run jp2 tune "${space[@]}" --trials 6 --prune --jobs 2 --journal "$jp"
+expect_rc jp2 0
+[[ "$(strip "$WORK/prune1.out" | python3 -c "import sys,json; [print(json.dumps({k:v for k,v in json.loads(l).items() if k!='resumed'})) for l in sys.stdin]")" \
+   == "$(strip "$WORK/jp2.out" | python3 -c "import sys,json; [print(json.dumps({k:v for k,v in json.loads(l).items() if k!='resumed'})) for l in sys.stdin]")" ]] \
+  && pass || fail "--prune: a resumed search differs from one run whole"
+
 # --plot: the metric against each tuned option (arch as categories) and the best so far, a valid
 # PNG or SVG; a path that cannot be written is 73 and leaves neither the picture nor the model.
 check_image() {  # check_image FILE: a PNG or SVG of 800x600 with something drawn
@@ -266,6 +295,8 @@ bad arch-range --arch --arch dot..nn
 bad arch-name --arch --arch dot-bias,mlp
 bad optimizer-name --optimizer --optimizer adam,sgd --lr 1e-3,1e-2
 bad nothing-tuned --lr --lr 0.01
+bad prune-metric --prune --lr 1e-3,1e-2 --prune --metric ndcg
+bad prune-folds --prune --lr 1e-3,1e-2 --prune --folds 2
 
 # --time-budget: no trial starts after it; the trials that ran are reported, then the best.
 run budget-ok tune "${space[@]}" --trials 50 --time-budget 0.000001 --jobs 1
