@@ -98,7 +98,9 @@ class Panel {
     cairo_stroke(cr_);
     cairo_set_font_size(cr_, 11);
     std::vector<double> ticks;  // every decade (or every other) on a log axis, else six even steps
-    if (log_x_) {
+    for (size_t i = 0; i < categories_.size(); ++i) text(categories_[i], px(static_cast<double>(i)), y_ + h_ + 16, 0.5);
+    if (!categories_.empty()) {
+    } else if (log_x_) {
       const int step = xmax_ - xmin_ > 8 ? 2 : 1;
       for (int d = static_cast<int>(std::ceil(xmin_)); d <= static_cast<int>(std::floor(xmax_)); d += step) ticks.push_back(d);
     } else {
@@ -127,6 +129,9 @@ class Panel {
     text(ylabel, 0, 0, 0.5);
     cairo_restore(cr_);
   }
+
+  // Names the x positions 0, 1, ... in place of numeric ticks.
+  void categories(std::vector<std::string> names) { categories_ = std::move(names); }
 
   void polyline(const std::vector<double>& xs, const std::vector<double>& ys, Rgb c, double width = 1.6) {
     cairo_set_source_rgb(cr_, c.r, c.g, c.b);
@@ -177,6 +182,7 @@ class Panel {
   double x_, y_, w_, h_;
   bool log_x_;
   double xmin_ = 0, xmax_ = 1, ymin_ = 0, ymax_ = 1;
+  std::vector<std::string> categories_;
 };
 
 std::pair<double, double> finite_range(const std::vector<double>& a, const std::vector<double>& b = {}) {
@@ -261,6 +267,48 @@ std::string points_plot_image(const std::string& path, const std::vector<Labelle
     cairo_text_extents(canvas.cr(), pt.label.c_str(), &e);
     const bool fits_right = p.px(pt.x) + 5 + e.x_advance < kPlotWidth - 5;  // else label to the left
     p.text(pt.label, p.px(pt.x) + (fits_right ? 5 : -5), p.py(pt.y) - 4, fits_right ? 0.0 : 1.0);
+  }
+  return canvas.finish();
+}
+
+std::string tune_plot_image(const std::string& path, const std::vector<TrialSeries>& options,
+                            const std::vector<double>& best_so_far, const std::string& metric) {
+  check_plot_path(path);
+  Canvas canvas(path);
+  const size_t panels = options.size() + 1;
+  const size_t cols = panels <= 2 ? panels : static_cast<size_t>(std::ceil(std::sqrt(static_cast<double>(panels))));
+  const size_t rows = (panels + cols - 1) / cols;
+  const double cell_w = static_cast<double>(kPlotWidth) / static_cast<double>(cols);
+  const double cell_h = static_cast<double>(kPlotHeight) / static_cast<double>(rows);
+  std::vector<double> all_y = best_so_far;
+  for (const TrialSeries& o : options) all_y.insert(all_y.end(), o.y.begin(), o.y.end());
+  const auto [ylo, yhi] = finite_range(all_y);
+  for (size_t i = 0; i < panels; ++i) {
+    const double x0 = static_cast<double>(i % cols) * cell_w + 70, y0 = static_cast<double>(i / cols) * cell_h + 30;
+    const double w = cell_w - 90, h = cell_h - 80;
+    if (i == options.size()) {  // the best so far
+      std::vector<double> trial;
+      for (size_t t = 0; t < best_so_far.size(); ++t) trial.push_back(static_cast<double>(t));
+      Panel p(canvas.cr(), x0, y0, w, h, 0, std::max(1.0, trial.empty() ? 1.0 : trial.back()), ylo, yhi);
+      p.axes("best so far", "trial", metric);
+      p.polyline(trial, best_so_far, kOrange, 2.2);
+      continue;
+    }
+    const TrialSeries& o = options[i];
+    const bool categorical = !o.categories.empty();
+    double xlo = -0.5, xhi = static_cast<double>(o.categories.size()) - 0.5;
+    if (!categorical && o.log_x && o.low > 0) {  // a 5% margin each side, on the log scale
+      const double margin = o.high > o.low ? std::pow(o.high / o.low, 0.05) : 2.0;
+      xlo = o.low / margin, xhi = o.high * margin;
+    } else if (!categorical) {
+      const double margin = o.high > o.low ? (o.high - o.low) * 0.05 : 0.5;
+      xlo = o.low - margin, xhi = o.high + margin;
+    }
+    Panel p(canvas.cr(), x0, y0, w, h, xlo, xhi, ylo, yhi, o.log_x && xlo > 0);
+    if (categorical) p.categories(o.categories);
+    p.axes(o.name, o.name + (o.log_x && xlo > 0 ? " (log scale)" : ""), metric);
+    for (size_t t = 0; t < o.x.size(); ++t)
+      if (std::isfinite(o.y[t])) p.dot(o.x[t], o.y[t], kBlue, 3.5);
   }
   return canvas.finish();
 }

@@ -1,5 +1,6 @@
 // Pictures with cairo, as PNG or SVG by the file's extension: training curves with the one-cycle
-// schedule, the learning-rate finder's curve, and items on their first two principal components.
+// schedule, the learning-rate finder's curve, items on their first two principal components, and
+// a search's trials against each tuned option.
 #pragma once
 
 #include <string>
@@ -33,6 +34,20 @@ std::string lr_find_plot_image(const std::string& path, const std::vector<double
 
 std::string points_plot_image(const std::string& path, const std::vector<LabelledPoint>& points,
                               const std::string& title, const std::string& x_label, const std::string& y_label);
+
+// One tuned option against the search's metric, a dot per trial (y NaN: not drawn). A categorical
+// option's x is the index of its value among `categories`, which label the axis; otherwise the
+// axis spans [low, high] (the option's range or its list's extent) with a margin.
+struct TrialSeries {
+  std::string name;
+  std::vector<double> x, y;
+  double low = 0, high = 1;
+  bool log_x = false;
+  std::vector<std::string> categories;
+};
+// A panel per tuned option, then the best score so far against the trial number.
+std::string tune_plot_image(const std::string& path, const std::vector<TrialSeries>& options,
+                            const std::vector<double>& best_so_far, const std::string& metric);
 
 // Image size of every plot, in pixels (PNG) or points (SVG).
 constexpr int kPlotWidth = 800;

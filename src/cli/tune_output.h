@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/plot.h"
 #include "model/evaluation.h"
 #include "train/tuning.h"
 
@@ -17,6 +18,7 @@ struct TuneTable {
   int k = 10;
   bool epochs_column = true;  // epochs is not tuned: each row shows it
   bool json = false;
+  int folds = 0;  // inner cross-validation: rows show the folds' standard deviation
 };
 
 // The best trial's retraining on the whole training part, scored on the test rows.
@@ -31,5 +33,8 @@ struct TuneBest {
 void print_tune_header(const TuneTable& table);  // the table's header (nothing in JSON)
 void print_tune_trial(const TuneTable& table, const TrialResult& trial);
 void print_tune_best(const TuneTable& table, const TuneBest& best);
+
+// The picture of --plot: the metric against each tuned option, then the best so far by trial.
+std::string tune_plot(const std::string& path, const TuneTable& table, const std::vector<TrialResult>& results);
 
 }  // namespace collab::cli

@@ -1,125 +1,77 @@
 // `collab tune`: hyperparameter search (train/tuning.h) wired to the pipeline. The verb's split
-// names the test rows; trials train on the rest minus --tune-pct and are scored on that share;
-// the best configuration is then retrained on the whole training part and scored once on the test
-// rows.
+// names the test rows; trials train on the rest minus --tune-pct and are scored on that share, or
+// are scored by --folds K cross-validation of the rest; the best configuration is then retrained
+// on the whole training part and scored once on the test rows.
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <exception>
+#include <memory>
 #include <mutex>
-#include <set>
 
 #include "model/evaluation.h"
+#include "pipeline/cross_validation.h"
 #include "model/model_file.h"
 #include "output.h"
 #include "support/cores.h"
 #include "support/error.h"
 #include "support/files.h"
-#include "support/hash.h"
 #include "support/interrupt.h"
 #include "train/tuning.h"
 #include "training_options.h"
+#include "tune_options.h"
 #include "tune_output.h"
 #include "verbs.h"
 
 namespace collab::cli {
 namespace {
 
-struct TuneVerbOptions {
-  TrainingCommandOptions training;
-  std::vector<std::string> space;
-  SearchKind search = SearchKind::random;
-  int trials = 20;
-  double time_budget = 0;
-  int jobs = 0;  // 0: the usable cores
-  TuningMetric metric = TuningMetric::rmse;
-  int k = 10;
-  double tune_pct = 0.2;
-  std::string model, journal, format;
-};
-
-// The metric of an evaluation; NaN where it does not apply (rating metrics of a ranking model).
-double metric_of(const Evaluation& e, TuningMetric m) {
+// The tuning metric of a fold's (or the tuning rows') figures; NaN where it does not apply
+// (rating metrics of a ranking model).
+double metric_of(const FoldResult& f, TuningMetric m) {
   switch (m) {
-    case TuningMetric::rmse: return e.rating_metrics_apply ? e.rating.rmse : std::nan("");
-    case TuningMetric::mae: return e.rating_metrics_apply ? e.rating.mae : std::nan("");
-    case TuningMetric::ndcg: return e.ranking.ndcg;
-    case TuningMetric::precision: return e.ranking.precision;
-    case TuningMetric::recall: return e.ranking.recall;
-    case TuningMetric::map: return e.ranking.map;
+    case TuningMetric::rmse: return f.rmse;
+    case TuningMetric::mae: return f.mae;
+    case TuningMetric::ndcg: return f.ndcg;
+    case TuningMetric::precision: return f.precision;
+    case TuningMetric::recall: return f.recall;
+    case TuningMetric::map: return f.map;
   }
   return std::nan("");
 }
 
-Evaluation evaluate_on(const SavedModel& model, const RatingSet& set, int k, int threads) {
+Evaluation evaluate_on(const SavedModel& model, const RatingSet& set, const EvaluationOptions& eval) {
   EvaluationRows rows;
   rows.user = set.user, rows.item = set.item, rows.rating = set.rating;
-  EvaluationOptions eval;
-  eval.k = k;
-  eval.threads = threads;
   return evaluate(model, rows, eval);
 }
 
-// Everything that makes two runs the same search, so that a journal is resumed only by its own:
-// the rows (data, filters, split), the space, the search, seed, metric and every fixed option.
-// Not --trials, --time-budget or --jobs: a resumed search may run longer or on more cores.
-std::string search_fingerprint(const TrainValidSplit& split, const std::vector<TunedOption>& space,
-                               const TuneVerbOptions& o, const TrainingRequest& r) {
-  Hasher f;
-  auto value = [&f](auto v) { f.update(&v, sizeof v); };
-  f.text(split_fingerprint(split));
-  value(split.test_rows.size());
-  for (const TunedOption& t : space) {
-    f.text(t.name);
-    f.column(t.values);
-    value(t.low), value(t.high), value(t.log_scale);
+// The rows of `data` numbered `rows`, every column, with the whole vocabulary.
+EncodedRatings rows_of(const EncodedRatings& data, const std::vector<std::int32_t>& rows) {
+  EncodedRatings out;
+  out.has_timestamps = data.has_timestamps;
+  out.vocabulary = data.vocabulary;
+  for (const std::int32_t row : rows) {
+    const auto r = static_cast<size_t>(row);
+    out.user.push_back(data.user[r]), out.item.push_back(data.item[r]), out.rating.push_back(data.rating[r]);
+    out.movie_id.push_back(data.movie_id[r]), out.timestamp.push_back(data.timestamp[r]);
   }
-  value(o.search), value(o.metric), value(o.k), value(o.tune_pct);
-  const TrainOptions& t = r.options;
-  value(t.arch), value(t.epochs), value(t.lr), value(t.wd), value(t.batch_size), value(t.factors);
-  value(t.y_low), value(t.y_high), value(t.seed), value(t.optimizer), value(t.init_std);
-  f.column(t.layers);
-  value(t.implicit), value(t.positive_rating), value(t.loss), value(t.negatives), value(t.alpha), value(t.cg_steps);
-  value(t.reg_u), value(t.reg_i);
-  f.text(filter_options_text(r.filters));
-  f.text(r.engine);
-  f.text(r.device);
-  return hex_digest(f.digest());
+  return out;
 }
 
-// The tuned options, checked against each other and the fixed ones before anything loads.
-struct TunedSpace {
-  std::vector<TunedOption> options;
-  std::set<std::string> names;
+// Thrown from a trial's epoch hook when ASHA stops it at a rung.
+struct TrialPruned {
+  int epochs;
+  double score;
 };
 
-TunedSpace parse_space(const TuneVerbOptions& o, const CLI::App* verb, const TrainingRequest& request) {
-  auto given = [verb](const std::string& name) { return verb->count(name) > 0; };
-  if (given("--test-pct"))
-    throw usage_error("--test-pct: tune's split (--split, --valid-pct, --valid-ratings) already names the test rows; "
-                      "the rows trials are scored on come from --tune-pct");
-  TunedSpace s;
-  for (const std::string& spec : o.space) {
-    s.options.push_back(parse_tuned_option(spec));
-    const std::string& name = s.options.back().name;
-    if (!s.names.insert(name).second) throw usage_error("--space " + spec + ": " + name + " is tuned twice");
-    if (given("--" + name))
-      throw usage_error("--space " + spec + ": --" + name + " is given too; tune it or fix it, not both");
-  }
-  if (s.options.empty()) throw usage_error("--space: give at least one, e.g. --space lr=1e-4..1e-1");
-  if (o.search == SearchKind::grid) grid_size(s.options);  // a range is refused before anything loads
-  if (!o.model.empty()) require_replaceable_output(o.model, "model");
-  const bool ratings_model = !request.options.implicit && request.options.arch != Arch::popularity;
-  if (!ratings_model && minimised(o.metric))
-    throw usage_error("--metric " + metric_name(o.metric) + ": this model kind scores items rather than predicting "
-                      "ratings; use ndcg, precision, recall or map");
-  return s;
-}
-
 // The data set and its two splits: the verb's (test rows against the training part) and, inside
-// the training part, the trials' (their training rows against the tuning rows that score them).
+// the training part, the trials' (their training rows against the tuning rows that score them);
+// with --folds, the training part itself, which cross-validation splits K ways.
 struct TuningRows {
-  EncodedRatings data;
-  TrainValidSplit outer, inner;
+  EncodedRatings data, training_part;
+  TrainValidSplit outer, inner;  // with --folds, inner is fold 0's (its sizes are reported)
 };
 
 TuningRows load_tuning_rows(const TuneVerbOptions& o, const TrainingRequest& request) {
@@ -131,13 +83,20 @@ TuningRows load_tuning_rows(const TuneVerbOptions& o, const TrainingRequest& req
   rows.outer = split_ratings(rows.data, spec);
   report_filters_and_split(request.filters, filtered, spec, rows.outer);
   if (rows.outer.valid.size() == 0) throw data_error("the " + split_name(spec.kind) + " split leaves no test rows");
-  rows.inner = carve_tuning_split(rows.outer.train, o.tune_pct, request.options.seed);
+  if (o.folds > 0) {
+    rows.training_part = rows_of(rows.data, rows.outer.train_rows);
+    rows.inner = kfold_split(rows.training_part, o.folds, 0, request.options.seed);
+  } else {
+    rows.inner = carve_tuning_split(rows.outer.train, o.tune_pct, request.options.seed);
+  }
   const TrainValidSplit& inner = rows.inner;
+  const std::string carved = o.folds > 0 ? "--folds " + std::to_string(o.folds) : "--tune-pct " + fixed(o.tune_pct, 3);
   if (inner.valid.size() == 0 || inner.train.size() == 0)
-    throw data_error("--tune-pct " + fixed(o.tune_pct, 3) + " of " + std::to_string(rows.outer.train.size()) +
-                     " training ratings leaves no rows to " + (inner.valid.size() == 0 ? "score" : "train") + " trials on");
-  std::fprintf(stderr, "collab: %zu ratings: %zu test, %zu training (trials train on %zu, scored on %zu)\n",
-               rows.data.size(), rows.outer.valid.size(), rows.outer.train.size(), inner.train.size(), inner.valid.size());
+    throw data_error(carved + " of " + std::to_string(rows.outer.train.size()) + " training ratings leaves no rows to " +
+                     (inner.valid.size() == 0 ? "score" : "train") + " trials on");
+  std::fprintf(stderr, "collab: %zu ratings: %zu test, %zu training (trials train on %zu, scored on %zu%s)\n",
+               rows.data.size(), rows.outer.valid.size(), rows.outer.train.size(), inner.train.size(), inner.valid.size(),
+               o.folds > 0 ? (", each of " + std::to_string(o.folds) + " folds").c_str() : "");
   return rows;
 }
 
@@ -148,7 +107,7 @@ class TuneRun {
       : o_(o), request_(std::move(request)), space_(parse_space(o, verb, request_)),
         layers_follow_factors_(verb->count("--layers") == 0 && space_.names.count("factors")) {
     table_ = {&space_.options, metric_name(o.metric), minimised(o.metric), o.k, !space_.names.count("epochs"),
-              o.format == "json"};
+              o.format == "json", o.folds};
     const int jobs = o.jobs > 0 ? o.jobs : usable_cores();
     settings_.kind = o.search;
     settings_.trials = o.trials;
@@ -169,6 +128,8 @@ class TuneRun {
       done = read_journal(o_.journal, space_.options, search);
       if (!done.empty()) std::fprintf(stderr, "collab: %zu trials read from %s\n", done.size(), o_.journal.c_str());
     }
+    if (o_.prune) rungs_ = std::make_unique<AshaRungs>(settings_.minimise);
+    for (const TrialResult& r : rungs_ ? done : std::vector<TrialResult>{}) rungs_->add_finished(r);
     // What trials share, read only: the vocabulary (a trial's model carries a copy) and its rows.
     vocabulary_only_.vocabulary = rows_.data.vocabulary;
     print_tune_header(table_);
@@ -182,7 +143,7 @@ class TuneRun {
     if (stop_requested()) throw Interrupted();
     const int best_index = best_trial(results, settings_.minimise);
     if (best_index < 0) throw data_error("no trial finished with a score (every loss diverged): lower the --space lr range");
-    retrain_best(results[best_index], results.size());
+    retrain_best(results, results[best_index]);
   }
 
  private:
@@ -203,50 +164,99 @@ class TuneRun {
     result.epochs = r.options.epochs;
     result.train_rows = rows_.inner.train.size();
     result.tune_rows = rows_.inner.valid.size();
-    FitHooks hooks;
-    hooks.stop = &stop_requested();
+    result.folds = o_.folds;
+    struct RungsEnd {  // however the trial ends, trials waiting at a rung for it are told
+      AshaRungs* rungs;
+      int trial;
+      ~RungsEnd() {
+        if (rungs && std::uncaught_exceptions() > 0) rungs->abandon();  // the search is failing
+        if (rungs) rungs->ended(trial);
+      }
+    } rungs_end{rungs_.get(), trial};
     try {
-      auto run = prepare_training_on(r, vocabulary_only_, rows_.inner);
-      const SavedModel model = train_model(*run, r, hooks);
-      result.score = metric_of(evaluate_on(model, rows_.inner.valid, o_.k, trial_threads_), o_.metric);
+      score(r, result);
+    } catch (const TrialPruned& pruned) {
+      result.pruned = true, result.epochs = pruned.epochs, result.score = pruned.score;
     } catch (const Interrupted&) {
       throw;
     } catch (const Error& e) {
-      if (e.code() != ExitCode::data) throw;
-      // A diverged loss (lr too high): the trial scores nothing, the search goes on.
-      std::fprintf(stderr, "collab: trial %d: %s\n", trial, e.what());
+      // A diverged loss (lr too high), or tuned names that make no model together (--arch nn with
+      // --optimizer sparse-adam): the trial scores nothing, the search goes on.
+      if (e.code() != ExitCode::data && !(e.code() == ExitCode::usage && categorical_)) throw;
+      std::fprintf(stderr, "collab: trial %d: %s%s\n", trial, e.what(),
+                   e.code() == ExitCode::usage ? " (this combination scores nothing)" : "");
       result.score = std::nan("");
+      result.score_std = 0;
     }
     result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     return result;
   }
 
-  // The best configuration, retrained on the whole training part and scored once on the test rows.
-  void retrain_best(const TrialResult& best, size_t trials) {
+  // Trains and scores one configuration: on the tuning rows, or the mean (and the population
+  // standard deviation) over the folds of the training part.
+  void score(const TrainingRequest& r, TrialResult& result) const {
+    FitHooks hooks;
+    hooks.stop = &stop_requested();
+    EvaluationOptions eval;
+    eval.k = o_.k;
+    eval.threads = trial_threads_;
+    if (o_.folds == 0) {
+      if (rungs_) hooks.on_epoch = [&](const EpochRecord& e) { rung(r, e, result); };
+      auto run = prepare_training_on(r, vocabulary_only_, rows_.inner);
+      const SavedModel model = train_model(*run, r, hooks);
+      result.score = metric_of(fold_result(evaluate_on(model, rows_.inner.valid, eval)), o_.metric);
+      return;
+    }
+    const FoldSummary summary = summarise_folds(cross_validate(r, rows_.training_part, o_.folds, eval, hooks));
+    result.score = metric_of(summary.mean, o_.metric);
+    result.score_std = std::isfinite(result.score) ? metric_of(summary.std, o_.metric) : 0;
+  }
+
+  // --prune: at a rung, the trial's RMSE on the tuning rows (the square root of the epoch's
+  // validation MSE) decides whether it goes on; TrialPruned stops it.
+  void rung(const TrainingRequest& r, const EpochRecord& e, TrialResult& result) const {
+    const int done = e.epoch + 1;
+    if (done >= r.options.epochs || !is_rung_epoch(done)) return;
+    const double score = std::sqrt(e.valid_loss);
+    result.rungs.push_back(score);
+    if (!rungs_->promote(result.trial, result.rungs.size() - 1, score)) throw TrialPruned{done, score};
+  }
+
+  // The best configuration, retrained on the whole training part and scored once on the test rows;
+  // the model and the picture are staged together, so that a failure to write one leaves neither.
+  void retrain_best(const std::vector<TrialResult>& results, const TrialResult& best) {
     TrainingRequest final_request = configured(best.values);
     const size_t train_rows = rows_.outer.train.size(), test_rows = rows_.outer.valid.size();
     auto run = prepare_training_on(final_request, std::move(rows_.data), std::move(rows_.outer));
     FitHooks hooks;
     hooks.stop = &stop_requested();
     const SavedModel model = train_model(*run, final_request, hooks);
-    const Evaluation test = evaluate_on(model, run->split.valid, o_.k, request_.options.threads);
-    print_tune_best(table_, {&best, trials, final_request.options.epochs, test, train_rows, test_rows});
-    if (!o_.model.empty()) {
-      StagedFile saved(o_.model, model_file_bytes(model));
-      saved.commit();
-      std::fprintf(stderr, "collab: saved the best configuration's model to %s\n", o_.model.c_str());
-    }
+    EvaluationOptions eval;
+    eval.k = o_.k;
+    eval.threads = request_.options.threads;
+    const Evaluation test = evaluate_on(model, run->split.valid, eval);
+    std::unique_ptr<StagedFile> saved, plot;
+    if (!o_.model.empty()) saved = std::make_unique<StagedFile>(o_.model, model_file_bytes(model));
+    if (!o_.plot.empty()) plot = std::make_unique<StagedFile>(o_.plot, tune_plot(o_.plot, table_, results));
+    if (saved) saved->commit();
+    if (plot) plot->commit();
+    print_tune_best(table_, {&best, results.size(), final_request.options.epochs, test, train_rows, test_rows});
+    if (saved) std::fprintf(stderr, "collab: saved the best configuration's model to %s\n", o_.model.c_str());
+    if (plot) std::fprintf(stderr, "collab: drew %s\n", o_.plot.c_str());
   }
 
   const TuneVerbOptions& o_;
   const TrainingRequest request_;
   const TunedSpace space_;
   const bool layers_follow_factors_;
+  const bool categorical_ = std::any_of(space_.options.begin(), space_.options.end(),
+                                        [](const TunedOption& t) { return t.categorical(); });
   TuneTable table_;
   SearchSettings settings_;
   int trial_threads_ = 0;
   TuningRows rows_;
   EncodedRatings vocabulary_only_;
+  std::unique_ptr<AshaRungs> rungs_;  // --prune
 };
 
 }  // namespace
@@ -257,52 +267,19 @@ void add_tune_verb(CLI::App& app) {
       "tune",
       "Hyperparameter search that never peeks at the test rows. The split (--split, --valid-pct,\n"
       "--valid-ratings) names the TEST rows; trials train on the training part minus --tune-pct of it\n"
-      "(drawn by the seed) and are scored there by --metric; the best configuration is then retrained on\n"
-      "the whole training part and scored once on the test rows. Every train option applies; the tuned\n"
-      "ones are declared with --space, e.g.\n"
-      "  collab tune --optimizer sparse-adam --space lr=1e-4..1e-1 --space wd=0.01,0.03,0.1 --space factors=8..256");
-  verb->add_option("--space", o->space,
-                   "A tuned option, repeatable: NAME=a,b,c (a list) or NAME=lo..hi[:log|:lin] (a range; log by "
-                   "default for lr and wd, linear otherwise). NAME: lr, wd, factors, epochs, bs (the last three "
-                   "whole numbers). A tuned option cannot also be given as --NAME")
-      ->type_name("NAME=SPEC")->allow_extra_args(false);
-  add_enum_option<SearchKind>(verb, "--search", o->search,
-                              {{"grid", SearchKind::grid}, {"random", SearchKind::random}, {"tpe", SearchKind::tpe}},
-                              "grid: every combination of the lists (the first --space varying slowest); random: "
-                              "--trials draws, each from its own stream of the seed; tpe: Tree-structured Parzen "
-                              "Estimator with Optuna's defaults (10 random trials first, then 24 candidates from the "
-                              "best min(ceil(0.1 n), 25) trials' estimator), proposed in batches of 4 so that the "
-                              "results do not depend on --jobs");
-  verb->add_option("--trials", o->trials, "Trials to run (grid: at most the grid's size)")
-      ->check(CLI::Range(1, 1000000))->capture_default_str();
-  verb->add_option("--time-budget", o->time_budget,
-                   "Seconds after which no new trial starts (0: no limit); the results then depend on the machine")
-      ->check(finite_number(0, 1e9))->capture_default_str();
-  verb->add_option("--jobs", o->jobs,
-                   "Trials at once, each on one thread (0: the usable cores). Grid, random and tpe results "
-                   "do not depend on it")
-      ->check(CLI::Range(0, 1024))->capture_default_str();
-  add_enum_option<TuningMetric>(verb, "--metric", o->metric,
-                                {{"rmse", TuningMetric::rmse}, {"mae", TuningMetric::mae}, {"ndcg", TuningMetric::ndcg},
-                                 {"precision", TuningMetric::precision}, {"recall", TuningMetric::recall},
-                                 {"map", TuningMetric::map}},
-                                "What scores a trial on its tuning rows: rmse and mae are minimised, the ranking "
-                                "metrics at --k (as collab eval computes them) maximised");
-  verb->add_option("--k", o->k, "Length of the ranked lists of the ranking metrics (as collab eval --k)")
-      ->check(CLI::Range(1, 100000))->capture_default_str();
-  verb->add_option("--tune-pct", o->tune_pct,
-                   "Share of the training part that scores the trials (drawn by the seed); the rest trains them")
-      ->check(finite_number(0.0, 0.99, /*above_lo=*/true))->capture_default_str();
-  verb->add_option("--model", o->model,
-                   "Save the best configuration's model, retrained on the whole training part (default: not saved); "
-                   "collab eval --model FILE then scores it on the test rows");
-  verb->add_option("--journal", o->journal,
-                   "Append each finished trial to FILE as a JSON line (flushed and fsynced); the same command "
-                   "with the same FILE skips the trials it holds; a journal of another search is refused (65)");
+      "(drawn by the seed), or on --folds K folds of it, and are scored there by --metric; the best\n"
+      "configuration is then retrained on the whole training part and scored once on the test rows.\n"
+      "Every train option applies; lr, wd, factors, epochs, bs, negatives and alpha take a list a,b,c or\n"
+      "a range lo..hi[:log|:lin], arch and optimizer a list of names, e.g.\n"
+      "  collab tune --optimizer sparse-adam --lr 1e-4..1e-1 --wd 0.01,0.03,0.1 --factors 8,32,64");
   add_epochs_and_lr(verb, o->training.train);
   add_training_options(verb, o->training);
+  add_tune_options(verb, *o);
   add_format_option(verb, o->format, {"table", "json"});
-  verb->callback([o, verb] { TuneRun(*o, verb, training_request(verb, o->training)).run(); });
+  verb->callback([o, verb] {
+    fix_single_values(verb, *o);
+    TuneRun(*o, verb, training_request(verb, o->training)).run();
+  });
 }
 
 }  // namespace collab::cli

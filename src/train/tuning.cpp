@@ -22,24 +22,60 @@ struct OptionRule {
   bool integer, log_by_default;
   double low, high;  // the values the option takes (as train's validators say)
   bool low_open;     // low itself excluded (lr > 0)
+  std::vector<std::string> labels;  // a categorical option's names
 };
 const std::vector<OptionRule>& rules() {
   static const std::vector<OptionRule> r = {
-      {"lr", false, true, 0, 1e9, true},         {"wd", false, true, 0, 1e9, false},
-      {"factors", true, false, 1, 4096, false},  {"epochs", true, false, 1, 1000000, false},
-      {"bs", true, false, 1, 1 << 24, false},
+      {"lr", false, true, 0, 1e9, true, {}},
+      {"wd", false, true, 0, 1e9, false, {}},
+      {"factors", true, false, 1, 4096, false, {}},
+      {"epochs", true, false, 1, 1000000, false, {}},
+      {"bs", true, false, 1, 1 << 24, false, {}},
+      {"negatives", true, false, 1, 1000, false, {}},
+      {"alpha", false, false, 0, 1e9, false, {}},
+      {"arch", false, false, 0, 0, false, {"dot", "dot-range", "dot-bias", "nn", "popularity", "baseline"}},
+      {"optimizer", false, false, 0, 0, false, {"adam", "sparse-adam", "als"}},
   };
   return r;
 }
 
-double parse_value(const std::string& text, const std::string& spec) {
+const OptionRule& rule_of(const std::string& name, const std::string& shown) {
+  for (const OptionRule& r : rules())
+    if (name == r.name) return r;
+  std::string known;
+  for (const std::string& n : tunable_option_names()) known += (known.empty() ? "" : ", ") + n;
+  throw usage_error(shown + ": '" + name + "' cannot be tuned (tunable: " + known + ")");
+}
+
+double parse_value(const std::string& text, const std::string& shown) {
   try {
     size_t used = 0;
     const double v = std::stod(text, &used);
     if (used == text.size() && std::isfinite(v)) return v;
   } catch (const std::exception&) {
   }
-  throw usage_error("--space " + spec + ": '" + text + "' is not a number");
+  throw usage_error(shown + ": '" + text + "' is not a number");
+}
+
+std::vector<std::string> list_items(const std::string& body, const std::string& shown) {
+  std::vector<std::string> items;
+  std::stringstream in(body);
+  std::string part;
+  while (std::getline(in, part, ',')) items.push_back(part);
+  if (items.empty() || body.back() == ',') throw usage_error(shown + ": expected a list a,b,c or a range lo..hi");
+  return items;
+}
+
+// A categorical option's list: each name's index among the option's labels.
+TunedOption categorical_option(TunedOption o, const std::string& body, const std::string& shown) {
+  if (body.find("..") != std::string::npos || body.find(':') != std::string::npos)
+    throw usage_error(shown + ": " + o.name + " takes a list of names a,b,c, not a range");
+  for (const std::string& item : list_items(body, shown)) {
+    const auto at = std::find(o.labels.begin(), o.labels.end(), item);
+    if (at == o.labels.end()) throw usage_error(shown + ": '" + item + "' is not a " + o.name);
+    o.values.push_back(static_cast<double>(at - o.labels.begin()));
+  }
+  return o;
 }
 
 }  // namespace
@@ -57,52 +93,46 @@ TunedOption parse_tuned_option(const std::string& spec) {
   const size_t eq = spec.find('=');
   if (eq == std::string::npos)
     throw usage_error("--space '" + spec + "': expected NAME=a,b,c or NAME=lo..hi[:log|:lin], e.g. lr=1e-4..1e-1");
+  return parse_tuned_option(spec.substr(0, eq), spec.substr(eq + 1), "--space " + spec);
+}
+
+TunedOption parse_tuned_option(const std::string& name, const std::string& spec, const std::string& shown) {
+  const OptionRule& rule = rule_of(name, shown);
   TunedOption o;
-  o.name = spec.substr(0, eq);
-  const OptionRule* rule = nullptr;
-  for (const OptionRule& r : rules())
-    if (o.name == r.name) rule = &r;
-  if (!rule) {
-    std::string known;
-    for (const std::string& n : tunable_option_names()) known += (known.empty() ? "" : ", ") + n;
-    throw usage_error("--space " + spec + ": '" + o.name + "' cannot be tuned (tunable: " + known + ")");
-  }
-  o.integer = rule->integer;
-  o.log_scale = rule->log_by_default;
-  std::string body = spec.substr(eq + 1);
+  o.name = name;
+  o.integer = rule.integer;
+  o.log_scale = rule.log_by_default;
+  o.labels = rule.labels;
+  if (o.categorical()) return categorical_option(o, spec, shown);
+  std::string body = spec;
   bool scale_given = false;
   if (const size_t colon = body.rfind(':'); colon != std::string::npos) {
     const std::string scale = body.substr(colon + 1);
-    if (scale != "log" && scale != "lin") throw usage_error("--space " + spec + ": scale '" + scale + "' is not log or lin");
+    if (scale != "log" && scale != "lin") throw usage_error(shown + ": scale '" + scale + "' is not log or lin");
     o.log_scale = scale == "log";
     scale_given = true;
     body = body.substr(0, colon);
   }
   auto check = [&](double v) {
-    if (v < rule->low || (rule->low_open && v == rule->low) || v > rule->high)
-      throw usage_error("--space " + spec + ": " + o.name + " " + (rule->low_open ? "must be above " : "must be at least ") +
-                        value_text(o, rule->low) + " and at most " + value_text(o, rule->high));
-    if (o.integer && v != std::floor(v)) throw usage_error("--space " + spec + ": " + o.name + " takes whole numbers");
+    if (v < rule.low || (rule.low_open && v == rule.low) || v > rule.high)
+      throw usage_error(shown + ": " + o.name + " " + (rule.low_open ? "must be above " : "must be at least ") +
+                        value_text(o, rule.low) + " and at most " + value_text(o, rule.high));
+    if (o.integer && v != std::floor(v)) throw usage_error(shown + ": " + o.name + " takes whole numbers");
   };
   if (const size_t dots = body.find(".."); dots != std::string::npos) {
-    o.low = parse_value(body.substr(0, dots), spec);
-    o.high = parse_value(body.substr(dots + 2), spec);
+    o.low = parse_value(body.substr(0, dots), shown);
+    o.high = parse_value(body.substr(dots + 2), shown);
     check(o.low);
     check(o.high);
-    if (o.low > o.high) throw usage_error("--space " + spec + ": the range's low end is above its high end");
-    if (o.log_scale && o.low <= 0)
-      throw usage_error("--space " + spec + ": a log range must stay above 0 (add :lin for a linear one)");
+    if (o.low > o.high) throw usage_error(shown + ": the range's low end is above its high end");
+    if (o.log_scale && o.low <= 0) throw usage_error(shown + ": a log range must stay above 0 (add :lin for a linear one)");
     return o;
   }
-  if (scale_given) throw usage_error("--space " + spec + ": :log and :lin apply to ranges lo..hi, not to lists");
-  std::stringstream in(body);
-  std::string part;
-  while (std::getline(in, part, ',')) {
-    o.values.push_back(parse_value(part, spec));
+  if (scale_given) throw usage_error(shown + ": :log and :lin apply to ranges lo..hi, not to lists");
+  for (const std::string& item : list_items(body, shown)) {
+    o.values.push_back(parse_value(item, shown));
     check(o.values.back());
   }
-  if (o.values.empty() || body.back() == ',')
-    throw usage_error("--space " + spec + ": expected a list a,b,c or a range lo..hi");
   return o;
 }
 
@@ -115,11 +145,16 @@ void apply_configuration(const std::vector<TunedOption>& space, const Configurat
     else if (n == "factors") t.factors = static_cast<int>(v);
     else if (n == "epochs") t.epochs = static_cast<int>(v);
     else if (n == "bs") t.batch_size = static_cast<int>(v);
+    else if (n == "negatives") t.negatives = static_cast<int>(v);
+    else if (n == "alpha") t.alpha = v;
+    else if (n == "arch") t.arch = parse_arch(space[i].labels.at(static_cast<size_t>(v)));
+    else if (n == "optimizer") t.optimizer = parse_optimizer(space[i].labels.at(static_cast<size_t>(v)));
     else throw internal_error("apply_configuration: unknown option " + n);
   }
 }
 
 std::string value_text(const TunedOption& option, double value) {
+  if (option.categorical()) return option.labels.at(static_cast<size_t>(value));
   if (option.integer) return std::to_string(static_cast<long long>(value));
   char text[32];
   std::snprintf(text, sizeof text, "%.4g", value);
@@ -207,7 +242,7 @@ int best_trial(const std::vector<TrialResult>& results, bool minimise) {
   int best = -1;
   for (size_t i = 0; i < results.size(); ++i) {
     const double s = results[i].score;
-    if (!std::isfinite(s)) continue;
+    if (!std::isfinite(s) || results[i].pruned) continue;
     if (best < 0 || (minimise ? s < results[best].score : s > results[best].score)) best = static_cast<int>(i);
   }
   return best;

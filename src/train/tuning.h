@@ -11,8 +11,12 @@
 // they too do not depend on --jobs.
 #pragma once
 
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <map>
+#include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -22,29 +26,37 @@
 
 namespace collab {
 
-// One option a search varies, as `--space NAME=SPEC` declares it: a list `a,b,c` or a range
-// `lo..hi`, optionally `:log` or `:lin` (log by default for lr and wd, linear otherwise).
-// factors, epochs and bs take whole numbers.
+// One option a search varies, as `--NAME SPEC` or `--space NAME=SPEC` declares it: a list
+// `a,b,c` or a range `lo..hi`, optionally `:log` or `:lin` (log by default for lr and wd, linear
+// otherwise). factors, epochs, bs and negatives take whole numbers; arch and optimizer are
+// categorical: lists of their names only, each value the index of its name in `labels`.
 struct TunedOption {
-  std::string name;            // lr, wd, factors, epochs, bs
+  std::string name;            // lr, wd, factors, epochs, bs, negatives, alpha, arch, optimizer
   bool integer = false;
   std::vector<double> values;  // a list; empty for a range
   double low = 0, high = 0;    // a range, low <= high
   bool log_scale = false;
+  std::vector<std::string> labels;  // a categorical option's names; values index into them
   bool is_range() const { return values.empty(); }
+  bool categorical() const { return !labels.empty(); }
 };
 
-// The options `--space` may name, in the order the help lists them.
+// The options that may be tuned, in the order the help lists them.
 const std::vector<std::string>& tunable_option_names();
-// Parses `NAME=SPEC`; a usage error (64) naming --space and the option for anything wrong: an
-// unknown name, a malformed list or range, a value the option does not take (lr <= 0, a
-// fractional factors, lo > hi, a log range touching 0).
+// Parses option `name`'s SPEC `body`; a usage error (64) starting with `shown` (how the user
+// wrote it: "--lr 0..1", "--space lr=0..1") for anything wrong: an unknown name, a malformed list
+// or range, a value the option does not take (lr <= 0, a fractional factors, lo > hi, a log range
+// touching 0, an unknown arch, a range of a categorical option).
+TunedOption parse_tuned_option(const std::string& name, const std::string& body, const std::string& shown);
+// `NAME=SPEC`, as --space gives it; errors name --space.
 TunedOption parse_tuned_option(const std::string& spec);
+// True for a list of one value: the option is fixed rather than tuned.
+inline bool is_fixed(const TunedOption& o) { return !o.is_range() && o.values.size() == 1; }
 
 // One value per tuned option, in the order the options were given.
 using Configuration = std::vector<double>;
 void apply_configuration(const std::vector<TunedOption>& space, const Configuration& values, TrainOptions& options);
-std::string value_text(const TunedOption& option, double value);  // "0.0031", "64"
+std::string value_text(const TunedOption& option, double value);  // "0.0031", "64", "nn"
 
 enum class SearchKind { grid, random, tpe };
 enum class TuningMetric { rmse, mae, ndcg, precision, recall, map };
@@ -110,16 +122,53 @@ struct TrialResult {
   Configuration values;
   double score = 0;       // NaN when the trial's loss diverged
   int epochs = 0;
-  bool pruned = false;    // no pruning yet: always false
+  bool pruned = false;    // stopped at a rung (--prune); score and epochs are the rung's
   double seconds = 0;
-  size_t train_rows = 0;  // the rows the trial trained on
-  size_t tune_rows = 0;   // the rows it was scored on
+  size_t train_rows = 0;  // the rows the trial trained on (with folds: fold 0's)
+  size_t tune_rows = 0;   // the rows it was scored on (with folds: fold 0's)
+  std::vector<double> rungs;  // --prune: the score at each rung the trial reached
+  int folds = 0;          // inner cross-validation: the score is the mean over this many folds
+  double score_std = 0;   // with folds: the folds' scores' population standard deviation
   bool resumed = false;   // read from the journal, not run
 };
 
-// The best finished trial: the lowest (or highest) finite score, the earliest trial on a tie;
-// -1 when no trial has a finite score.
+// The best finished trial: the lowest (or highest) finite score of a trial not pruned, the
+// earliest trial on a tie; -1 when no such trial has a finite score.
 int best_trial(const std::vector<TrialResult>& results, bool minimise);
+
+// ASHA pruning (Li et al. 2020), asynchronous successive halving with reduction factor eta = 3
+// and a minimum of one epoch: a trial of E epochs reaches a rung after epochs 1, 3, 9, 27, ...
+// below E, each on its own full one-cycle schedule, and is scored there. It goes on when its
+// score is among the best of the rung's, by Optuna's SuccessiveHalvingPruner rule: among the
+// n rung scores so far (its own included), at least as good as the max(n / eta, 1)-th best.
+// Deterministic: "so far" means the trials numbered below it, and a trial waits at a rung until
+// each of those has reached the rung or ended, so the decisions do not depend on --jobs (each
+// lower trial was handed out before it: the wait cannot deadlock).
+constexpr int kAshaEta = 3;
+bool is_rung_epoch(int epochs_done);  // 1, 3, 9, 27, ...
+
+class AshaRungs {
+ public:
+  explicit AshaRungs(bool minimise) : minimise_(minimise) {}
+  // A trial read from a journal: its rung scores, and it has ended.
+  void add_finished(const TrialResult& r);
+  // Records `trial`'s score at its rung `rung` (0, 1, ...), waits for the lower trials, and
+  // says whether the trial goes on.
+  bool promote(int trial, size_t rung, double score);
+  // The trial reports no more rungs (finished, pruned, diverged or failed); wakes the waiters.
+  void ended(int trial);
+  // The search is failing or stopping (a trial threw, so a lower trial may never be run): no
+  // trial waits any longer, and none goes on past a rung.
+  void abandon();
+
+ private:
+  const bool minimise_;
+  std::mutex lock_;
+  std::condition_variable changed_;
+  std::map<int, std::vector<double>> scores_;  // by trial, a score per rung reached
+  std::set<int> ended_;
+  bool abandoned_ = false;
+};
 
 struct SearchSettings {
   SearchKind kind = SearchKind::random;

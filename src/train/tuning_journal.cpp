@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -14,16 +15,34 @@
 #include "support/error.h"
 
 namespace collab {
+namespace {
+
+// A categorical value by its name, so that a journal reads as the command was written.
+nlohmann::json value_json(const TunedOption& o, double v) {
+  return o.categorical() ? nlohmann::json(value_text(o, v)) : nlohmann::json(v);
+}
+
+double value_of(const TunedOption& o, const nlohmann::json& j) {
+  if (!o.categorical()) return j.get<double>();
+  const auto at = std::find(o.labels.begin(), o.labels.end(), j.get<std::string>());
+  if (at == o.labels.end()) throw nlohmann::json::other_error::create(501, "unknown " + o.name, &j);
+  return static_cast<double>(at - o.labels.begin());
+}
+
+}  // namespace
 
 std::string journal_line(const std::vector<TunedOption>& space, const std::string& search, const TrialResult& r) {
   nlohmann::json j = {{"search", search}, {"trial", r.trial}};
-  for (size_t i = 0; i < space.size(); ++i) j[space[i].name] = r.values[i];
+  for (size_t i = 0; i < space.size(); ++i) j[space[i].name] = value_json(space[i], r.values[i]);
   j["score"] = std::isfinite(r.score) ? nlohmann::json(r.score) : nlohmann::json(nullptr);
   j["epochs"] = r.epochs;
   j["pruned"] = r.pruned;
   j["seconds"] = r.seconds;
   j["train_rows"] = r.train_rows;
   j["tune_rows"] = r.tune_rows;
+  j["rungs"] = r.rungs;
+  j["folds"] = r.folds;
+  j["score_std"] = r.score_std;
   return j.dump();
 }
 
@@ -60,13 +79,16 @@ std::vector<TrialResult> read_journal(const std::string& path, const std::vector
     try {
       TrialResult r;
       r.trial = j.at("trial").get<int>();
-      for (const TunedOption& o : space) r.values.push_back(j.at(o.name).get<double>());
+      for (const TunedOption& o : space) r.values.push_back(value_of(o, j.at(o.name)));
       r.score = j.at("score").is_null() ? std::nan("") : j.at("score").get<double>();
       r.epochs = j.at("epochs").get<int>();
       r.pruned = j.at("pruned").get<bool>();
       r.seconds = j.at("seconds").get<double>();
       r.train_rows = j.at("train_rows").get<size_t>();
       r.tune_rows = j.at("tune_rows").get<size_t>();
+      r.rungs = j.value("rungs", std::vector<double>{});
+      r.folds = j.value("folds", 0);
+      r.score_std = j.value("score_std", 0.0);
       r.resumed = true;
       out.push_back(std::move(r));
     } catch (const nlohmann::json::exception&) {

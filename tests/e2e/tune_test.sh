@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # collab tune from the shell on made-up data: the rows trials see (never a test row), grid and
-# random search, results that do not depend on --jobs, the journal that resumes a search, the
-# saved model, and every option's bad value.
+# random search, inner cross-validation (--folds), results that do not depend on --jobs, train
+# options given lists and ranges directly, the journal that resumes a search, the saved model,
+# the picture, and every option's bad value.
 source "$(dirname "$0")/lib.sh"
 
 d="$WORK/csv"
@@ -87,6 +88,75 @@ assert [t["rmse"] for t in a[:-1]] == [t["rmse"] for t in b[:-1]]
 assert a[-1]["test_rmse"] != b[-1]["test_rmse"]
 PY
 
+# --folds K: each trial's score is the mean over K folds of the training part (never a test row),
+# with the folds and their scores' std; the same for any --jobs, and unmoved by a poisoned test row.
+run folds tune "${space[@]}" --trials 3 --folds 3 --jobs 1
+expect_rc folds 0
+run folds2 tune "${space[@]}" --trials 3 --folds 3 --jobs 2
+expect_rc folds2 0
+[[ "$(strip "$WORK/folds.out")" == "$(strip "$WORK/folds2.out")" ]] && pass || fail "--folds: --jobs 2 changed the results"
+run folds-poisoned "$COLLAB" tune --ratings "$p/ratings.csv" --movies "$p/movies.csv" --seed 1 --optimizer sparse-adam \
+  --epochs 2 --format json "${space[@]}" --trials 3 --folds 3 --jobs 1
+expect_rc folds-poisoned 0
+python3 - "$WORK/folds.out" "$WORK/folds-poisoned.out" "$WORK/random.out" <<'PY' && pass || fail "--folds: $(out folds)"
+import json, sys
+a, b, holdout = ([json.loads(l) for l in open(f)] for f in sys.argv[1:])
+trials, best = a[:-1], a[-1]
+assert len(trials) == 3
+for t in trials:
+    assert t["folds"] == 3 and 0 < t["rmse_std"] < 0.5 and 0 < t["rmse"] < 5
+    assert t["train_rows"] + t["tune_rows"] == best["train_rows"]
+    assert abs(t["tune_rows"] - best["train_rows"] / 3) < 1
+assert best["folds"] == 3 and best["rmse"] == min(t["rmse"] for t in trials)
+# the same configurations as --tune-pct's first three, scored otherwise
+assert [(t["lr"], t["factors"]) for t in trials] == [(t["lr"], t["factors"]) for t in holdout[:3]]
+assert [t["rmse"] for t in trials] != [t["rmse"] for t in holdout[:3]]
+# no peeking: a poisoned test row moves no fold's score
+assert [(t["rmse"], t["rmse_std"]) for t in trials] == [(t["rmse"], t["rmse_std"]) for t in b[:-1]]
+PY
+run folds-table "$COLLAB" tune "${data[@]}" --seed 1 --optimizer sparse-adam --epochs 1 --search grid --wd 0.01,0.1 --folds 2
+expect_rc folds-table 0
+expect_in folds-table out "trial  wd  rmse  std  epochs  pruned  seconds"
+
+# The contract's form: each train option takes its SPEC directly, --space being an alias; one
+# value fixes the option; arch and optimizer take lists of names.
+run direct tune --lr 1e-3..1e-1 --wd 0.01,0.1 --factors 4..16 --trials 6 --jobs 1
+expect_rc direct 0
+[[ "$(strip "$WORK/random.out")" == "$(strip "$WORK/direct.out")" ]] && pass || fail "--lr SPEC differs from --space lr=SPEC"
+run fixed tune --search grid --factors 4,8 --lr 0.02
+expect_rc fixed 0
+run fixed-space tune --search grid --space factors=4,8 --lr 0.02
+expect_rc fixed-space 0
+run fixed-other tune --search grid --factors 4,8 --lr 0.005
+expect_rc fixed-other 0
+[[ "$(strip "$WORK/fixed.out")" == "$(strip "$WORK/fixed-space.out")" && "$(strip "$WORK/fixed.out")" != "$(strip "$WORK/fixed-other.out")" ]] \
+  && pass || fail "--lr 0.02 does not fix lr: $(out fixed)"
+run categories "$COLLAB" tune "${data[@]}" --seed 1 --epochs 1 --format json --search grid \
+  --arch dot-bias,dot --optimizer adam,sparse-adam --negatives 2,3 --lr 1e-2
+expect_rc categories 0
+[[ "$(python3 -c "import json,sys; print([(j['arch'], j['optimizer'], j['negatives']) for j in map(json.loads, open(sys.argv[1])) if 'best' not in j][::3])" "$WORK/categories.out")" \
+   == "[('dot-bias', 'adam', 2), ('dot-bias', 'sparse-adam', 3), ('dot', 'sparse-adam', 2)]" ]] && pass || fail "--arch/--optimizer lists: $(out categories)"
+python3 - "$WORK/categories.out" <<'PY' && pass || fail "categorical trials score alike: $(out categories)"
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+assert len(rows) == 9 and rows[-1]["arch"] in ("dot-bias", "dot")
+assert len({r["rmse"] for r in rows[:-1:2]}) == 4  # arch and optimizer change the score; negatives (BPR only) do not
+PY
+run nn-sparse "$COLLAB" tune "${data[@]}" --seed 1 --epochs 1 --format json --search grid --arch dot-bias,nn \
+  --optimizer sparse-adam
+expect_rc nn-sparse 0
+expect_in nn-sparse err "this combination scores nothing"
+[[ "$(python3 -c "import json,sys; print([j['rmse'] is None for j in map(json.loads, open(sys.argv[1]))])" "$WORK/nn-sparse.out")" \
+   == "[False, True, False]" ]] && pass || fail "--arch nn with sparse-adam: $(out nn-sparse)"
+jc="$WORK/categories.jsonl"
+run jc1 tune --arch dot-bias,nn --lr 1e-2 --search grid --trials 1 --journal "$jc"
+expect_rc jc1 0
+run jc2 tune --arch dot-bias,nn --lr 1e-2 --search grid --journal "$jc"
+expect_rc jc2 0
+expect_in jc2 err "1 trials read from"
+[[ "$(python3 -c "import json,sys; print([j['arch'] for j in map(json.loads, open(sys.argv[1]))])" "$jc")" == "['dot-bias', 'nn']" ]] \
+  && pass || fail "the journal's arch: $(cat "$jc")"
+
 # Grid search: every combination in order, the first option slowest; the table names the columns.
 run grid tune --search grid --space wd=0.01,0.1 --space factors=4,8,16 --lr 1e-2
 expect_rc grid 0
@@ -130,6 +200,65 @@ expect_one_line_error j4
 run j5 tune "${space[@]}" --trials 6 --journal "$WORK/no/such/dir/j.jsonl"
 expect_rc j5 73
 
+# --prune (ASHA, eta 3): trials stopped at epoch 1 (the only rung below 2 epochs) say pruned and
+# the rung's epochs; the others score as without --prune; the same for --jobs 1 and 2, and for a
+# search resumed from its journal (the rung scores come back with it).
+run prune1 tune "${space[@]}" --trials 6 --prune --jobs 1
+expect_rc prune1 0
+run prune2 tune "${space[@]}" --trials 6 --prune --jobs 2
+expect_rc prune2 0
+[[ "$(strip "$WORK/prune1.out")" == "$(strip "$WORK/prune2.out")" ]] && pass || fail "--prune: --jobs 2 changed the results"
+python3 - "$WORK/prune1.out" "$WORK/random.out" <<'PY' && pass || fail "--prune: $(out prune1)"
+import json, sys
+pruned, whole = ([json.loads(l) for l in open(f)] for f in sys.argv[1:])
+kept = [t for t in pruned[:-1] if not t["pruned"]]
+stopped = [t for t in pruned[:-1] if t["pruned"]]
+assert kept and stopped, "nothing pruned, or everything"
+assert all(t["epochs"] == 1 for t in stopped) and all(t["epochs"] == 2 for t in kept)
+for t in kept:
+    assert t["rmse"] == whole[t["trial"]]["rmse"]
+best = pruned[-1]
+assert not pruned[best["trial"]]["pruned"] and best["rmse"] == min(t["rmse"] for t in kept)
+PY
+jp="$WORK/prune.jsonl"
+run jp1 tune "${space[@]}" --trials 3 --prune --jobs 1 --journal "$jp"
+expect_rc jp1 0
+run jp2 tune "${space[@]}" --trials 6 --prune --jobs 2 --journal "$jp"
+expect_rc jp2 0
+[[ "$(strip "$WORK/prune1.out" | python3 -c "import sys,json; [print(json.dumps({k:v for k,v in json.loads(l).items() if k!='resumed'})) for l in sys.stdin]")" \
+   == "$(strip "$WORK/jp2.out" | python3 -c "import sys,json; [print(json.dumps({k:v for k,v in json.loads(l).items() if k!='resumed'})) for l in sys.stdin]")" ]] \
+  && pass || fail "--prune: a resumed search differs from one run whole"
+
+# --plot: the metric against each tuned option (arch as categories) and the best so far, a valid
+# PNG or SVG; a path that cannot be written is 73 and leaves neither the picture nor the model.
+check_image() {  # check_image FILE: a PNG or SVG of 800x600 with something drawn
+  python3 - "$1" <<'PY'
+import struct, sys
+path = sys.argv[1]
+b = open(path, "rb").read()
+if path.endswith(".png"):
+    assert b[:8] == b"\x89PNG\r\n\x1a\n" and b[12:16] == b"IHDR", "not a PNG"
+    assert struct.unpack(">II", b[16:24]) == (800, 600) and len(b) > 5000
+else:
+    t = b.decode()
+    assert t.lstrip().startswith("<?xml") and 'width="800pt"' in t and "</svg>" in t and t.count("<path") > 20
+PY
+}
+run plot tune --lr 1e-3..1e-1 --arch dot-bias,dot --trials 4 --plot "$WORK/tune.png"
+expect_rc plot 0
+check_image "$WORK/tune.png" && pass || fail "tune --plot png"
+run plot-svg tune --lr 1e-3..1e-1 --factors 4,8 --folds 2 --trials 3 --plot "$WORK/tune.svg"
+expect_rc plot-svg 0
+check_image "$WORK/tune.svg" && pass || fail "tune --plot svg"
+run plot-bad tune --lr 1e-3,1e-2 --plot "$WORK/no/such/dir/tune.png" --model "$WORK/plot-bad.model"
+expect_rc plot-bad 73
+expect_no_file "$WORK/plot-bad.model"
+[[ -z "$(find "$WORK" -name '*.tmp.*')" ]] && pass || fail "a partial file was left: $(find "$WORK" -name '*.tmp.*')"
+run plot-gif tune --lr 1e-3,1e-2 --plot "$WORK/tune.gif"
+expect_rc plot-gif 64
+expect_in plot-gif err "--plot"
+expect_no_file "$WORK/tune.gif"
+
 # Bad values: 64, naming the option.
 bad() {  # bad NAME OPTION ARGS...
   local name=$1 option=$2; shift 2
@@ -156,6 +285,18 @@ bad k --k --space lr=1e-3,1e-2 --k 0
 bad tune-pct --tune-pct --space lr=1e-3,1e-2 --tune-pct 0
 bad tune-pct-high --tune-pct --space lr=1e-3,1e-2 --tune-pct 1
 bad test-pct --test-pct --space lr=1e-3,1e-2 --test-pct 0.1
+bad folds --folds --lr 1e-3,1e-2 --folds 1
+bad folds-and-pct --folds --lr 1e-3,1e-2 --folds 3 --tune-pct 0.1
+bad lr-range --lr --lr 0..1
+bad lr-word --lr --lr fast
+bad factors-int --factors --factors 8.5
+bad wd-reversed --wd --wd 0.1..0.01
+bad arch-range --arch --arch dot..nn
+bad arch-name --arch --arch dot-bias,mlp
+bad optimizer-name --optimizer --optimizer adam,sgd --lr 1e-3,1e-2
+bad nothing-tuned --lr --lr 0.01
+bad prune-metric --prune --lr 1e-3,1e-2 --prune --metric ndcg
+bad prune-folds --prune --lr 1e-3,1e-2 --prune --folds 2
 
 # --time-budget: no trial starts after it; the trials that ran are reported, then the best.
 run budget-ok tune "${space[@]}" --trials 50 --time-budget 0.000001 --jobs 1

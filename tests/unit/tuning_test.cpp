@@ -53,6 +53,46 @@ TEST(Tuning, RefusesABadSpecAsAUsageErrorNamingTheSpace) {
   }
 }
 
+TEST(Tuning, AnOptionsOwnSpecNamesTheOptionInItsErrors) {
+  for (const auto& [name, spec] : std::vector<std::pair<std::string, std::string>>{
+           {"lr", "0..1"}, {"factors", "8.5"}, {"arch", "dot..nn"}, {"arch", "dot-bias,mlp"}, {"optimizer", "sgd"},
+           {"negatives", "0,2"}, {"alpha", "-1..1:lin"}}) {
+    try {
+      parse_tuned_option(name, spec, "--" + name + " " + spec);
+      ADD_FAILURE() << name << " " << spec;
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ExitCode::usage);
+      EXPECT_EQ(std::string(e.what()).rfind("--" + name + " " + spec + ":", 0), 0u) << e.what();
+    }
+  }
+  EXPECT_TRUE(is_fixed(parse_tuned_option("lr", "0.01", "--lr 0.01")));
+  EXPECT_FALSE(is_fixed(parse_tuned_option("lr", "0.01..0.1", "--lr 0.01..0.1")));
+}
+
+TEST(Tuning, CategoricalOptionsTakeNamesAndApplyThem) {
+  const TunedOption arch = parse_tuned_option("arch", "nn,dot-bias", "--arch nn,dot-bias");
+  const TunedOption optimizer = parse_tuned_option("optimizer=adam,sparse-adam");
+  ASSERT_TRUE(arch.categorical());
+  EXPECT_EQ(arch.values.size(), 2u);
+  EXPECT_EQ(value_text(arch, arch.values[0]), "nn");
+  TrainOptions t;
+  apply_configuration({arch, optimizer}, {arch.values[1], optimizer.values[1]}, t);
+  EXPECT_EQ(t.arch, Arch::dot_bias);
+  EXPECT_EQ(t.optimizer, OptimizerKind::sparse_adam);
+  apply_configuration({arch}, {arch.values[0]}, t);
+  EXPECT_EQ(t.arch, Arch::nn);
+  // A journal line names the value and reads back as the same index.
+  TrialResult r;
+  r.values = {arch.values[0]};
+  const std::string line = journal_line({arch}, "s", r);
+  EXPECT_NE(line.find("\"arch\":\"nn\""), std::string::npos) << line;
+  const std::string path = ::testing::TempDir() + "categorical_journal.jsonl";
+  std::remove(path.c_str());
+  append_journal(path, line);
+  EXPECT_EQ(read_journal(path, {arch}, "s").at(0).values, r.values);
+  std::remove(path.c_str());
+}
+
 TEST(Tuning, GridRunsThroughEveryCombinationTheFirstOptionSlowest) {
   const std::vector<TunedOption> space = {parse_tuned_option("wd=0.01,0.1"), parse_tuned_option("factors=8,16,32")};
   ASSERT_EQ(grid_size(space), 6u);
