@@ -1,11 +1,13 @@
 #include "cpu/bpr_engine.h"
 
 #include <algorithm>
+#include <array>
+#include <atomic>
 #include <cmath>
 #include <cstdio>
 #include <numeric>
 
-#include "train/adam.h"
+#include "cpu/bpr_kernels.h"
 #include "cpu/cpu_engine.h"
 #include "cpu/exact_adam.h"
 #include "cpu/gradient_table.h"
@@ -13,6 +15,7 @@
 #include "cpu/step_pool.h"
 #include "cpu/update_policies.h"
 #include "support/random.h"
+#include "train/adam.h"
 #include "train/interactions.h"
 
 namespace collab {
@@ -95,9 +98,16 @@ class BprEngine final : public TrainingEngine {
     gradients_.size_for((3 * most + 1) / 2, store_.stride());
     std::vector<float> losses;
     losses.reserve(n_batches);
+    const PreparedTriples* prepared = prepared_for(order, n_batches * bs);
     for (size_t b = 0; b < n_batches; ++b) {
       if (stop && stop->load(std::memory_order_relaxed)) break;
-      draw_triples(order + b * bs, bs);
+      if (prepared) {
+        const size_t at = static_cast<size_t>(order - prepared->order.load(std::memory_order_relaxed)) + b * bs;
+        triples_.assign(prepared->triples.begin() + prepared->first[at], prepared->triples.begin() + prepared->first[at + bs]);
+      } else {
+        triples_.clear();
+        draw_triples(order + b * bs, bs, triples_);
+      }
       list_rows();
       policy_.before_forward(gradients_, threads_);
       losses.push_back(forward_backward());
@@ -159,15 +169,62 @@ class BprEngine final : public TrainingEngine {
   static constexpr size_t kMostBitsetBytes = size_t{64} << 20;
   std::vector<std::uint64_t> positive_bits_;
 
-  void draw_triples(const std::int32_t* rows, size_t bs) {
-    triples_.clear();
+  // The triples of the training rows rows[0, bs), appended to `out` in order.
+  void draw_triples(const std::int32_t* rows, size_t bs, std::vector<Triple>& out) {
     for (size_t b = 0; b < bs; ++b) {
       const auto r = static_cast<size_t>(rows[b]);
       const auto u = static_cast<size_t>(train_.user[r]);
       if (!is_positive(options_, train_.rating[r]) || !has_negatives(u)) continue;
       for (int n = 0; n < options_.negatives; ++n)
-        triples_.push_back({train_.user[r], item_row(train_.item[r]), item_row(draw_negative(u, negatives_rng_))});
+        out.push_back({train_.user[r], item_row(train_.item[r]), item_row(draw_negative(u, negatives_rng_))});
     }
+  }
+
+  // An epoch's triples, drawn on fit's shuffling thread while the epoch before trains (where
+  // sparse mode's rating engine lays out its ratings, epoch_layout.h), so that drawing costs
+  // the steps nothing: the same draws from the same generator in the same order as drawing
+  // each batch's in turn (fit prepares every epoch, in order), so the same bits. Two: the
+  // epoch training and the next; `order` is null while one is being written.
+  struct PreparedTriples {
+    std::atomic<const std::int32_t*> order{nullptr};
+    size_t n = 0;                     // the rows of whole batches
+    std::vector<Triple> triples;      // in batch order
+    std::vector<std::uint32_t> first;  // per row of the order: its first triple; then their count
+  };
+  std::array<PreparedTriples, 2> prepared_;
+  static constexpr size_t kMostPreparedBytes = size_t{128} << 20;
+  size_t next_prepared_ = 0;
+
+ public:
+  void prepare_order(const std::int32_t* order, size_t n) override {
+    PreparedTriples& p = prepared_[next_prepared_];
+    next_prepared_ ^= 1;
+    p.order.store(nullptr, std::memory_order_release);
+    const auto bs = static_cast<size_t>(options_.batch_size);
+    p.n = bs > 0 ? n / bs * bs : 0;  // fit's batches: the rows after the last whole one never train
+    // Within a budget (ml-25m's 20 million positives would take a gigabyte and are not): beyond
+    // it no epoch is prepared and every batch draws its own, as the same generator would.
+    if (p.n * (sizeof(Triple) * static_cast<size_t>(options_.negatives) + 4) > kMostPreparedBytes) return;
+    p.triples.clear();
+    p.first.resize(p.n + 1);
+    for (size_t r = 0; r < p.n; ++r) {
+      p.first[r] = static_cast<std::uint32_t>(p.triples.size());
+      draw_triples(order + r, 1, p.triples);
+    }
+    p.first[p.n] = static_cast<std::uint32_t>(p.triples.size());
+    p.order.store(order, std::memory_order_release);
+  }
+  void forget_prepared_orders() override {
+    for (PreparedTriples& p : prepared_) p.order.store(nullptr, std::memory_order_release);
+  }
+
+ private:
+  const PreparedTriples* prepared_for(const std::int32_t* order, size_t n) const {
+    for (const PreparedTriples& p : prepared_) {
+      const std::int32_t* first = p.order.load(std::memory_order_acquire);
+      if (first && order >= first && order + n <= first + p.n) return &p;
+    }
+    return nullptr;
   }
 
   // The triples' distinct rows into the gradient table, three slots a triple.
@@ -196,10 +253,19 @@ class BprEngine final : public TrainingEngine {
     }
   }
 
-  // The batch's mean loss, with its gradient in the table.
+  // The batch's mean loss, with its gradient in the table: sparse mode's by whole vectors where
+  // the processor has AVX2 (cpu/bpr_kernels.h), exact mode's by bpr_triple's plain loops.
   float forward_backward() {
     if (triples_.empty()) return 0.0f;
     const float scale = 1.0f / static_cast<float>(triples_.size());
+    if (Policy::kVectorForward && use_avx2(KernelPath::best)) {
+      static_assert(sizeof(Triple) == 3 * sizeof(std::int32_t), "a triple is its three rows side by side");
+      scores_.resize(triples_.size() + 8);
+      const BprRows m{store_.param(0), 3 * store_.stride(), store_.stride(), store_.factors(), store_.has_bias(),
+                      gradients_.gradients()};
+      const double sum = bpr_batch_avx2(m, &triples_[0].user, slots_.data(), triples_.size(), scale, scores_.data());
+      return static_cast<float>(sum / static_cast<double>(triples_.size()));
+    }
     double sum = 0;
     for (size_t t = 0; t < triples_.size(); ++t) {
       const Triple& x = triples_[t];
@@ -225,6 +291,7 @@ class BprEngine final : public TrainingEngine {
   GradientTable gradients_;
   std::vector<Triple> triples_, valid_;
   std::vector<std::int32_t> slots_, valid_rows_;
+  std::vector<float> scores_;  // the sparse pass's scratch
   BatchRowLister lister_;
 };
 

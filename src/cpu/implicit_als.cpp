@@ -1,5 +1,6 @@
 #include "cpu/implicit_als.h"
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <cstdio>
@@ -7,11 +8,19 @@
 #include <type_traits>
 
 #include "cpu/als_kernels.h"
+#include "cpu/row_store.h"
 #include "support/cores.h"
 #include "train/interactions.h"
 
 namespace collab {
 namespace {
+
+FloatBuffer on_huge_pages(const std::vector<float>& values) {
+  FloatBuffer b;
+  b.assign_zero(values.size());
+  std::copy(values.begin(), values.end(), b.get());
+  return b;
+}
 
 class ImplicitAlsEngine final : public TrainingEngine {
  public:
@@ -20,8 +29,8 @@ class ImplicitAlsEngine final : public TrainingEngine {
         options_(s.options),
         k_(static_cast<size_t>(s.shape.factors)),
         x_(interactions_of(s.data->train, static_cast<size_t>(s.shape.n_users), static_cast<size_t>(s.shape.n_items), s.options)),
-        users_(s.initial.get(tables::user_factors).values),
-        items_(s.initial.get(tables::item_factors).values),
+        users_(on_huge_pages(s.initial.get(tables::user_factors).values)),
+        items_(on_huge_pages(s.initial.get(tables::item_factors).values)),
         threads_(s.options.threads > 0 ? s.options.threads : usable_cores()) {
     for (size_t u = 1; u < x_.user_rows; ++u)
       if (x_.count_of_user(u) > 0) solved_users_.push_back(static_cast<std::int32_t>(u));
@@ -53,8 +62,11 @@ class ImplicitAlsEngine final : public TrainingEngine {
   double validation_mse() override { return std::nan(""); }  // a ranking model: eval's metrics judge it
   Weights weights() const override {
     Weights w;
-    w.tensors.push_back({tables::user_factors, {shape_.n_users, shape_.factors}, users_});
-    w.tensors.push_back({tables::item_factors, {shape_.n_items, shape_.factors}, items_});
+    auto values = [&](const FloatBuffer& t, std::int64_t rows) {
+      return std::vector<float>(t.get(), t.get() + static_cast<size_t>(rows) * k_);
+    };
+    w.tensors.push_back({tables::user_factors, {shape_.n_users, shape_.factors}, values(users_, shape_.n_users)});
+    w.tensors.push_back({tables::item_factors, {shape_.n_items, shape_.factors}, values(items_, shape_.n_items)});
     return w;
   }
   std::string device_name() const override {
@@ -67,10 +79,12 @@ class ImplicitAlsEngine final : public TrainingEngine {
   // Solves every row of `rows` in `mine` against `other`'s rows `other_rows`. With `loss`, also
   // the objective's share of each solved row (its cells against every other row, plus the
   // regularisation of both sides), summed in row order.
-  void half_pass(std::vector<float>& mine, const std::vector<float>& other, const std::vector<std::int32_t>& other_rows,
+  void half_pass(FloatBuffer& mine_table, const FloatBuffer& other_table, const std::vector<std::int32_t>& other_rows,
                  const std::vector<std::int32_t>& rows, const std::vector<std::int64_t>& offset,
                  const std::vector<std::int32_t>& index, const std::vector<float>& conf, double* loss) {
     const size_t k = k_;
+    float* mine = mine_table.get();
+    const float* other = other_table.get();
     const auto lambda = static_cast<float>(options_.wd);
     // Y^T Y over the other side's trained rows, in double, then lambda on the diagonal: a
     // partial sum per fixed block of rows, on any thread, added in block order, so that the
@@ -79,7 +93,7 @@ class ImplicitAlsEngine final : public TrainingEngine {
     std::vector<double> partial(blocks * k * k, 0.0);
     on_threads(blocks, [&](size_t b) {
       const size_t first = b * kGramBlock, count = std::min(kGramBlock, other_rows.size() - first);
-      add_outer_products(other.data(), other_rows.data() + first, count, k, partial.data() + b * k * k);
+      add_outer_products(other, other_rows.data() + first, count, k, partial.data() + b * k * k);
     });
     std::vector<double> g(k * k, 0.0);
     for (size_t b = 0; b < blocks; ++b)
@@ -91,30 +105,36 @@ class ImplicitAlsEngine final : public TrainingEngine {
     for (size_t a = 0; a < k; ++a) gram[a * k + a] += lambda;
 
     std::vector<double> row_loss(loss ? rows.size() : 0);
-    std::vector<std::vector<float>> scratch(static_cast<size_t>(threads_), std::vector<float>(3 * k));
-    on_threads((rows.size() + kChunk - 1) / kChunk, [&](size_t chunk, int thread) {
-      std::vector<float>& mine_scratch = scratch[static_cast<size_t>(thread)];
-      for (size_t r = chunk * kChunk; r < std::min(rows.size(), (chunk + 1) * kChunk); ++r) {
+    scratch_.resize(static_cast<size_t>(threads_));
+    const std::vector<size_t> chunks = chunks_by_positives(rows, offset);
+    on_threads(chunks.size() - 1, [&](size_t chunk, int thread) {
+      std::vector<float>& mine_scratch = scratch_[static_cast<size_t>(thread)];
+      for (size_t r = chunks[chunk]; r < chunks[chunk + 1]; ++r) {
         const auto row = static_cast<size_t>(rows[r]);
         const auto from = static_cast<size_t>(offset[row]), n = static_cast<size_t>(offset[row + 1]) - from;
         if (mine_scratch.size() < (3 + n) * k) mine_scratch.resize((3 + n) * k);
         float* s = mine_scratch.data();
-        float* x = mine.data() + row * k;
-        conjugate_gradient_row(gram.data(), other.data(), k, index.data() + from, conf.data() + from, n,
-                               options_.cg_steps, x, s);
-        if (loss) row_loss[r] = objective_of_row(plain.data(), other.data(), index.data() + from, conf.data() + from, n, x, s);
+        float* x = mine + row * k;
+        double positives = 0;
+        conjugate_gradient_row(gram.data(), other, k, index.data() + from, conf.data() + from, n,
+                               options_.cg_steps, x, s, KernelPath::best, loss ? &positives : nullptr);
+        if (!loss) continue;
+        // x^T (Y^T Y) x, the cells' share before their positives'.
+        best_gram_times(plain.data(), x, k, s);
+        row_loss[r] = positives + best_dot(x, s, k);
       }
     });
     if (!loss) return;
     double sum = 0;
     for (double l : row_loss) sum += l;
-    for (auto row : rows) sum += lambda * plain_dot(mine.data() + static_cast<size_t>(row) * k, mine.data() + static_cast<size_t>(row) * k, k);
+    for (auto row : rows) sum += lambda * plain_dot(mine + static_cast<size_t>(row) * k, mine + static_cast<size_t>(row) * k, k);
     for (auto row : other_rows)
-      sum += lambda * plain_dot(other.data() + static_cast<size_t>(row) * k, other.data() + static_cast<size_t>(row) * k, k);
+      sum += lambda * plain_dot(other + static_cast<size_t>(row) * k, other + static_cast<size_t>(row) * k, k);
     *loss = sum;
   }
 
-  static constexpr size_t kGramBlock = 2048, kChunk = 32;
+  static constexpr size_t kGramBlock = 2048, kChunksPerThread = 64;
+  static constexpr double kRowWeight = 32;  // a row's Gram products, in positives' time
 
   // Runs task(t) for t in [0, count) over threads_ threads, each task once, in any order.
   template <class Task>
@@ -132,27 +152,42 @@ class ImplicitAlsEngine final : public TrainingEngine {
     for (auto& h : helpers) h.join();
   }
 
-  // sum over every other row j of c_j (p_j - x . y_j)^2 = x^T (Y^T Y) x plus, for the positives,
-  // (c - 1) s^2 - 2 c s + c with s = x . y.
-  double objective_of_row(const float* plain_gram, const float* other, const std::int32_t* index, const float* conf,
-                          size_t n, const float* x, float* scratch) const {
-    gram_times(plain_gram, x, k_, scratch);
-    double sum = plain_dot(x, scratch, k_);
-    for (size_t e = 0; e < n; ++e) {
-      const double s = best_dot(x, other + static_cast<size_t>(index[e]) * k_, k_), c = conf[e];
-      sum += (c - 1) * s * s - 2 * c * s + c;
+  // Chunk boundaries over `rows` (first at 0, last at rows.size()) for the threads to take in
+  // turn: about kChunksPerThread a thread by each row's positives plus a fixed share for its
+  // Gram-matrix products, so that no chunk of the most popular rows is left to one thread at
+  // the end. Rows are solved independently: the chunks do not change a bit.
+  std::vector<size_t> chunks_by_positives(const std::vector<std::int32_t>& rows,
+                                          const std::vector<std::int64_t>& offset) const {
+    auto weight = [&](size_t r) {
+      const auto row = static_cast<size_t>(rows[r]);
+      return static_cast<double>(offset[row + 1] - offset[row]) + kRowWeight;
+    };
+    double total = 0;
+    for (size_t r = 0; r < rows.size(); ++r) total += weight(r);
+    const double target = total / static_cast<double>(kChunksPerThread * threads_);
+    std::vector<size_t> bounds{0};
+    double in_chunk = 0;
+    for (size_t r = 0; r < rows.size(); ++r) {
+      in_chunk += weight(r);
+      if (in_chunk >= target) bounds.push_back(r + 1), in_chunk = 0;
     }
-    return sum;
+    if (bounds.back() != rows.size()) bounds.push_back(rows.size());
+    return bounds;
   }
 
   ModelShape shape_;
   TrainOptions options_;
   size_t k_;
   Interactions x_;
-  std::vector<float> users_, items_;  // [rows, k]
+  // [rows, k], on 2 MiB pages where the kernel allows: a half-pass reads the other side's rows
+  // in an order no prefetcher foresees, and with 4 KiB pages nearly each of them missed the TLB.
+  FloatBuffer users_, items_;
   std::vector<std::int32_t> solved_users_, solved_items_;
   std::vector<float> user_confidence_, item_confidence_;  // beside x_'s by-user and by-item lists
   int threads_;
+  // Per thread: a row's conjugate-gradient vectors and its positives' factors gathered, kept
+  // from pass to pass (the most popular item's rows take megabytes).
+  std::vector<std::vector<float>> scratch_;
 };
 
 }  // namespace

@@ -1,5 +1,5 @@
 // The ranking models' arithmetic against independent computations: BPR's gradient against finite
-// differences, implicit ALS's conjugate gradient against a direct solve of the same normal
+// differences (and sparse mode's vector pass against it), implicit ALS's conjugate gradient against a direct solve of the same normal
 // equations, popularity and BaselineOnly against values worked by hand.
 #include <gtest/gtest.h>
 
@@ -9,8 +9,10 @@
 #include "cpu/als_kernels.h"
 #include "cpu/baseline_only.h"
 #include "cpu/bpr_engine.h"
+#include "cpu/bpr_kernels.h"
 #include "cpu/implicit_als.h"
 #include "cpu/popularity.h"
+#include "cpu/row_store.h"
 #include "train/interactions.h"
 
 namespace collab {
@@ -52,6 +54,38 @@ TEST(Bpr, LossIsSoftplusOfTheNegativeScoreDifference) {
   std::vector<float> pu = {1.0f, 0.0f}, qi = {2.0f, 0.0f}, qj = {0.5f, 0.0f};
   // x_ui - x_uj = 2 - 0.5 = 1.5: -log sigmoid(1.5) = log(1 + e^-1.5)
   EXPECT_NEAR(bpr_loss(pu, qi, qj, false), std::log1p(std::exp(-1.5)), 1e-6);
+}
+
+TEST(Bpr, SparseModesVectorBatchAgreesWithTheTripleToRounding) {
+  if (!use_avx2(KernelPath::best)) GTEST_SKIP() << "no AVX2 and FMA here";
+  for (size_t k : {size_t{13}, size_t{64}})
+    for (bool bias : {false, true}) {
+      const size_t span = (k + (bias ? 1 : 0) + 7) / 8 * 8, rows = 5;
+      FloatBuffer params, gradients;
+      params.assign_zero(rows * 3 * span);
+      gradients.assign_zero(rows * span);
+      for (size_t r = 0; r < rows; ++r)
+        for (size_t f = 0; f < k + (bias ? 1 : 0); ++f)
+          params.get()[r * 3 * span + f] = static_cast<float>(std::sin(1.3 * static_cast<double>(r * span + f))) * 0.8f;
+      // Rows repeat across triples, so that a slot sums several; a row's slot is its number.
+      const std::vector<std::int32_t> triples = {0, 3, 4, 1, 3, 2, 0, 2, 4, 1, 4, 3};
+      const size_t n = triples.size() / 3;
+      std::vector<float> expected(rows * span, 0.0f), x(n + 8);
+      double expected_loss = 0;
+      auto row = [&](std::int32_t r) { return params.get() + static_cast<size_t>(r) * 3 * span; };
+      for (size_t t = 0; t < n; ++t) {
+        const std::int32_t u = triples[3 * t], i = triples[3 * t + 1], j = triples[3 * t + 2];
+        expected_loss += bpr_triple(row(u), row(i), row(j), k, bias, row(i)[k], row(j)[k], 0.25f,
+                                    expected.data() + static_cast<size_t>(u) * span,
+                                    expected.data() + static_cast<size_t>(i) * span,
+                                    expected.data() + static_cast<size_t>(j) * span);
+      }
+      const BprRows m{params.get(), 3 * span, span, k, bias, gradients.get()};
+      const double loss = bpr_batch_avx2(m, triples.data(), triples.data(), n, 0.25f, x.data());
+      EXPECT_NEAR(loss, expected_loss, 1e-5 * expected_loss) << "k " << k << (bias ? " with biases" : "");
+      for (size_t f = 0; f < rows * span; ++f)
+        EXPECT_NEAR(gradients.get()[f], expected[f], 1e-5f) << "k " << k << (bias ? " with biases" : "") << ", float " << f;
+    }
 }
 
 // Gaussian elimination in double: the reference the conjugate gradient is held to.
