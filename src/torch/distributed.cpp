@@ -95,6 +95,7 @@ class GlooCommunicator final : public Communicator {
       auto store = meeting_store(s, timeout_);
       // Our keys apart from those of torchrun's agent in the same store.
       auto prefixed = c10::make_intrusive<c10d::PrefixStore>("collab", store);
+      store_ = c10::make_intrusive<c10d::PrefixStore>("kv", prefixed);  // store_*'s keys, apart from Gloo's
       auto options = c10d::ProcessGroupGloo::Options::create(timeout_);
       options->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname(s.master_addr));
       group_ = c10::make_intrusive<c10d::ProcessGroupGloo>(prefixed, s.rank, s.world_size, options);
@@ -130,6 +131,26 @@ class GlooCommunicator final : public Communicator {
   std::chrono::milliseconds timeout_;
   c10::intrusive_ptr<c10d::ProcessGroupGloo> group_;
   Traffic traffic_;
+
+  // The store the ranks met through, for Communicator::store_*. Each check, get or add is one
+  // request: c10d's stores lock each of them, so that threads may share the store.
+ public:
+  void store_set(const std::string& key, const std::string& value) override {
+    reported("writing to the ranks' store", [&] { store_->set(key, std::vector<uint8_t>(value.begin(), value.end())); });
+  }
+  std::optional<std::string> store_get(const std::string& key) override {
+    return reported("reading the ranks' store", [&]() -> std::optional<std::string> {
+      if (!store_->check({key})) return std::nullopt;
+      const std::vector<uint8_t> value = store_->get(key);
+      return std::string(value.begin(), value.end());
+    });
+  }
+  std::int64_t store_add(const std::string& key, std::int64_t amount) override {
+    return reported("adding in the ranks' store", [&] { return store_->add(key, amount); });
+  }
+
+ private:
+  c10::intrusive_ptr<c10d::Store> store_;
 };
 
 }  // namespace

@@ -28,6 +28,7 @@ DistributedSetup distributed_setup_from_environment(int timeout_seconds) {
   s.world_size = integer_variable("WORLD_SIZE", 1, 1, 65536);
   s.rank = integer_variable("RANK", 0, 0, 65535);
   s.local_rank = integer_variable("LOCAL_RANK", s.rank, 0, 65535);
+  s.local_world_size = integer_variable("LOCAL_WORLD_SIZE", 1, 1, 65536);
   s.master_port = integer_variable("MASTER_PORT", 29500, 1, 65535);
   if (const char* addr = std::getenv("MASTER_ADDR"); addr && *addr) s.master_addr = addr;
   if (const char* dir = std::getenv(store_dir_variable); dir && *dir) s.store_dir = dir;
@@ -50,6 +51,16 @@ void check_ranks_agree(Communicator& c, std::uint64_t hash, const std::string& w
       throw data_error("rank " + std::to_string(r) + " was started with other " + what + " than rank " +
                        std::to_string(c.rank()) + ": every rank must get the same options and data");
   }
+}
+
+void Communicator::store_set(const std::string&, const std::string&) {
+  throw internal_error("this communicator keeps no store");
+}
+std::optional<std::string> Communicator::store_get(const std::string&) {
+  throw internal_error("this communicator keeps no store");
+}
+std::int64_t Communicator::store_add(const std::string&, std::int64_t) {
+  throw internal_error("this communicator keeps no store");
 }
 
 }  // namespace collab

@@ -12,6 +12,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 
 namespace collab {
@@ -27,6 +28,7 @@ struct DistributedSetup {
   // MASTER_PORT (`--nproc` sets it, from store_dir_variable).
   std::string store_dir;
   int timeout_seconds = 60;  // --dist-timeout: a rank that dies or never comes is an error by then
+  int local_world_size = 1;  // LOCAL_WORLD_SIZE: the ranks on this machine (torchrun and --nproc set it)
   bool active() const { return world_size > 1; }
 };
 
@@ -55,6 +57,17 @@ class Communicator {
     double seconds = 0;
   };
   virtual Traffic traffic() const = 0;
+
+  // The key-value store the ranks met through (c10d's), for work the ranks hand out among
+  // themselves rather than exchange in step: `collab tune`'s queue of trials (train/trial_queue.h).
+  // Keys live apart from c10d's own; any thread may call these. A store that cannot be reached is
+  // ExitCode::unavailable; a communicator without a store (a test's) throws ExitCode::internal.
+  virtual void store_set(const std::string& key, const std::string& value);
+  // The value, or none when the key is absent; never waits for it.
+  virtual std::optional<std::string> store_get(const std::string& key);
+  // Adds `amount` to the whole number at `key` (0 when absent) and returns the sum, atomically
+  // across the ranks. store_get reads it back as decimal text.
+  virtual std::int64_t store_add(const std::string& key, std::int64_t amount);
 };
 
 // Throws ExitCode::data unless every rank passes the same `hash` (of its options and data).
