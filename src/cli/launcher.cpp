@@ -17,7 +17,9 @@
 #include <thread>
 #include <vector>
 
+#include "pipeline/pipeline.h"
 #include "support/error.h"
+#include "support/files.h"
 #include "support/interrupt.h"
 #include "train/distributed.h"
 
@@ -111,6 +113,7 @@ pid_t start_rank(const std::vector<std::string>& args, int rank, int nproc,
   ::setenv("RANK", std::to_string(rank).c_str(), 1);
   ::setenv("LOCAL_RANK", std::to_string(rank).c_str(), 1);
   ::setenv("WORLD_SIZE", std::to_string(nproc).c_str(), 1);
+  ::setenv("LOCAL_WORLD_SIZE", std::to_string(nproc).c_str(), 1);
   ::setenv("MASTER_ADDR", "127.0.0.1", 1);  // Gloo's own connections, on loopback
   ::unsetenv("MASTER_PORT");                // no TCP store: the ranks meet in store_dir
   ::setenv(store_dir_variable, store_dir.c_str(), 1);
@@ -136,12 +139,19 @@ void remember_command_line(int argc, char** argv) {
   command_line().assign(argv, argv + argc);
 }
 
+void require_file_inputs(const TrainingRequest& request) {
+  const auto& src = request.source;
+  if (is_stream_input(src.ratings_path) || is_stream_input(src.movies_path) ||
+      is_stream_input(request.split.valid_ratings))
+    throw usage_error("--nproc: every rank reads the data itself, so the inputs must be files, not pipes or '-'");
+}
+
 bool launcher_is_gone() {
   const char* launcher = std::getenv(launcher_pid_variable);
   return launcher && *launcher && std::to_string(::getppid()) != launcher;
 }
 
-void launch_local_ranks(int nproc, unsigned long long seed) {
+void launch_local_ranks(int nproc, unsigned long long seed, LostRank lost) {
   const PrivateFolder meeting;
   const auto args = rank_arguments(seed);
   std::vector<pid_t> ranks;
@@ -164,6 +174,11 @@ void launch_local_ranks(int nproc, unsigned long long seed) {
           ranks[r] = -1;
           --alive;
           const int code = exit_code_of(status);
+          if (code != 0 && lost == LostRank::others_go_on && r > 0 && WIFSIGNALED(status) && !stopping) {
+            std::fprintf(stderr, "collab: rank %zu of %d was killed (signal %d); the others go on without it\n", r,
+                         nproc, WTERMSIG(status));
+            continue;
+          }
           if (code != 0 && failure == 0) failure = code, failed_rank = static_cast<int>(r);
         }
       if (failure && !stopping) {  // one failed: the others would only wait for it

@@ -51,10 +51,7 @@ void print_epoch(const EpochRecord& e, bool table, bool ratings) {
 // every rank cannot read for itself.
 std::unique_ptr<Communicator> connect_ranks(const TrainVerbOptions& o, const DistributedSetup& dist,
                                             const TrainingRequest& request) {
-  const auto& src = request.source;
-  if ((o.nproc > 1 || dist.active()) && (is_stream_input(src.ratings_path) || is_stream_input(src.movies_path) ||
-                                         is_stream_input(request.split.valid_ratings)))
-    throw usage_error("--nproc: every rank reads the data itself, so the inputs must be files, not pipes or '-'");
+  if (o.nproc > 1 || dist.active()) require_file_inputs(request);
   std::unique_ptr<Communicator> communicator;
   if (dist.active()) communicator = load_torch_plugin().connect(dist);
   return communicator;
