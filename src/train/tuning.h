@@ -204,6 +204,10 @@ std::string journal_line(const std::vector<TunedOption>& space, const std::strin
 // run killed while writing it) is skipped with a note on stderr.
 std::vector<TrialResult> read_journal(const std::string& path, const std::vector<TunedOption>& space,
                                       const std::string& search);
+// One journal line back as a trial (not marked resumed); a data error (65) starting with `where`
+// for a line of another search or one that is not a trial. Numbers come back bit for bit.
+TrialResult parse_journal_line(const std::string& line, const std::vector<TunedOption>& space,
+                               const std::string& search, const std::string& where);
 // Appends one line and fsyncs it; cannot_write (73) when it fails.
 void append_journal(const std::string& path, const std::string& line);
 

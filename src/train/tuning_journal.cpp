@@ -46,6 +46,39 @@ std::string journal_line(const std::vector<TunedOption>& space, const std::strin
   return j.dump();
 }
 
+TrialResult parse_journal_line(const std::string& row, const std::vector<TunedOption>& space,
+                               const std::string& search, const std::string& where) {
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(row);
+  } catch (const std::exception&) {
+    throw data_error(where + ": not a JSON line of a tune journal");
+  }
+  if (!j.is_object() || !j.contains("search") || !j["search"].is_string())
+    throw data_error(where + ": not a trial of a tune journal (no 'search')");
+  if (j["search"].get<std::string>() != search)
+    throw data_error(where + ": a trial of another search (its data, split, --space, --search, --seed, --metric, "
+                     "--k, --tune-pct or a fixed training option differ); use another --journal");
+  try {
+    TrialResult r;
+    r.trial = j.at("trial").get<int>();
+    for (const TunedOption& o : space) r.values.push_back(value_of(o, j.at(o.name)));
+    r.score = j.at("score").is_null() ? std::nan("") : j.at("score").get<double>();
+    r.epochs = j.at("epochs").get<int>();
+    r.pruned = j.at("pruned").get<bool>();
+    r.seconds = j.at("seconds").get<double>();
+    r.train_rows = j.at("train_rows").get<size_t>();
+    r.tune_rows = j.at("tune_rows").get<size_t>();
+    if (j.contains("rungs"))  // a diverged rung's score is null (JSON has no NaN)
+      for (const nlohmann::json& v : j.at("rungs")) r.rungs.push_back(v.is_null() ? std::nan("") : v.get<double>());
+    r.folds = j.value("folds", 0);
+    r.score_std = j.value("score_std", 0.0);
+    return r;
+  } catch (const nlohmann::json::exception&) {
+    throw data_error(where + ": a trial with a missing or mistyped field");
+  }
+}
+
 std::vector<TrialResult> read_journal(const std::string& path, const std::vector<TunedOption>& space,
                                       const std::string& search) {
   std::ifstream in(path, std::ios::binary);
@@ -64,36 +97,9 @@ std::vector<TrialResult> read_journal(const std::string& path, const std::vector
     }
     const std::string row = text.substr(start, end - start);
     start = end + 1;
-    const std::string where = path + " line " + std::to_string(line);
-    nlohmann::json j;
-    try {
-      j = nlohmann::json::parse(row);
-    } catch (const std::exception&) {
-      throw data_error(where + ": not a JSON line of a tune journal");
-    }
-    if (!j.is_object() || !j.contains("search") || !j["search"].is_string())
-      throw data_error(where + ": not a trial of a tune journal (no 'search')");
-    if (j["search"].get<std::string>() != search)
-      throw data_error(where + ": a trial of another search (its data, split, --space, --search, --seed, --metric, "
-                       "--k, --tune-pct or a fixed training option differ); use another --journal");
-    try {
-      TrialResult r;
-      r.trial = j.at("trial").get<int>();
-      for (const TunedOption& o : space) r.values.push_back(value_of(o, j.at(o.name)));
-      r.score = j.at("score").is_null() ? std::nan("") : j.at("score").get<double>();
-      r.epochs = j.at("epochs").get<int>();
-      r.pruned = j.at("pruned").get<bool>();
-      r.seconds = j.at("seconds").get<double>();
-      r.train_rows = j.at("train_rows").get<size_t>();
-      r.tune_rows = j.at("tune_rows").get<size_t>();
-      r.rungs = j.value("rungs", std::vector<double>{});
-      r.folds = j.value("folds", 0);
-      r.score_std = j.value("score_std", 0.0);
-      r.resumed = true;
-      out.push_back(std::move(r));
-    } catch (const nlohmann::json::exception&) {
-      throw data_error(where + ": a trial with a missing or mistyped field");
-    }
+    TrialResult r = parse_journal_line(row, space, search, path + " line " + std::to_string(line));
+    r.resumed = true;
+    out.push_back(std::move(r));
   }
   return out;
 }
