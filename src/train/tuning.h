@@ -2,13 +2,14 @@
 // their values, grid and random proposals, the rows trials are scored on (carved from the
 // training part only: the test rows never reach a trial), the search loop over worker threads,
 // and the journal that lets a search resume. The search space, proposals and tuning rows are in
-// tuning.cpp, TPE in tpe.cpp, the loop in tuning_search.cpp, the journal in tuning_journal.cpp.
+// tuning.cpp, TPE in tpe.cpp, the loop in tuning_search.cpp (across ranks: tuning_ranks.cpp and
+// trial_queue.h), the journal in tuning_journal.cpp.
 //
 // Reproducibility: for grid and random search a trial's configuration is a function of the seed
 // and the trial's number alone, and every trial trains with the same seed, so the results do not
-// depend on how many trials run at once or in which order they finish. TPE's proposals also
-// depend on earlier trials' scores; they are made in fixed batches (tpe_history_end) so that
-// they too do not depend on --jobs.
+// depend on how many trials run at once, on how many ranks, or in which order they finish. TPE's
+// proposals also depend on earlier trials' scores; they are made in fixed batches
+// (tpe_history_end) so that they too do not depend on --jobs or the ranks.
 #pragma once
 
 #include <condition_variable>
@@ -146,20 +147,34 @@ int best_trial(const std::vector<TrialResult>& results, bool minimise);
 // lower trial was handed out before it: the wait cannot deadlock).
 constexpr int kAshaEta = 3;
 bool is_rung_epoch(int epochs_done);  // 1, 3, 9, 27, ...
+// The rule itself: whether `score` goes on among `rivals`, the finite rung scores of the trials
+// numbered below it and its own.
+bool asha_promotes(double score, std::vector<double> rivals, bool minimise);
 
-class AshaRungs {
+// Where a search keeps its rungs: in this process (AshaRungs), or in the ranks' store
+// (shared_rungs, train/trial_queue.h).
+class TrialRungs {
  public:
-  explicit AshaRungs(bool minimise) : minimise_(minimise) {}
+  virtual ~TrialRungs() = default;
   // A trial read from a journal: its rung scores, and it has ended.
-  void add_finished(const TrialResult& r);
+  virtual void add_finished(const TrialResult& r) = 0;
   // Records `trial`'s score at its rung `rung` (0, 1, ...), waits for the lower trials, and
   // says whether the trial goes on.
-  bool promote(int trial, size_t rung, double score);
+  virtual bool promote(int trial, size_t rung, double score) = 0;
   // The trial reports no more rungs (finished, pruned, diverged or failed); wakes the waiters.
-  void ended(int trial);
+  virtual void ended(int trial) = 0;
   // The search is failing or stopping (a trial threw, so a lower trial may never be run): no
   // trial waits any longer, and none goes on past a rung.
-  void abandon();
+  virtual void abandon() = 0;
+};
+
+class AshaRungs final : public TrialRungs {
+ public:
+  explicit AshaRungs(bool minimise) : minimise_(minimise) {}
+  void add_finished(const TrialResult& r) override;
+  bool promote(int trial, size_t rung, double score) override;
+  void ended(int trial) override;
+  void abandon() override;
 
  private:
   const bool minimise_;
@@ -170,6 +185,8 @@ class AshaRungs {
   bool abandoned_ = false;
 };
 
+class TrialQueue;
+
 struct SearchSettings {
   SearchKind kind = SearchKind::random;
   int trials = 20;            // at most this many (grid: at most the grid's size)
@@ -177,7 +194,18 @@ struct SearchSettings {
   int jobs = 1;               // trials at once, each on its own std::thread
   std::uint64_t seed = 0;
   bool minimise = true;  // TPE: which scores are better
+  // Across processes: the trials come from this queue in the ranks' store (train/trial_queue.h),
+  // and rank 0 alone reports them (on_finished, on_ordered) and returns them.
+  TrialQueue* queue = nullptr;
 };
+
+// How many trials the search has: --trials, and for grid search at most the grid's size.
+size_t search_size(const std::vector<TunedOption>& space, const SearchSettings& settings);
+// The trials a proposal for `trial` must see: those numbered below this (0: none).
+size_t proposal_history_end(const SearchSettings& settings, size_t trial);
+// Trial `trial`'s configuration, from `history` (exactly the trials below proposal_history_end).
+Configuration propose(const std::vector<TunedOption>& space, const SearchSettings& settings, size_t trial,
+                      const std::vector<TrialResult>& history);
 
 struct SearchCallbacks {
   // Runs one trial (on a worker thread: it must not touch shared state unguarded).
@@ -191,10 +219,14 @@ struct SearchCallbacks {
 };
 
 // Runs the search: the trials in `done` (a journal's, by trial number) are not run again; the
-// rest are taken from one queue by `settings.jobs` threads. Returns every trial in trial order.
-// An exception from run_trial stops the search and is rethrown once the workers have ended.
+// rest are taken from one queue by `settings.jobs` threads (of each rank, with settings.queue).
+// Returns every trial in trial order (none on ranks other than 0). An exception from run_trial
+// stops the search (every rank's) and is rethrown once the workers have ended.
 std::vector<TrialResult> run_search(const std::vector<TunedOption>& space, const SearchSettings& settings,
                                     const std::vector<TrialResult>& done, const SearchCallbacks& callbacks);
+// The search across ranks (tuning_ranks.cpp); run_search calls it when settings.queue is set.
+std::vector<TrialResult> run_rank_search(const std::vector<TunedOption>& space, const SearchSettings& settings,
+                                         const std::vector<TrialResult>& done, const SearchCallbacks& callbacks);
 
 // The journal: a JSON line per finished trial, each carrying `search`, the fingerprint of what
 // makes a search the same one (data, split, space, seed, metric, fixed options).

@@ -31,15 +31,22 @@ bool AshaRungs::promote(int trial, size_t rung, double score) {
       if (!ended_.count(lower) && (!scores_.count(lower) || scores_[lower].size() <= rung)) return false;
     return true;
   });
-  if (abandoned_ || !std::isfinite(score)) return false;
-  std::vector<double> rivals;  // finite rung scores, the better first
+  if (abandoned_) return false;
+  std::vector<double> rivals;
   for (int t = 0; t <= trial; ++t)
-    if (scores_.count(t) && scores_[t].size() > rung && std::isfinite(scores_[t][rung])) rivals.push_back(scores_[t][rung]);
+    if (scores_.count(t) && scores_[t].size() > rung) rivals.push_back(scores_[t][rung]);
+  return asha_promotes(score, rivals, minimise_);
+}
+
+bool asha_promotes(double score, std::vector<double> rivals, bool minimise) {
+  if (!std::isfinite(score)) return false;
+  // The finite rung scores, the better first.
+  rivals.erase(std::remove_if(rivals.begin(), rivals.end(), [](double s) { return !std::isfinite(s); }), rivals.end());
   std::sort(rivals.begin(), rivals.end());
-  if (!minimise_) std::reverse(rivals.begin(), rivals.end());
+  if (!minimise) std::reverse(rivals.begin(), rivals.end());
   const size_t kept = std::max<size_t>(rivals.size() / kAshaEta, 1);
   const double threshold = rivals[kept - 1];
-  return minimise_ ? score <= threshold : score >= threshold;
+  return minimise ? score <= threshold : score >= threshold;
 }
 
 void AshaRungs::ended(int trial) {

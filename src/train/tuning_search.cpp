@@ -17,10 +17,8 @@ class Search {
  public:
   Search(const std::vector<TunedOption>& space, const SearchSettings& settings, const std::vector<TrialResult>& done,
          const SearchCallbacks& cb)
-      : space_(space), settings_(settings), cb_(cb),
-        n_(settings.kind == SearchKind::grid ? std::min<size_t>(settings.trials, grid_size(space))
-                                             : static_cast<size_t>(settings.trials)),
-        results_(n_), started_(std::chrono::steady_clock::now()) {
+      : space_(space), settings_(settings), cb_(cb), n_(search_size(space, settings)), results_(n_),
+        started_(std::chrono::steady_clock::now()) {
     for (const TrialResult& r : done)
       if (r.trial >= 0 && static_cast<size_t>(r.trial) < n_) results_[r.trial] = r;
   }
@@ -68,14 +66,11 @@ class Search {
 
   // The trial's configuration; none when another trial failed while a TPE proposal waited.
   std::optional<Configuration> propose(size_t trial) {
-    if (settings_.kind == SearchKind::grid) return grid_configuration(space_, trial);
-    if (settings_.kind == SearchKind::random || trial < kTpeStartupTrials)
-      return random_configuration(space_, settings_.seed, trial);
     // Every trial below the batch's start was handed out before this one, so each is running
     // or done (resumed ones are done): waiting for them cannot deadlock.
-    const size_t end = tpe_history_end(trial);
+    const size_t end = proposal_history_end(settings_, trial);
     std::vector<TrialResult> history;
-    {
+    if (end > 0) {
       std::unique_lock<std::mutex> g(lock_);
       finished_.wait(g, [&] {
         if (failure_) return true;
@@ -86,7 +81,7 @@ class Search {
       if (failure_) return std::nullopt;
       for (size_t u = 0; u < end; ++u) history.push_back(*results_[u]);
     }
-    return tpe_configuration(space_, settings_.seed, trial, history, settings_.minimise);
+    return collab::propose(space_, settings_, trial, history);
   }
 
   void worker() {
@@ -124,8 +119,26 @@ class Search {
 
 }  // namespace
 
+size_t search_size(const std::vector<TunedOption>& space, const SearchSettings& settings) {
+  return settings.kind == SearchKind::grid ? std::min<size_t>(settings.trials, grid_size(space))
+                                           : static_cast<size_t>(settings.trials);
+}
+
+size_t proposal_history_end(const SearchSettings& settings, size_t trial) {
+  return settings.kind == SearchKind::tpe ? tpe_history_end(trial) : 0;
+}
+
+Configuration propose(const std::vector<TunedOption>& space, const SearchSettings& settings, size_t trial,
+                      const std::vector<TrialResult>& history) {
+  if (settings.kind == SearchKind::grid) return grid_configuration(space, trial);
+  if (settings.kind == SearchKind::random || trial < kTpeStartupTrials)
+    return random_configuration(space, settings.seed, trial);
+  return tpe_configuration(space, settings.seed, trial, history, settings.minimise);
+}
+
 std::vector<TrialResult> run_search(const std::vector<TunedOption>& space, const SearchSettings& settings,
                                     const std::vector<TrialResult>& done, const SearchCallbacks& cb) {
+  if (settings.queue) return run_rank_search(space, settings, done, cb);
   return Search(space, settings, done, cb).run();
 }
 
