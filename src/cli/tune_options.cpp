@@ -40,6 +40,19 @@ void add_spec_options(CLI::App* verb, TuneVerbOptions& o) {
   }
 }
 
+// Several processes: --nproc here, or torchrun's environment.
+void add_rank_options(CLI::App* verb, TuneVerbOptions& o) {
+  verb->add_option("--nproc", o.nproc,
+                   "Run the search in N local processes (c10d) that take trials from one queue; rank 0 prints and "
+                   "writes, a rank that is killed has its trials run again by the others. Under torchrun its "
+                   "environment says how many. The results do not depend on it")
+      ->check(CLI::Range(1, 256))->capture_default_str();
+  verb->add_option("--dist-timeout", o.dist_timeout,
+                   "Several processes: seconds a rank waits for the others to come, and that a rank may stay silent "
+                   "before the others take it for dead and run its trials again (rank 0 silent: the search stops)")
+      ->check(CLI::Range(1, 86400))->capture_default_str();
+}
+
 }  // namespace
 
 void add_tune_options(CLI::App* verb, TuneVerbOptions& o) {
@@ -61,9 +74,10 @@ void add_tune_options(CLI::App* verb, TuneVerbOptions& o) {
                    "Seconds after which no new trial starts (0: no limit); the results then depend on the machine")
       ->check(finite_number(0, 1e9))->capture_default_str();
   verb->add_option("--jobs", o.jobs,
-                   "Trials at once, each on one thread (0: the usable cores). Grid, random and tpe results "
-                   "do not depend on it")
+                   "Trials at once, each on one thread (0: the usable cores, shared by the ranks on this machine). "
+                   "Grid, random and tpe results do not depend on it")
       ->check(CLI::Range(0, 1024))->capture_default_str();
+  add_rank_options(verb, o);
   add_enum_option<TuningMetric>(verb, "--metric", o.metric,
                                 {{"rmse", TuningMetric::rmse}, {"mae", TuningMetric::mae}, {"ndcg", TuningMetric::ndcg},
                                  {"precision", TuningMetric::precision}, {"recall", TuningMetric::recall},

@@ -22,7 +22,9 @@ struct TuneVerbOptions {
   SearchKind search = SearchKind::random;
   int trials = 20;
   double time_budget = 0;
-  int jobs = 0;  // 0: the usable cores
+  int jobs = 0;  // 0: the usable cores (shared by the ranks on this machine)
+  int nproc = 1;  // --nproc: local ranks taking trials from one queue
+  int dist_timeout = 60;  // --dist-timeout: a rank silent this long is taken for dead
   TuningMetric metric = TuningMetric::rmse;
   int k = 10;
   double tune_pct = 0.2;

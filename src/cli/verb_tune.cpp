@@ -10,6 +10,7 @@
 #include <memory>
 #include <mutex>
 
+#include "launcher.h"
 #include "model/evaluation.h"
 #include "pipeline/cross_validation.h"
 #include "model/model_file.h"
@@ -17,7 +18,11 @@
 #include "support/cores.h"
 #include "support/error.h"
 #include "support/files.h"
+#include "support/hash.h"
 #include "support/interrupt.h"
+#include "train/distributed.h"
+#include "train/torch_plugin.h"
+#include "train/trial_queue.h"
 #include "train/tuning.h"
 #include "training_options.h"
 #include "tune_options.h"
@@ -74,14 +79,15 @@ struct TuningRows {
   TrainValidSplit outer, inner;  // with --folds, inner is fold 0's (its sizes are reported)
 };
 
-TuningRows load_tuning_rows(const TuneVerbOptions& o, const TrainingRequest& request) {
+// `lead`: this process reports (rank 0, or the only one).
+TuningRows load_tuning_rows(const TuneVerbOptions& o, const TrainingRequest& request, bool lead) {
   TuningRows rows;
   FilterReport filtered;
   rows.data = load_filtered(request.source, request.filters, &filtered);
   SplitSpec spec = request.split;
   spec.seed = request.options.seed;
   rows.outer = split_ratings(rows.data, spec);
-  report_filters_and_split(request.filters, filtered, spec, rows.outer);
+  if (lead) report_filters_and_split(request.filters, filtered, spec, rows.outer);
   if (rows.outer.valid.size() == 0) throw data_error("the " + split_name(spec.kind) + " split leaves no test rows");
   if (o.folds > 0) {
     rows.training_part = rows_of(rows.data, rows.outer.train_rows);
@@ -94,9 +100,10 @@ TuningRows load_tuning_rows(const TuneVerbOptions& o, const TrainingRequest& req
   if (inner.valid.size() == 0 || inner.train.size() == 0)
     throw data_error(carved + " of " + std::to_string(rows.outer.train.size()) + " training ratings leaves no rows to " +
                      (inner.valid.size() == 0 ? "score" : "train") + " trials on");
-  std::fprintf(stderr, "collab: %zu ratings: %zu test, %zu training (trials train on %zu, scored on %zu%s)\n",
-               rows.data.size(), rows.outer.valid.size(), rows.outer.train.size(), inner.train.size(), inner.valid.size(),
-               o.folds > 0 ? (", each of " + std::to_string(o.folds) + " folds").c_str() : "");
+  if (lead)
+    std::fprintf(stderr, "collab: %zu ratings: %zu test, %zu training (trials train on %zu, scored on %zu%s)\n",
+                 rows.data.size(), rows.outer.valid.size(), rows.outer.train.size(), inner.train.size(),
+                 inner.valid.size(), o.folds > 0 ? (", each of " + std::to_string(o.folds) + " folds").c_str() : "");
   return rows;
 }
 
@@ -105,10 +112,13 @@ class TuneRun {
  public:
   TuneRun(const TuneVerbOptions& o, const CLI::App* verb, TrainingRequest request)
       : o_(o), request_(std::move(request)), space_(parse_space(o, verb, request_)),
-        layers_follow_factors_(verb->count("--layers") == 0 && space_.names.count("factors")) {
+        layers_follow_factors_(verb->count("--layers") == 0 && space_.names.count("factors")),
+        dist_(distributed_setup_from_environment(o.dist_timeout)) {
     table_ = {&space_.options, metric_name(o.metric), minimised(o.metric), o.k, !space_.names.count("epochs"),
               o.format == "json", o.folds};
-    const int jobs = o.jobs > 0 ? o.jobs : usable_cores();
+    // The ranks on this machine share its cores.
+    const int local_ranks = dist_.active() ? dist_.local_world_size : 1;
+    const int jobs = o.jobs > 0 ? o.jobs : std::max(1, usable_cores() / local_ranks);
     settings_.kind = o.search;
     settings_.trials = o.trials;
     settings_.time_budget_s = o.time_budget;
@@ -116,37 +126,68 @@ class TuneRun {
     settings_.seed = request_.options.seed;
     settings_.minimise = minimised(o.metric);
     // Each trial on one thread when several run at once; the results do not depend on it.
-    trial_threads_ = verb->count("--threads") > 0 ? request_.options.threads : (jobs > 1 ? 1 : 0);
+    trial_threads_ = verb->count("--threads") > 0 ? request_.options.threads : (jobs * local_ranks > 1 ? 1 : 0);
   }
 
   void run() {
     stop_at_safe_points();
-    rows_ = load_tuning_rows(o_, request_);
+    // Several processes: launched here (--nproc), or by torchrun, whose environment says so.
+    if (o_.nproc > 1 || dist_.active()) require_file_inputs(request_);
+    if (o_.nproc > 1 && !dist_.active())
+      return launch_local_ranks(o_.nproc, request_.options.seed, LostRank::others_go_on);
+    std::unique_ptr<Communicator> ranks;
+    if (dist_.active()) ranks = load_torch_plugin().connect(dist_);
+    rows_ = load_tuning_rows(o_, request_, lead());
     const std::string search = search_fingerprint(rows_.outer, space_.options, o_, request_);
     std::vector<TrialResult> done;
-    if (!o_.journal.empty()) {
+    if (ranks) check_ranks_agree(*ranks, agreement(search), "options or data");
+    if (!o_.journal.empty() && lead()) {
       done = read_journal(o_.journal, space_.options, search);
       if (!done.empty()) std::fprintf(stderr, "collab: %zu trials read from %s\n", done.size(), o_.journal.c_str());
     }
-    if (o_.prune) rungs_ = std::make_unique<AshaRungs>(settings_.minimise);
+    std::unique_ptr<TrialQueue> queue;
+    if (ranks)
+      queue = std::make_unique<TrialQueue>(*ranks, space_.options, search, search_size(space_.options, settings_),
+                                           std::chrono::seconds(dist_.timeout_seconds));
+    settings_.queue = queue.get();
+    if (o_.prune)
+      rungs_ = queue ? shared_rungs(*queue, settings_.minimise) : std::make_unique<AshaRungs>(settings_.minimise);
     for (const TrialResult& r : rungs_ ? done : std::vector<TrialResult>{}) rungs_->add_finished(r);
     // What trials share, read only: the vocabulary (a trial's model carries a copy) and its rows.
     vocabulary_only_.vocabulary = rows_.data.vocabulary;
-    print_tune_header(table_);
-    SearchCallbacks cb;
-    cb.run_trial = [this](int trial, const Configuration& values) { return run_trial(trial, values); };
-    if (!o_.journal.empty())
-      cb.on_finished = [&](const TrialResult& r) { append_journal(o_.journal, journal_line(space_.options, search, r)); };
-    cb.on_ordered = [this](const TrialResult& r) { print_tune_trial(table_, r); };
-    cb.should_stop = [] { return stop_requested().load(); };
-    const std::vector<TrialResult> results = run_search(space_.options, settings_, done, cb);
+    if (lead()) print_tune_header(table_);
+    const std::vector<TrialResult> results = search_trials(search, done);
+    rungs_.reset();
+    queue.reset();  // the other ranks have left: rank 0 alone retrains the best
     if (stop_requested()) throw Interrupted();
+    if (!lead()) return;
     const int best_index = best_trial(results, settings_.minimise);
     if (best_index < 0) throw data_error("no trial finished with a score (every loss diverged): lower the --space lr range");
     retrain_best(results, results[best_index]);
   }
 
  private:
+  bool lead() const { return dist_.rank == 0; }
+
+  // What the ranks must agree on: the search (its journal's fingerprint) and its length.
+  std::uint64_t agreement(const std::string& search) const {
+    Hasher h;
+    h.text(search);
+    h.update(&o_.trials, sizeof o_.trials);
+    h.update(&o_.time_budget, sizeof o_.time_budget);
+    return h.digest();
+  }
+
+  std::vector<TrialResult> search_trials(const std::string& search, const std::vector<TrialResult>& done) {
+    SearchCallbacks cb;
+    cb.run_trial = [this](int trial, const Configuration& values) { return run_trial(trial, values); };
+    if (!o_.journal.empty())
+      cb.on_finished = [&](const TrialResult& r) { append_journal(o_.journal, journal_line(space_.options, search, r)); };
+    cb.on_ordered = [this](const TrialResult& r) { print_tune_trial(table_, r); };
+    cb.should_stop = [] { return stop_requested().load(); };
+    return run_search(space_.options, settings_, done, cb);
+  }
+
   TrainingRequest configured(const Configuration& values) const {
     TrainingRequest r = request_;
     apply_configuration(space_.options, values, r.options);
@@ -166,7 +207,7 @@ class TuneRun {
     result.tune_rows = rows_.inner.valid.size();
     result.folds = o_.folds;
     struct RungsEnd {  // however the trial ends, trials waiting at a rung for it are told
-      AshaRungs* rungs;
+      TrialRungs* rungs;
       int trial;
       ~RungsEnd() {
         if (rungs && std::uncaught_exceptions() > 0) rungs->abandon();  // the search is failing
@@ -238,6 +279,8 @@ class TuneRun {
     std::unique_ptr<StagedFile> saved, plot;
     if (!o_.model.empty()) saved = std::make_unique<StagedFile>(o_.model, model_file_bytes(model));
     if (!o_.plot.empty()) plot = std::make_unique<StagedFile>(o_.plot, tune_plot(o_.plot, table_, results));
+    // A rank of --nproc whose launcher is gone no longer stands for the run: it replaces nothing.
+    if (launcher_is_gone()) throw unavailable("the launcher of the ranks has ended; nothing was written");
     if (saved) saved->commit();
     if (plot) plot->commit();
     print_tune_best(table_, {&best, results.size(), final_request.options.epochs, test, train_rows, test_rows});
@@ -256,7 +299,8 @@ class TuneRun {
   int trial_threads_ = 0;
   TuningRows rows_;
   EncodedRatings vocabulary_only_;
-  std::unique_ptr<AshaRungs> rungs_;  // --prune
+  std::unique_ptr<TrialRungs> rungs_;  // --prune
+  const DistributedSetup dist_;
 };
 
 }  // namespace
