@@ -105,8 +105,8 @@ hand other --trials 9
 grep -q "other options or data" "$WORK/other-0.err" && pass || fail "no word of the disagreement: $(cat "$WORK/other-0.err")"
 
 # A killed rank: trials long enough to kill rank 1 in one. The store says which trial rank 1
-# holds; it is stopped, the store read again, and only then killed, so that it surely dies
-# holding a trial nobody else has run.
+# holds; it is stopped, the store read again, and only then killed (kill_in_trial.py), so that
+# it surely dies holding a trial nobody else has run.
 big="$WORK/big"
 python3 "$E2E/make_data.py" csv "$big"
 long=(--ratings "$big/ratings.csv" --movies "$big/movies.csv" --seed 1 --optimizer sparse-adam --lr 1e-3..1e-1
@@ -119,24 +119,16 @@ rank_pid() {  # rank_pid LAUNCHER RANK
   done
 }
 kill_in_trial() {  # kill_in_trial NAME RANK OPTIONS...: runs --nproc 3, kills RANK in a trial; sets $killed, $rc
-  local name=$1 rank=$2 launcher dir pid t
+  local name=$1 rank=$2 launcher dir="" pid=""
   shift 2
   "$COLLAB" tune "${long[@]}" --nproc 3 --dist-timeout 2 "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" & launcher=$!
-  killed=""
-  while kill -0 "$launcher" 2>/dev/null && [[ -z "$killed" ]]; do
+  for _ in $(seq 600); do
     dir=$(grep -o '/[^ ]*collab-ranks[^ ]*' "$WORK/$name.err")
     pid=$(rank_pid "$launcher" "$rank")
-    t=$([[ -n "$dir" ]] && python3 "$E2E/store_trials.py" "$dir/store" "$rank")
-    if [[ -n "$t" && -n "$pid" ]]; then
-      kill -STOP "$pid"
-      if [[ "$(python3 "$E2E/store_trials.py" "$dir/store" "$rank")" == "$t" ]]; then
-        kill -KILL "$pid" && killed=$t
-      else
-        kill -CONT "$pid"
-      fi
-    fi
+    [[ -n "$dir" && -n "$pid" ]] && break
     sleep 0.05
   done
+  killed=$(python3 "$E2E/kill_in_trial.py" "$dir/store" "$rank" "$pid")
   wait "$launcher"; rc=$?
 }
 kill_in_trial killed 1 --model "$WORK/killed.model"
@@ -153,11 +145,38 @@ expect_rc killed0 137
 expect_in killed0 err "rank 0 of 3 failed"
 expect_no_file "$WORK/killed0.model"
 
+# torchrun on "two machines" (two agents, a node each, a worker each): node 1's worker is killed in
+# a trial; its agent gives up (torchrun's policy) while node 0's worker runs the trial again and
+# ends the search as one process.
+if command -v torchrun >/dev/null; then
+  port=$(free_port)
+  for n in 0 1; do
+    torchrun --nnodes 2 --nproc_per_node 1 --node_rank "$n" --master_addr 127.0.0.1 --master_port "$port" \
+      --redirects 1 --tee 1 --log_dir "$WORK/node$n" --no_python "$COLLAB" tune "${long[@]}" --dist-timeout 3 \
+      >"$WORK/node$n.out" 2>"$WORK/node$n.err" &
+    agent[n]=$!
+  done
+  worker=""
+  for _ in $(seq 600); do
+    worker=$(ps -o pid= --ppid "${agent[1]}" | tr -d ' ')
+    [[ -n "$worker" ]] && break
+    sleep 0.05
+  done
+  # The agent's TCP store is read with torchrun's own Python, which has torch.
+  killed=$("$(sed -n '1s/^#!//p' "$(command -v torchrun)")" "$E2E/kill_in_trial.py" "127.0.0.1:$port" 1 "$worker")
+  wait "${agent[1]}"
+  wait "${agent[0]}"; rc=$?
+  [[ -n "$killed" ]] && pass || fail "node 1's worker was never caught in a trial: $(cat "$WORK/node1.err")"
+  expect_rc node0 0
+  expect_in node0 err "runs trial $killed again: rank 1 stopped answering"
+  same "$(echo "$WORK"/node0/*/attempt_0/0/stdout.log)" "$WORK/long.out" "torchrun, two nodes, one lost"
+fi
+
 # Ctrl-C on the launcher stops every rank (130) and writes nothing.
 "$COLLAB" tune "${long[@]}" --nproc 2 --model "$WORK/stopped.model" >"$WORK/stopped.out" 2>"$WORK/stopped.err" & launcher=$!
 for _ in $(seq 400); do
   dir=$(grep -o '/[^ ]*collab-ranks[^ ]*' "$WORK/stopped.err")
-  [[ -n "$dir" && -n "$(python3 "$E2E/store_trials.py" "$dir/store" 0)" ]] && break
+  [[ -n "$dir" && -s "$dir/store" ]] && grep -q "tune/begun" "$dir/store" && break
   sleep 0.05
 done
 kill -INT "$launcher"
