@@ -1,7 +1,9 @@
 // `collab tune`: hyperparameter search (train/tuning.h) wired to the pipeline. The verb's split
 // names the test rows; trials train on the rest minus --tune-pct and are scored on that share, or
 // are scored by --folds K cross-validation of the rest; the best configuration is then retrained
-// on the whole training part and scored once on the test rows.
+// on the whole training part and scored once on the test rows. With --nproc N or under torchrun
+// the ranks take trials from one queue in c10d's store (train/trial_queue.h); rank 0 alone
+// reads and writes the journal, prints, retrains the best and writes the model and picture.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
