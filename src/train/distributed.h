@@ -23,6 +23,7 @@ struct DistributedSetup {
   std::string master_addr = "127.0.0.1";
   int master_port = 29500;
   bool agent_store = false;  // torchrun's agent already runs the store: every rank is a client
+  int attempt = 0;           // torchrun's restarts of the group so far (TORCHELASTIC_RESTART_COUNT)
   // Not empty: the ranks meet through a FileStore in this private folder instead of a TCP store on
   // MASTER_PORT (`--nproc` sets it, from store_dir_variable).
   std::string store_dir;
@@ -47,6 +48,13 @@ class Communicator {
   // Every rank's `count` floats, rank by rank, into `all` (world_size * count floats).
   virtual void allgather(const float* mine, size_t count, float* all) = 0;
   virtual void barrier() = 0;
+  // Sharded training (--dist shard): bytes as they are. Every rank's `bytes`, rank by rank, into
+  // `all`; `bytes` to rank `to` while `in_bytes` arrive from rank `from` (either may be this rank,
+  // which copies); and one way, send and receive.
+  virtual void allgather_bytes(const void* mine, size_t bytes, void* all) = 0;
+  virtual void exchange(const void* out, size_t out_bytes, int to, void* in, size_t in_bytes, int from) = 0;
+  virtual void send(const void* out, size_t bytes, int to) = 0;
+  virtual void receive(void* in, size_t bytes, int from) = 0;
 
   // What the allgathers cost so far: for the report at the end of training and the benchmark.
   struct Traffic {
