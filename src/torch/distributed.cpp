@@ -1,9 +1,12 @@
 // c10d for collab's data-parallel training (train/distributed.h): a store for the ranks to meet (a
 // FileStore in --nproc's private folder, else a TCPStore), and a Gloo process group for the
 // allgather of each step's errors (--dist replicate) and the block moves of --dist shard.
+#include <netdb.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <exception>
 #include <torch/csrc/distributed/c10d/FileStore.hpp>
@@ -64,6 +67,32 @@ auto reported(const std::string& doing, F&& f) -> decltype(f()) {
   ::_exit(static_cast<int>(ExitCode::unavailable));
 }
 
+// Gloo binds the address its device is made for, so each rank needs its own host's address, not
+// the master's: the one its packets to MASTER_ADDR leave from (a UDP connect sends nothing). On
+// one machine that is 127.0.0.1 again. GLOO_SOCKET_IFNAME names an interface instead, as in
+// PyTorch.
+std::shared_ptr<gloo::transport::Device> gloo_device(const std::string& master_addr) {
+  if (const char* interface = std::getenv("GLOO_SOCKET_IFNAME"); interface && *interface)
+    return c10d::ProcessGroupGloo::createDeviceForInterface(interface);
+  std::string local = master_addr;
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_DGRAM;
+  addrinfo* found = nullptr;
+  if (::getaddrinfo(master_addr.c_str(), "9", &hints, &found) == 0 && found) {
+    const int fd = ::socket(found->ai_family, SOCK_DGRAM, 0);
+    sockaddr_storage mine{};
+    socklen_t size = sizeof mine;
+    char host[NI_MAXHOST];
+    if (fd >= 0 && ::connect(fd, found->ai_addr, found->ai_addrlen) == 0 &&
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&mine), &size) == 0 &&
+        ::getnameinfo(reinterpret_cast<sockaddr*>(&mine), size, host, sizeof host, nullptr, 0, NI_NUMERICHOST) == 0)
+      local = host;
+    if (fd >= 0) ::close(fd);
+    ::freeaddrinfo(found);
+  }
+  return c10d::ProcessGroupGloo::createDeviceForHostname(local);
+}
+
 c10::intrusive_ptr<c10d::Store> meeting_store(const DistributedSetup& s,
                                               std::chrono::milliseconds timeout) {
   if (!s.store_dir.empty()) {
@@ -99,7 +128,7 @@ class GlooCommunicator final : public Communicator {
       const std::string prefix = s.attempt == 0 ? "collab" : "collab.attempt" + std::to_string(s.attempt);
       auto prefixed = c10::make_intrusive<c10d::PrefixStore>(prefix, store);
       auto options = c10d::ProcessGroupGloo::Options::create(timeout_);
-      options->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname(s.master_addr));
+      options->devices.push_back(gloo_device(s.master_addr));
       group_ = c10::make_intrusive<c10d::ProcessGroupGloo>(prefixed, s.rank, s.world_size, options);
     });
   }
