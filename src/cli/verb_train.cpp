@@ -164,7 +164,7 @@ void add_train_verb(CLI::App& app) {
   add_format_option(verb, o->format, {"table", "json"});
   verb->add_option("--plot", o->plot, "Also draw losses and the one-cycle schedule to FILE.png or FILE.svg");
   verb->add_option("--nproc", o->nproc,
-                   "Train in N local processes (c10d, Gloo) that end where one process ends, bit for bit; "
+                   "Train in N local processes (c10d, Gloo; --dist says how they divide the work); "
                    "under torchrun its environment says how many")
       ->check(CLI::Range(1, 256))->capture_default_str();
   add_enum_option<DistMode>(verb, "--dist", o->training.train.dist,
@@ -174,7 +174,7 @@ void add_train_verb(CLI::App& app) {
                             "ends, bit for bit); auto: shard for sparse-adam, replicate for adam");
   verb->add_option("--checkpoint", o->checkpoint,
                    "Sharded training: save each epoch's shards in folder DIR and resume from the last whole epoch "
-                   "there (a job restarted after a rank died, or the same command again)");
+                   "there (a job restarted after a rank died, or the same command again); default: none, nothing saved");
   verb->add_option("--dist-timeout", o->dist_timeout,
                    "Seconds a rank waits for the others before it stops with an error (several processes)")
       ->check(CLI::Range(1, 86400))->capture_default_str();
