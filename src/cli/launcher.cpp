@@ -197,6 +197,10 @@ void launch_local_ranks(int nproc, unsigned long long seed, LostRank lost) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   if (stop_requested()) throw Interrupted();
+  // A rank killed by a signal (128 + its number) is a rank gone, as the others saw it: 69.
+  if (failure > 128)
+    throw unavailable("rank " + std::to_string(failed_rank) + " of " + std::to_string(nproc) + " was killed (signal " +
+                      std::to_string(failure - 128) + "); the other ranks were stopped");
   if (failure)
     throw Error(static_cast<ExitCode>(failure), "rank " + std::to_string(failed_rank) + " of " +
                                                     std::to_string(nproc) + " failed (exit " + std::to_string(failure) +

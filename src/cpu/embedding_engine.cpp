@@ -91,7 +91,7 @@ class CpuEmbeddingEngine final : public TrainingEngine {
       pool_.run(probe_.most(), [&](int part, int parts) {
         const size_t from = n * static_cast<size_t>(part) / static_cast<size_t>(parts);
         const size_t to = n * static_cast<size_t>(part + 1) / static_cast<size_t>(parts);
-        squared_errors(valid_.data() + first + from, to - from, model, squares_.data() + from);
+        squared_errors(valid_.data() + first + from, to - from, model, shape_, squares_.data() + from);
       });
       for (size_t r = 0; r < n; ++r) sum += squares_[r];
     }
@@ -118,7 +118,7 @@ class CpuEmbeddingEngine final : public TrainingEngine {
   // The first half of a step: the batch's rows listed and brought up to date, then its mean
   // squared error, with d loss / d param in the gradient table.
   float compute_gradients(const Example* batch, size_t bs, int threads) {
-    list_rows(batch, bs);
+    list_batch_rows(batch, bs, store_.states, lister_, gradients_, policy_);
     policy_.before_forward(gradients_, threads);
     dz_.resize(bs);
     if (communicator_) return exchange_and_compute_gradients(batch, bs);
@@ -178,55 +178,9 @@ class CpuEmbeddingEngine final : public TrainingEngine {
   }
 
  private:
-  // (prediction - rating)^2 of n ratings. A chunk's scores first, then their errors: the same
-  // numbers as one rating at a time, with the ratings' arithmetic overlapped.
-  void squared_errors(const Example* ratings, size_t n, const ForwardModel& model, double* out) const {
-    constexpr size_t kChunk = 256;
-    float z[kChunk];
-    for (size_t first = 0; first < n; first += kChunk) {
-      const size_t count = std::min(kChunk, n - first);
-      validation_scores(ratings + first, count, model, z);
-      for (size_t r = 0; r < count; ++r) {
-        const double diff = embedding_output(shape_, z[r]) - ratings[first + r].rating;
-        out[first + r] = diff * diff;
-      }
-    }
-  }
-
   ForwardModel forward_model() const {
     return {store_.factors(), shape_.has_bias(), shape_.has_range(), shape_.y_low, shape_.y_high - shape_.y_low,
             store_.param(0), 3 * store_.stride(), gradients_.gradients(), store_.stride()};
-  }
-
-  // The batch's distinct rows into the gradient table, with each rating's two slots; the policy
-  // hears of each row as it is first listed, while its state is at hand.
-  void list_rows(const Example* batch, size_t bs) {
-    std::vector<std::int32_t>& rows = gradients_.rows;
-    std::vector<std::int32_t>& slots = gradients_.slots;
-    std::vector<RowState>& states = store_.states;
-    lister_.begin(states, rows);
-    policy_.begin(2 * bs);
-    auto add = [&](std::int32_t row) {
-      return lister_.add(states, rows, row, [this](std::int32_t r, RowState& state) { policy_.listed(r, state); });
-    };
-    constexpr size_t kAhead = 8;  // ratings: the row states are scattered over a few hundred KiB
-    for (size_t b = 0; b < bs; ++b) {
-      if (b + kAhead < bs) {
-        auto state_of = [&](std::int32_t row) { return reinterpret_cast<const char*>(&states[static_cast<size_t>(row)]); };
-        _mm_prefetch(state_of(batch[b + kAhead].user_row), _MM_HINT_T0);
-        _mm_prefetch(state_of(batch[b + kAhead].item_row), _MM_HINT_T0);
-      }
-      slots[2 * b] = add(batch[b].user_row);
-      slots[2 * b + 1] = add(batch[b].item_row);
-    }
-    if constexpr (Policy::kSortedRows) {
-      std::sort(rows.begin(), rows.end());
-      for (size_t s = 0; s < rows.size(); ++s) states[static_cast<size_t>(rows[s])].slot = static_cast<std::int32_t>(s);
-      for (size_t b = 0; b < bs; ++b) {
-        slots[2 * b] = states[static_cast<size_t>(batch[b].user_row)].slot;
-        slots[2 * b + 1] = states[static_cast<size_t>(batch[b].item_row)].slot;
-      }
-    }
   }
 
   ModelShape shape_;

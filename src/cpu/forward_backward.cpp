@@ -1,6 +1,8 @@
 // The forward and backward pass (forward_backward.h).
 #include "cpu/forward_backward.h"
 
+#include "train/forward.h"
+
 #include <immintrin.h>
 
 #include <algorithm>
@@ -246,14 +248,26 @@ double sparse_forward_backward(const Example* batch, const std::int32_t* slots, 
   return sparse_forward_backward_plain(batch, slots, bs, m, dz);
 }
 
-void batch_errors(const Example* ratings, size_t n, size_t bs, const ForwardModel& m, bool sparse, float* dz,
-                  float* diffs, KernelPath path) {
+double batch_errors(const Example* ratings, size_t n, size_t bs, const ForwardModel& m, bool sparse, float* dz,
+                    float* diffs, KernelPath path) {
   if (sparse && use_avx2(path)) {
     sparse_scores_avx2(ratings, n, m, dz);
-    sparse_errors_avx2(ratings, n, m, dz, bs, diffs);
-    return;
+    return sparse_errors_avx2(ratings, n, m, dz, bs, diffs);
   }
-  batch_errors_plain(ratings, n, bs, m, sparse, dz, diffs);
+  return batch_errors_plain(ratings, n, bs, m, sparse, dz, diffs);
+}
+
+void squared_errors(const Example* ratings, size_t n, const ForwardModel& m, const ModelShape& shape, double* out) {
+  constexpr size_t kChunk = 256;
+  float z[kChunk];
+  for (size_t first = 0; first < n; first += kChunk) {
+    const size_t count = std::min(kChunk, n - first);
+    validation_scores(ratings + first, count, m, z);
+    for (size_t r = 0; r < count; ++r) {
+      const double diff = embedding_output(shape, z[r]) - ratings[first + r].rating;
+      out[first + r] = diff * diff;
+    }
+  }
 }
 
 void batch_gradients(const Example* batch, const std::int32_t* slots, size_t bs, const ForwardModel& m, bool sparse,

@@ -9,6 +9,7 @@
 #include <limits>
 
 #include "cpu/sparse_adam.h"
+#include "train/train_options.h"
 
 namespace collab {
 
@@ -47,8 +48,9 @@ double sparse_forward_backward(const Example* batch, const std::int32_t* slots, 
 // errors, all of them then every gradient, in rating order: the bits of the whole pass).
 // batch_errors: ratings[0, n) of a batch of bs: d loss / d score into dz, prediction - rating into
 // diffs. batch_gradients: the whole batch's dz into the slots. `sparse`: sparse mode's kernels.
-void batch_errors(const Example* ratings, size_t n, size_t bs, const ForwardModel& m, bool sparse, float* dz,
-                  float* diffs, KernelPath path = KernelPath::best);
+// batch_errors returns the ratings' sum of squared errors.
+double batch_errors(const Example* ratings, size_t n, size_t bs, const ForwardModel& m, bool sparse, float* dz,
+                    float* diffs, KernelPath path = KernelPath::best);
 // Only slots in [owned_first, owned_last) are written: threads share a batch's gradients by slot,
 // each slot still summed in rating order, so the bits do not depend on how many share.
 void batch_gradients(const Example* batch, const std::int32_t* slots, size_t bs, const ForwardModel& m, bool sparse,
@@ -57,5 +59,9 @@ void batch_gradients(const Example* batch, const std::int32_t* slots, size_t bs,
 
 // The scores (before sigmoid_range) of n validation ratings.
 void validation_scores(const Example* ratings, size_t n, const ForwardModel& m, float* z);
+
+// (prediction - rating)^2 of n validation ratings into out: a chunk's scores first, then their
+// errors, the same numbers as one rating at a time with the ratings' arithmetic overlapped.
+void squared_errors(const Example* ratings, size_t n, const ForwardModel& m, const ModelShape& shape, double* out);
 
 }  // namespace collab

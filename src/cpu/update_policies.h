@@ -169,6 +169,19 @@ class SparseUpdate {
     finish(c_.max_threads);
   }
 
+  // What the catch-up of a row needs to know of the steps so far: sharded training's checkpoints
+  // carry it, since a resumed run catches up rows that missed steps before the restart.
+  struct History {
+    std::vector<double> log_beta1, log_decay;
+    AdamStep<float> last_constants;
+  };
+  History history() const { return {log_beta1_, log_decay_, last_constants_}; }
+  void restore(History h) {
+    log_beta1_ = std::move(h.log_beta1);
+    log_decay_ = std::move(h.log_decay);
+    last_constants_ = h.last_constants;
+  }
+
   // Part `part` of `parts`' start in n rows, on a whole vector of rows (the factors go eight rows
   // a vector; each row's do not depend on which vector it is in).
   static size_t share(size_t n, int part, int parts) {

@@ -17,6 +17,14 @@ std::unique_ptr<TrainingEngine> make_engine(const EngineSetup& setup, const std:
   if (distributed && (nn || device == "cuda" || engine == "torch"))
     throw usage_error("training across processes runs the CPU engine (dot, dot-range, dot-bias on the CPU, Gloo); "
                       "--arch nn, --device cuda and --engine torch run in one process");
+  const bool shard = distributed && resolved_dist_mode(setup.options) == DistMode::shard;
+  if (shard && setup.options.optimizer != OptimizerKind::sparse_adam)
+    throw usage_error("--dist shard trains with --optimizer sparse-adam; exact mode (adam) runs --dist replicate, "
+                      "since its point is one process's bits and sharding changes which ratings share a step");
+  if (!setup.checkpoint_dir.empty() && !shard)
+    throw usage_error("--checkpoint saves the shards of sharded training (--dist shard on several ranks); "
+                      "one process and --dist replicate do not checkpoint");
+  if (shard) return make_sharded_engine(setup);
   if (engine == "cpu" && nn)
     throw usage_error("--engine cpu trains the embedding models only; --arch nn needs --engine torch or auto");
   if (engine == "cpu" && device == "cuda")

@@ -57,7 +57,12 @@ std::unique_ptr<PreparedTraining> prepare_training_on(const TrainingRequest& req
   run->setup.options = t;
   run->setup.communicator = request.communicator;
   if (t.arch != Arch::nn) run->setup.initial = initial_embedding_weights(shape, t.init_std, t.seed);
+  if (!request.checkpoint_dir.empty()) {
+    run->setup.checkpoint_dir = request.checkpoint_dir;
+    run->setup.checkpoint_key = training_fingerprint(*run, request);
+  }
   run->engine = make_engine(run->setup, request.device, request.engine);
+  Weights().tensors.swap(run->setup.initial.tensors);  // the engine has its copy
   return run;
 }
 
@@ -118,6 +123,8 @@ std::uint64_t training_fingerprint(const PreparedTraining& run, const TrainingRe
   f.text(filter_options_text(r.filters));
   f.text(r.engine);
   f.text(r.device);
+  value(resolved_dist_mode(o));
+  value(r.communicator ? r.communicator->world_size() : 1);
   // The users and items, the titles the model will carry, and every rating of the split, train
   // and validation, in the order training meets them.
   const Vocabulary& v = run.data.vocabulary;

@@ -23,6 +23,7 @@ struct TrainingRequest {
   std::string device = "auto"; // auto|cpu|cuda
   std::string engine = "auto"; // auto|cpu|torch
   Communicator* communicator = nullptr;  // training across processes (train/distributed.h)
+  std::string checkpoint_dir;            // sharded training's --checkpoint (cpu/shard_checkpoint.h)
 };
 
 // Everything before the first step.

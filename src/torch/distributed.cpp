@@ -1,9 +1,13 @@
 // c10d for collab's data-parallel training (train/distributed.h): a store for the ranks to meet (a
 // FileStore in --nproc's private folder, else a TCPStore), and a Gloo process group for the
-// allgather of each step's errors.
+// allgather of each step's errors (--dist replicate) and the block moves of --dist shard.
+#include <netdb.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <exception>
 #include <torch/csrc/distributed/c10d/FileStore.hpp>
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
@@ -63,6 +67,32 @@ auto reported(const std::string& doing, F&& f) -> decltype(f()) {
   ::_exit(static_cast<int>(ExitCode::unavailable));
 }
 
+// Gloo binds the address its device is made for, so each rank needs its own host's address, not
+// the master's: the one its packets to MASTER_ADDR leave from (a UDP connect sends nothing). On
+// one machine that is 127.0.0.1 again. GLOO_SOCKET_IFNAME names an interface instead, as in
+// PyTorch.
+std::shared_ptr<gloo::transport::Device> gloo_device(const std::string& master_addr) {
+  if (const char* interface = std::getenv("GLOO_SOCKET_IFNAME"); interface && *interface)
+    return c10d::ProcessGroupGloo::createDeviceForInterface(interface);
+  std::string local = master_addr;
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_DGRAM;
+  addrinfo* found = nullptr;
+  if (::getaddrinfo(master_addr.c_str(), "9", &hints, &found) == 0 && found) {
+    const int fd = ::socket(found->ai_family, SOCK_DGRAM, 0);
+    sockaddr_storage mine{};
+    socklen_t size = sizeof mine;
+    char host[NI_MAXHOST];
+    if (fd >= 0 && ::connect(fd, found->ai_addr, found->ai_addrlen) == 0 &&
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&mine), &size) == 0 &&
+        ::getnameinfo(reinterpret_cast<sockaddr*>(&mine), size, host, sizeof host, nullptr, 0, NI_NUMERICHOST) == 0)
+      local = host;
+    if (fd >= 0) ::close(fd);
+    ::freeaddrinfo(found);
+  }
+  return c10d::ProcessGroupGloo::createDeviceForHostname(local);
+}
+
 c10::intrusive_ptr<c10d::Store> meeting_store(const DistributedSetup& s,
                                               std::chrono::milliseconds timeout) {
   if (!s.store_dir.empty()) {
@@ -93,11 +123,13 @@ class GlooCommunicator final : public Communicator {
                                   : "in " + s.store_dir;
     reported("rank " + std::to_string(s.rank) + " could not meet the others " + where, [&] {
       auto store = meeting_store(s, timeout_);
-      // Our keys apart from those of torchrun's agent in the same store.
-      auto prefixed = c10::make_intrusive<c10d::PrefixStore>("collab", store);
+      // Our keys apart from those of torchrun's agent in the same store, and from those of the
+      // attempts before this one when torchrun restarted the group.
+      const std::string prefix = s.attempt == 0 ? "collab" : "collab.attempt" + std::to_string(s.attempt);
+      auto prefixed = c10::make_intrusive<c10d::PrefixStore>(prefix, store);
       store_ = c10::make_intrusive<c10d::PrefixStore>("kv", prefixed);  // store_*'s keys, apart from Gloo's
       auto options = c10d::ProcessGroupGloo::Options::create(timeout_);
-      options->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname(s.master_addr));
+      options->devices.push_back(gloo_device(s.master_addr));
       group_ = c10::make_intrusive<c10d::ProcessGroupGloo>(prefixed, s.rank, s.world_size, options);
     });
   }
@@ -105,19 +137,48 @@ class GlooCommunicator final : public Communicator {
   int rank() const override { return rank_; }
   int world_size() const override { return size_; }
 
+  // Floats travel as bytes: an allgather only copies.
   void allgather(const float* mine, size_t count, float* all) override {
-    const auto started = std::chrono::steady_clock::now();
-    reported("exchanging with the other ranks (one stopped, or --dist-timeout passed)", [&] {
-      auto options = torch::TensorOptions().dtype(torch::kFloat32);
-      std::vector<at::Tensor> in{torch::from_blob(const_cast<float*>(mine), {static_cast<long>(count)}, options)};
+    allgather_bytes(mine, count * sizeof(float), all);
+  }
+
+  void allgather_bytes(const void* mine, size_t bytes, void* all) override {
+    timed(bytes, "exchanging with the other ranks", [&] {
+      std::vector<at::Tensor> in{bytes_tensor(const_cast<void*>(mine), bytes)};
       std::vector<std::vector<at::Tensor>> out(1);
-      for (int r = 0; r < size_; ++r)
-        out[0].push_back(torch::from_blob(all + static_cast<size_t>(r) * count, {static_cast<long>(count)}, options));
+      for (int r = 0; r < size_; ++r) out[0].push_back(bytes_tensor(static_cast<char*>(all) + static_cast<size_t>(r) * bytes, bytes));
       group_->allgather(out, in)->wait(timeout_);
     });
-    ++traffic_.calls;
-    traffic_.bytes_sent += count * sizeof(float);
-    traffic_.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  }
+
+  void exchange(const void* out, size_t out_bytes, int to, void* in, size_t in_bytes, int from) override {
+    if (to == rank_ && from == rank_) {
+      if (in_bytes != out_bytes) throw internal_error("a rank's exchange with itself changed size");
+      if (in != out) std::memmove(in, out, out_bytes);
+      return;
+    }
+    timed(out_bytes, "exchanging a block with rank " + std::to_string(to) + " and " + std::to_string(from), [&] {
+      std::vector<at::Tensor> sent{bytes_tensor(const_cast<void*>(out), out_bytes)};
+      std::vector<at::Tensor> received{bytes_tensor(in, in_bytes)};
+      auto sending = group_->send(sent, to, kBlockTag);
+      auto receiving = group_->recv(received, from, kBlockTag);
+      sending->wait(timeout_);
+      receiving->wait(timeout_);
+    });
+  }
+
+  void send(const void* out, size_t bytes, int to) override {
+    timed(bytes, "sending to rank " + std::to_string(to), [&] {
+      std::vector<at::Tensor> sent{bytes_tensor(const_cast<void*>(out), bytes)};
+      group_->send(sent, to, kBlockTag)->wait(timeout_);
+    });
+  }
+
+  void receive(void* in, size_t bytes, int from) override {
+    timed(0, "receiving from rank " + std::to_string(from), [&] {
+      std::vector<at::Tensor> received{bytes_tensor(in, bytes)};
+      group_->recv(received, from, kBlockTag)->wait(timeout_);
+    });
   }
 
   Traffic traffic() const override { return traffic_; }
@@ -127,6 +188,21 @@ class GlooCommunicator final : public Communicator {
   }
 
  private:
+  static constexpr int kBlockTag = 7;  // sharded training's point-to-point messages
+
+  static at::Tensor bytes_tensor(void* data, size_t bytes) {
+    return torch::from_blob(data, {static_cast<long>(bytes)}, torch::TensorOptions().dtype(torch::kUInt8));
+  }
+  // Runs an exchange, counting its bytes and time, its failures one line and exit 69.
+  template <class F>
+  void timed(size_t bytes, const std::string& doing, F&& f) {
+    const auto started = std::chrono::steady_clock::now();
+    reported(doing + " (one stopped, or --dist-timeout passed)", f);
+    ++traffic_.calls;
+    traffic_.bytes_sent += bytes;
+    traffic_.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  }
+
   int rank_, size_;
   std::chrono::milliseconds timeout_;
   c10::intrusive_ptr<c10d::ProcessGroupGloo> group_;

@@ -34,6 +34,9 @@ DistributedSetup distributed_setup_from_environment(int timeout_seconds) {
   if (const char* dir = std::getenv(store_dir_variable); dir && *dir) s.store_dir = dir;
   if (const char* agent = std::getenv("TORCHELASTIC_USE_AGENT_STORE"); agent && std::strcmp(agent, "True") == 0)
     s.agent_store = true;
+  // torchrun restarts a failed group with the same store: each attempt's keys apart, so that the
+  // ranks of a restart never read the addresses of the ranks before it.
+  s.attempt = integer_variable("TORCHELASTIC_RESTART_COUNT", 0, 0, 1 << 30);
   if (s.rank >= s.world_size)
     throw usage_error("RANK " + std::to_string(s.rank) + " is outside WORLD_SIZE " + std::to_string(s.world_size));
   return s;

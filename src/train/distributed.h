@@ -1,13 +1,14 @@
-// Training across processes: synchronous data parallelism on PyTorch's c10d, launched as torchrun
-// launches (RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, MASTER_PORT) or by `train --nproc N`.
-//
-// Every rank holds the whole model and its optimizer state, loads the same data and split, and
-// computes the errors (d loss / d score) of its share of each global batch. The ranks then
-// exchange those errors, four bytes a rating, and each computes every rating's gradient in global
-// batch order, exactly as one process does, and applies the same update: N ranks end where one
-// process ends, bit for bit, whatever N. (Exchanging the touched rows' gradients instead would
-// move k times the bytes and sum them in an order that depends on N.) The c10d code lives in the
-// LibTorch plugin (Communicator), so that a one-process run never loads LibTorch.
+// Training across processes on PyTorch's c10d, launched as torchrun launches (RANK, WORLD_SIZE,
+// LOCAL_RANK, MASTER_ADDR, MASTER_PORT) or by `train --nproc N`, in one of two modes
+// (docs/distributed.md):
+//   replicate: every rank holds the whole model and its optimizer state, computes the errors
+//     (d loss / d score) of its share of each global batch, and the ranks exchange those errors,
+//     four bytes a rating; each then computes every rating's gradient in global batch order,
+//     exactly as one process does: N ranks end where one process ends, bit for bit.
+//   shard (cpu/shard_plan.h): each rank owns 1/N of the users and items with their Adam state and
+//     ratings; item blocks move between ranks between sub-epochs, nothing moves per step.
+// The c10d code lives in the LibTorch plugin (Communicator), so that a one-process run never
+// loads LibTorch.
 #pragma once
 
 #include <cstddef>
@@ -24,6 +25,7 @@ struct DistributedSetup {
   std::string master_addr = "127.0.0.1";
   int master_port = 29500;
   bool agent_store = false;  // torchrun's agent already runs the store: every rank is a client
+  int attempt = 0;           // torchrun's restarts of the group so far (TORCHELASTIC_RESTART_COUNT)
   // Not empty: the ranks meet through a FileStore in this private folder instead of a TCP store on
   // MASTER_PORT (`--nproc` sets it, from store_dir_variable).
   std::string store_dir;
@@ -49,11 +51,18 @@ class Communicator {
   // Every rank's `count` floats, rank by rank, into `all` (world_size * count floats).
   virtual void allgather(const float* mine, size_t count, float* all) = 0;
   virtual void barrier() = 0;
+  // Sharded training (--dist shard): bytes as they are. Every rank's `bytes`, rank by rank, into
+  // `all`; `bytes` to rank `to` while `in_bytes` arrive from rank `from` (either may be this rank,
+  // which copies); and one way, send and receive.
+  virtual void allgather_bytes(const void* mine, size_t bytes, void* all) = 0;
+  virtual void exchange(const void* out, size_t out_bytes, int to, void* in, size_t in_bytes, int from) = 0;
+  virtual void send(const void* out, size_t bytes, int to) = 0;
+  virtual void receive(void* in, size_t bytes, int from) = 0;
 
-  // What the allgathers cost so far: for the report at the end of training and the benchmark.
+  // What the exchanges cost so far: for the report at the end of training and the benchmark.
   struct Traffic {
     std::uint64_t calls = 0;
-    std::uint64_t bytes_sent = 0;  // this rank's own floats, 4 bytes each
+    std::uint64_t bytes_sent = 0;  // this rank's own bytes
     double seconds = 0;
   };
   virtual Traffic traffic() const = 0;

@@ -15,6 +15,14 @@
 
 namespace collab {
 
+struct EpochRecord {
+  int epoch = 0;         // from 0, as fastai prints it
+  double train_loss = 0; // fastai's smoothed loss at the end of the epoch
+  double valid_loss = 0; // MSE over the whole validation set
+  double seconds = 0;
+  double lr = 0;         // the learning rate of the epoch's last step
+};
+
 class TrainingEngine {
  public:
   virtual ~TrainingEngine() = default;
@@ -36,8 +44,14 @@ class TrainingEngine {
   // Engines that fit by whole passes over the data (ALS, the baselines) rather than by Adam's
   // batches say so: fit_by_passes (train/fit_passes.h) then drives them instead of fit_one_cycle.
   virtual bool fits_by_passes() const { return false; }
-  // One such pass (an ALS sweep of users then items); returns its training loss.
+  // One such pass (an ALS sweep of users then items, an epoch of sharded training); returns its
+  // training loss.
   virtual double train_pass() { return 0; }
+  // After a pass and its validation: the engine may complete the record (the last step's lr) and
+  // save it (sharded training's --checkpoint).
+  virtual void finish_pass(EpochRecord& record) { (void)record; }
+  // Passes done before a restart, from a checkpoint: fit_by_passes goes on after them.
+  virtual std::vector<EpochRecord> restored_history() { return {}; }
   // Mean squared error over every validation row (a ranking model: its own validation loss, or
   // NaN where it has none).
   virtual double validation_mse() = 0;
@@ -54,6 +68,10 @@ struct EngineSetup {
   Weights initial;                        // empty: the engine initialises (nn)
   TrainOptions options;
   Communicator* communicator = nullptr;   // several processes (train/distributed.h); must outlive it
+  // Sharded training (--dist shard): where each epoch's shards are saved and resumed from (empty:
+  // nowhere), and the run's fingerprint, which a checkpoint must carry to be resumed.
+  std::string checkpoint_dir;
+  std::uint64_t checkpoint_key = 0;
 };
 
 

@@ -12,31 +12,28 @@
 
 namespace collab {
 
-struct EpochRecord {
-  int epoch = 0;         // from 0, as fastai prints it
-  double train_loss = 0; // fastai's smoothed loss at the end of the epoch
-  double valid_loss = 0; // MSE over the whole validation set
-  double seconds = 0;
-  double lr = 0;         // the learning rate of the epoch's last step
-};
-
 struct FitHooks {
   std::function<void(const EpochRecord&)> on_epoch;
   // Called every `progress_every` batches: epoch, steps done in it, steps in it, smoothed loss.
   std::function<void(int, size_t, size_t, double)> on_progress;
   size_t progress_every = 0;     // 0: no progress calls; the engine then runs whole epochs
   const std::atomic<bool>* stop = nullptr;
+  // Training went on from a checkpoint after this many epochs (sharded training's --checkpoint).
+  std::function<void(int)> on_resume;
 };
 
 // fastai's AvgSmoothLoss: an exponential moving average, debiased, carried across epochs.
 class SmoothedLoss {
  public:
-  explicit SmoothedLoss(double beta) : beta_(beta) {}
+  explicit SmoothedLoss(double beta, double value = 0, long count = 0) : beta_(beta), value_(value), count_(count) {}
   void add(double loss) {
     ++count_;
     value_ = beta_ * value_ + (1.0 - beta_) * loss;
   }
   double value() const { return count_ ? value_ / (1.0 - std::pow(beta_, count_)) : 0.0; }
+  // Its state, to carry across a restart: the constructor takes it back.
+  double sum() const { return value_; }
+  long count() const { return count_; }
 
  private:
   double beta_;

@@ -25,6 +25,11 @@ Arch parse_arch(const std::string& name) {
   throw usage_error("unknown architecture '" + name + "' (dot, dot-range, dot-bias, nn, popularity, baseline)");
 }
 
+DistMode resolved_dist_mode(const TrainOptions& o) {
+  if (o.dist != DistMode::automatic) return o.dist;
+  return o.optimizer == OptimizerKind::sparse_adam ? DistMode::shard : DistMode::replicate;
+}
+
 std::string optimizer_name(OptimizerKind o) {
   switch (o) {
     case OptimizerKind::adam: return "adam";

@@ -30,6 +30,13 @@ enum class Loss {
 
 std::string arch_name(Arch a);
 Arch parse_arch(const std::string& name);  // throws a usage error
+// How several ranks divide training (train/distributed.h, docs/distributed.md).
+enum class DistMode {
+  automatic,  // shard for sparse-adam, replicate for exact mode
+  shard,      // each rank owns 1/R of the users and items, their Adam state and their ratings
+  replicate,  // each rank holds the whole model; ends where one process ends, bit for bit
+};
+
 std::string optimizer_name(OptimizerKind o);
 OptimizerKind parse_optimizer(const std::string& name);
 std::string loss_name(Loss l);
@@ -73,7 +80,13 @@ struct TrainOptions {
   // --arch baseline: Surprise's BaselineOnly ALS defaults (reg_u 15, reg_i 10, n_epochs 10).
   double reg_u = 15.0;
   double reg_i = 10.0;
+
+  DistMode dist = DistMode::automatic;  // several ranks only
 };
+
+// What `dist` comes to: automatic shards sparse-adam and replicates exact mode, whose point is
+// one process's bits (sharding changes which ratings share a step).
+DistMode resolved_dist_mode(const TrainOptions& o);
 
 // The number of rows and columns of each table the model learns.
 struct ModelShape {

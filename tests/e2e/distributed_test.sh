@@ -14,12 +14,12 @@ free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1
 loss() { json_get "$1" "repr(j['valid_loss'])"; }
 weights() { "$COLLAB" factors --model "$1" --format json --top 5 | md5sum; }
 
-# N ranks end where one process ends, bit for bit, in exact and sparse mode, N dividing the
-# batch or not.
+# N ranks of --dist replicate end where one process ends, bit for bit, in exact and sparse mode,
+# N dividing the batch or not (sharding: sharded_test.sh).
 for opt in adam sparse-adam; do
   run "one-$opt" "$COLLAB" train "${data[@]}" --epochs 2 --seed 3 --optimizer "$opt" --format json --model "$WORK/one-$opt.collab"
   for n in 2 3; do
-    run "n$n-$opt" "$COLLAB" train "${data[@]}" --epochs 2 --seed 3 --optimizer "$opt" --format json --nproc "$n" \
+    run "n$n-$opt" "$COLLAB" train "${data[@]}" --epochs 2 --seed 3 --optimizer "$opt" --format json --nproc "$n" --dist replicate \
       --model "$WORK/n$n.collab"
     expect_rc "n$n-$opt" 0
     [[ "$(loss "$WORK/n$n-$opt.out")" == "$(loss "$WORK/one-$opt.out")" ]] && pass \

@@ -39,6 +39,10 @@ class TwoRanks final : public Communicator {
   int world_size() const override { return 2; }
   void allgather(const float*, size_t, float*) override {}
   void barrier() override {}
+  void allgather_bytes(const void*, size_t, void*) override {}
+  void exchange(const void*, size_t, int, void*, size_t, int) override {}
+  void send(const void*, size_t, int) override {}
+  void receive(void*, size_t, int) override {}
   Traffic traffic() const override { return {}; }
 };
 
@@ -129,6 +133,23 @@ TEST(EngineFactory, SeveralProcessesTrainOnlyTheCpuEmbeddingEngine) {
   Request dot(Arch::dot);
   dot.setup.communicator = &ranks;
   EXPECT_TRUE(starts_with(engine_for(dot), "cpu (deferred exact updates, ")) << engine_for(dot);
+}
+
+TEST(EngineFactory, SparseAdamShardsAcrossRanksAndExactModeReplicates) {
+  TwoRanks ranks;
+  Request sparse(Arch::dot_bias);
+  sparse.setup.communicator = &ranks;
+  sparse.setup.options.optimizer = OptimizerKind::sparse_adam;
+  EXPECT_TRUE(starts_with(engine_for(sparse), "cpu (sparse updates, sharded over 2 ranks")) << engine_for(sparse);
+  sparse.setup.options.dist = DistMode::replicate;
+  EXPECT_TRUE(starts_with(engine_for(sparse), "cpu (sparse updates, 1 thread)")) << engine_for(sparse);
+  Request exact(Arch::dot_bias);
+  exact.setup.communicator = &ranks;
+  exact.setup.options.dist = DistMode::shard;
+  expect_refused(exact, "auto", "auto", ExitCode::usage, "--dist shard trains with --optimizer sparse-adam");
+  Request one(Arch::dot_bias);
+  one.setup.checkpoint_dir = "/nonexistent";
+  expect_refused(one, "auto", "auto", ExitCode::usage, "--checkpoint saves the shards of sharded training");
 }
 
 TEST(EngineFactory, CudaInABuildWithoutItIsUnavailableWithAdvice) {

@@ -1,0 +1,150 @@
+// --dist shard: sparse-adam training whose ranks divide the model, its optimizer state and the
+// ratings (shard_plan.h has the strata). Each rank trains its stratum with the sparse engine's
+// kernels and update policy; the ranks step in lockstep, one global step being every rank's
+// local batch (its share of --bs), so that a row's clock means the same on every rank and an
+// item block that moves carries its rows' clocks with it. A rank whose stratum runs out of
+// whole batches before the others' takes steps without a batch: its rows miss them, as rows a
+// one-process step does not touch do. The only exchanges: an item block between sub-epochs, the
+// steps' losses once a sub-epoch, validation's sums, and the rows for rank 0 at the end.
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "cpu/cpu_engine.h"
+#include "cpu/gradient_table.h"
+#include "cpu/shard_plan.h"
+#include "cpu/sharded_state.h"
+#include "support/error.h"
+#include "support/random.h"
+#include "train/distributed.h"
+#include "train/fit.h"
+#include "train/one_cycle.h"
+
+namespace collab {
+namespace {
+
+constexpr std::uint64_t kStratumStream = 0x5348'4152'0000'0000;  // the order of a stratum's ratings
+
+class ShardedSparseEngine final : public TrainingEngine {
+ public:
+  explicit ShardedSparseEngine(const EngineSetup& s) : state_(s), o_(s.options), smooth_(s.options.smooth_beta) {
+    const auto bs = static_cast<size_t>(o_.batch_size);
+    const int ranks = state_.ranks();
+    for (int shift = 0; shift < ranks; ++shift) {
+      size_t most = 0;
+      for (int r = 0; r < ranks; ++r)
+        most = std::max(most, state_.plan().train_count(r, state_.plan().item_block(r, shift)) / local_batch_size(bs, r, ranks));
+      steps_in_shift_.push_back(most);
+      steps_per_epoch_ += most;
+    }
+    if (steps_per_epoch_ == 0)
+      throw data_error("only " + std::to_string(s.data->train.size()) + " training ratings: no rank has a batch of " +
+                       std::to_string(bs / static_cast<size_t>(ranks)) + " (its share of --bs " + std::to_string(bs) +
+                       ") in any of its strata (lower --bs or use fewer ranks)");
+    total_steps_ = steps_per_epoch_ * static_cast<size_t>(o_.epochs);
+  }
+
+  bool fits_by_passes() const override { return true; }
+
+  std::vector<float> train_batches(const std::int32_t*, size_t, size_t, const StepHyper*, const std::atomic<bool>*) override {
+    throw internal_error("sharded training runs whole epochs (train_pass)");
+  }
+
+  std::vector<EpochRecord> restored_history() override {
+    std::vector<EpochRecord> history = state_.resume();
+    if (!history.empty()) smooth_ = SmoothedLoss(o_.smooth_beta, state_.smooth_sum(), state_.smooth_count());
+    return history;
+  }
+
+  double train_pass() override {
+    const int epoch = state_.epochs_done();
+    size_t done = static_cast<size_t>(epoch) * steps_per_epoch_;  // steps before this sub-epoch
+    for (int shift : shift_order(o_.seed, epoch, state_.ranks())) {
+      state_.move_to_shift(shift);
+      const int block = state_.held_block();
+      shuffled_ = state_.train_stratum(block);
+      Rng rng(o_.seed, kStratumStream + (static_cast<std::uint64_t>(epoch) * static_cast<std::uint64_t>(state_.ranks()) +
+                                         static_cast<std::uint64_t>(state_.rank())) * static_cast<std::uint64_t>(state_.ranks()) +
+                           static_cast<std::uint64_t>(block));
+      rng.shuffle(shuffled_);
+      const size_t steps = steps_in_shift_[static_cast<size_t>(shift)], bs = state_.local_batch();
+      sums_.assign(steps, 0.0);
+      for (size_t t = 0; t < steps; ++t) {
+        const StepHyper hyper = hyper_at(done + t);
+        sums_[t] = (t + 1) * bs <= shuffled_.size() ? state_.train_step(shuffled_.data() + t * bs, bs, hyper)
+                                                    : state_.idle_step(hyper);
+      }
+      add_losses(shift, steps);
+      done += steps;
+    }
+    last_lr_ = hyper_at(done - 1).lr;
+    state_.finish_epoch();
+    return smooth_.value();
+  }
+
+  double validation_mse() override { return state_.validation_mse(); }
+
+  void finish_pass(EpochRecord& record) override {
+    record.lr = last_lr_;
+    state_.save(record, smooth_.sum(), smooth_.count());
+  }
+
+  Weights weights() const override { return const_cast<ShardedState&>(state_).gather_weights(); }
+
+  std::string device_name() const override {
+    return "cpu (sparse updates, sharded over " + std::to_string(state_.ranks()) + " ranks, " +
+           std::to_string(state_.threads()) + (state_.threads() == 1 ? " thread" : " threads") + " each)";
+  }
+
+ private:
+  StepHyper hyper_at(size_t step) const {
+    const OneCycle cycle{o_.lr};
+    const double pos = static_cast<double>(step) / static_cast<double>(total_steps_);
+    return {static_cast<float>(cycle.lr(pos)), static_cast<float>(cycle.mom(pos))};
+  }
+
+  // Every rank's sums of squared errors of the sub-epoch's steps, gathered: each global step's
+  // loss (over every rank's batch of that step) into the smoothed loss, in step order, the same
+  // on every rank.
+  void add_losses(int shift, size_t steps) {
+    const int ranks = state_.ranks();
+    all_sums_.resize(steps * static_cast<size_t>(ranks));
+    state_.communicator().allgather_bytes(sums_.data(), steps * sizeof(double), all_sums_.data());
+    const auto bs = static_cast<size_t>(o_.batch_size);
+    for (size_t t = 0; t < steps; ++t) {
+      double sum = 0;
+      size_t count = 0;
+      for (int r = 0; r < ranks; ++r) {
+        const size_t local = local_batch_size(bs, r, ranks);
+        if ((t + 1) * local > state_.plan().train_count(r, state_.plan().item_block(r, shift))) continue;
+        sum += all_sums_[static_cast<size_t>(r) * steps + t];
+        count += local;
+      }
+      const double loss = sum / static_cast<double>(count);
+      if (!std::isfinite(loss))
+        throw data_error("the training loss became " + std::to_string(loss) + " in epoch " +
+                         std::to_string(state_.epochs_done()) + "; training diverged: try a lower --lr (now " +
+                         std::to_string(o_.lr) + ")");
+      smooth_.add(loss);
+    }
+  }
+
+  ShardedState state_;
+  TrainOptions o_;
+  SmoothedLoss smooth_;
+  std::vector<size_t> steps_in_shift_;  // global steps of each shift's sub-epoch
+  size_t steps_per_epoch_ = 0, total_steps_ = 0;
+  std::vector<Example> shuffled_;       // the sub-epoch's stratum in its order
+  std::vector<double> sums_, all_sums_;  // the sub-epoch's steps' sums of squared errors: this rank's, every rank's
+  float last_lr_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<TrainingEngine> make_sharded_engine(const EngineSetup& setup) {
+  if (!setup.communicator || setup.communicator->world_size() < 2)
+    throw internal_error("sharded training needs several ranks");
+  return std::make_unique<ShardedSparseEngine>(setup);
+}
+
+}  // namespace collab

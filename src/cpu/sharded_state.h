@@ -1,0 +1,91 @@
+// One rank's part of sharded training (sharded_engine.cpp drives it): its users' rows and the item
+// block it holds, in a RowStore with the sparse engine's update policy, its strata of the ratings,
+// the moves of item blocks between ranks, validation, checkpoints and the final gather of the
+// rows on rank 0.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "cpu/gradient_table.h"
+#include "cpu/row_store.h"
+#include "cpu/shard_plan.h"
+#include "cpu/step_pool.h"
+#include "cpu/update_policies.h"
+#include "train/engine.h"
+
+namespace collab {
+
+struct ShardSnapshot;
+
+class ShardedState {
+ public:
+  explicit ShardedState(const EngineSetup& setup);
+
+  int rank() const { return rank_; }
+  int ranks() const { return ranks_; }
+  int threads() const { return threads_; }
+  const ShardPlan& plan() const { return plan_; }
+  Communicator& communicator() const { return comm_; }
+  size_t local_batch() const { return local_batch_; }
+  int epochs_done() const { return epochs_done_; }
+  int held_block() const { return plan_.item_block(rank_, shift_); }
+  const std::vector<Example>& train_stratum(int block) const { return train_[static_cast<size_t>(block)]; }
+
+  // Brings the item block of `shift` here, sending the one held to the rank that needs it.
+  void move_to_shift(int shift);
+  // One step on `batch` (bs ratings of this rank's stratum); returns their sum of squared errors.
+  double train_step(const Example* batch, size_t bs, const StepHyper& hyper);
+  // A step without a batch here (the other ranks' step); returns 0.
+  double idle_step(const StepHyper& hyper);
+  void finish_epoch() { ++epochs_done_; }
+
+  // Mean squared error over every rank's validation ratings; the item blocks go round once.
+  double validation_mse();
+  // Records the epoch; with a checkpoint folder, saves the shard and, once every rank has, drops
+  // the one before.
+  void save(const EpochRecord& record, double smooth_sum, long smooth_count);
+  // From the latest epoch every rank has in the checkpoint folder: the epochs' records (none for
+  // a fresh start), with the smoothed loss's state in smooth_sum() and smooth_count().
+  std::vector<EpochRecord> resume();
+  double smooth_sum() const { return smooth_sum_; }
+  long smooth_count() const { return smooth_count_; }
+
+  // Every rank's rows, on rank 0, as the model's tables; the other ranks return no tables.
+  Weights gather_weights();
+
+ private:
+  void apply(const StepHyper& hyper, int threads);
+  ForwardModel forward_model() const;
+  void catch_up_held_rows();
+  std::vector<float> packed_rows();
+  void restore(const ShardSnapshot& s);
+
+  Communicator& comm_;
+  int rank_, ranks_, threads_;
+  ModelShape shape_;
+  TrainOptions options_;
+  ShardPlan plan_;
+  size_t users_, local_batch_;  // this rank's users; its share of --bs
+  RowStore store_;
+  StepPool pool_;
+  std::int64_t step_ = 0;
+  SparseUpdate policy_;
+  GradientTable gradients_;
+  BatchRowLister lister_;
+  std::vector<float> dz_;
+  std::vector<std::vector<Example>> train_, valid_;      // this rank's ratings by item block
+  std::vector<std::vector<std::int32_t>> valid_rows_;    // the distinct rows of each valid_ stratum
+  size_t valid_total_ = 0;                               // every rank's validation ratings
+  int shift_ = 0, epochs_done_ = 0;
+  std::vector<float> incoming_;                          // an item block arriving
+  std::vector<std::int64_t> clocks_out_, clocks_in_;
+  std::string checkpoint_dir_;
+  std::uint64_t checkpoint_key_;
+  std::vector<EpochRecord> history_;
+  double smooth_sum_ = 0;
+  long smooth_count_ = 0;
+};
+
+}  // namespace collab

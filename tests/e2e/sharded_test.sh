@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Sharded training (--dist shard, the default for sparse-adam across ranks) on 127.0.0.1: each rank
+# announces its share; the result is one process's within noise and the same bits run after run;
+# exact mode refuses to shard; a rank killed mid-run stops the job with 69 and no model, and the
+# same command with --checkpoint resumes and ends on the uninterrupted run's bits, as does a job
+# that torchrun restarts. The two-host case: two_hosts_test.sh.
+source "$(dirname "$0")/lib.sh"
+[[ -f "$(dirname "$COLLAB")/libcollab_torch.so" ]] || { echo "skipped: built without the LibTorch plugin (c10d)"; exit 77; }
+
+d="$WORK/csv"
+python3 "$E2E/make_data.py" csv "$d" 300 400  # 36,140 ratings: strata of thousands
+files=(--ratings "$d/ratings.csv" --movies "$d/movies.csv" --seed 3)
+data=("${files[@]}" --optimizer sparse-adam)
+loss() { json_get "$WORK/$1.out" "repr(j['valid_loss'])"; }
+weights() { "$COLLAB" factors --model "$1" --format json --top 5 | md5sum; }
+
+run one "$COLLAB" train "${data[@]}" --epochs 4 --format json --model "$WORK/one.collab"
+expect_rc one 0
+for n in 2 3; do
+  for take in a b; do
+    run "n$n$take" "$COLLAB" train "${data[@]}" --epochs 4 --format json --nproc "$n" --model "$WORK/n$n$take.collab"
+    expect_rc "n$n$take" 0
+  done
+  expect_in "n${n}a" err "sharded over $n ranks, 1 thread each"
+  [[ "$(loss "n${n}a")" == "$(loss "n${n}b")" && "$(weights "$WORK/n${n}a.collab")" == "$(weights "$WORK/n${n}b.collab")" ]] \
+    && pass || fail "$n ranks: two runs ended on other bits: $(loss "n${n}a") vs $(loss "n${n}b")"
+  python3 -c "import sys; a, b = map(float, sys.argv[1:]); sys.exit(abs(a - b) > 0.05 * b)" "$(loss "n${n}a")" "$(loss one)" \
+    && pass || fail "$n ranks: valid loss $(loss "n${n}a") is not one process's $(loss one) within 5%"
+  [[ $(grep -c '"epoch"' "$WORK/n${n}a.out") -eq 4 ]] && pass || fail "$n ranks: stdout has more than rank 0's table"
+  run "predict$n" "$COLLAB" predict --model "$WORK/n${n}a.collab" --user 1 --item "Movie 7 (1957)"
+  expect_rc "predict$n" 0
+done
+
+# Exact mode stays replicate; --checkpoint is sharded training's.
+run exact "$COLLAB" train "${files[@]}" --optimizer adam --dist shard --nproc 2 --model "$WORK/x.collab"
+expect_rc exact 64
+expect_in exact err "--dist shard trains with --optimizer sparse-adam"
+run lone "$COLLAB" train "${data[@]}" --checkpoint "$WORK/lone" --model "$WORK/x.collab"
+expect_rc lone 64
+expect_in lone err "--checkpoint saves the shards of sharded training"
+
+# A rank killed mid-run: 69, no model; the same command resumes from the last whole epoch and ends
+# on the bits of a run that was never interrupted.
+long=("${data[@]}" --epochs 300 --format json --nproc 2)
+run whole "$COLLAB" train "${long[@]}" --model "$WORK/whole.collab"
+expect_rc whole 0
+"$COLLAB" train "${long[@]}" --checkpoint "$WORK/ck" --model "$WORK/ck.collab" >"$WORK/ck1.out" 2>"$WORK/ck1.err" &
+launcher=$!
+for _ in $(seq 500); do compgen -G "$WORK/ck/shard-1-of-2.epoch-[3-9]*" >/dev/null && break; sleep 0.01; done
+kill -KILL "$(pgrep -P "$launcher" | tail -1)"
+wait "$launcher"; rc=$?
+[[ $rc -eq 69 ]] && pass || fail "a killed rank: the launcher exited $rc: $(tail -2 "$WORK/ck1.err")"
+expect_no_file "$WORK/ck.collab"
+run ck2 "$COLLAB" train "${long[@]}" --checkpoint "$WORK/ck" --model "$WORK/ck.collab"
+expect_rc ck2 0
+expect_in ck2 err "collab: resumed from --checkpoint $WORK/ck after epoch"
+[[ "$(loss ck2)" == "$(loss whole)" && "$(weights "$WORK/ck.collab")" == "$(weights "$WORK/whole.collab")" ]] && pass \
+  || fail "the resumed run ended at $(loss ck2), the uninterrupted one at $(loss whole)"
+[[ $(grep -c '"epoch"' "$WORK/ck2.out") -eq 300 ]] && pass || fail "the resumed run's table lacks the epochs before"
+# Another run's checkpoint, or a damaged shard, is refused with 65 before any training.
+run foreign "$COLLAB" train "${long[@]}" --lr 0.02 --checkpoint "$WORK/ck" --model "$WORK/x.collab"
+expect_rc foreign 65
+expect_in foreign err "holds shards of another run"
+printf 'x' | dd of="$WORK/ck/shard-0-of-2.epoch-300" bs=1 seek=100 conv=notrunc status=none
+run damaged "$COLLAB" train "${long[@]}" --checkpoint "$WORK/ck" --model "$WORK/x.collab"
+expect_rc damaged 65
+expect_in damaged err "its checksum does not match"
+expect_no_file "$WORK/x.collab"
+
+# torchrun restarts a group whose worker died (--max_restarts); it resumes from the checkpoint.
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+if command -v torchrun >/dev/null; then
+  torchrun --nproc_per_node 2 --max_restarts 1 --master_port "$(free_port)" --redirects 1 --tee 1 --log_dir "$WORK/tr" \
+    --no_python "$COLLAB" train "${data[@]}" --epochs 300 --format json --checkpoint "$WORK/trck" \
+    --model "$WORK/tr.collab" >"$WORK/tr.out" 2>"$WORK/tr.err" &
+  agent=$!
+  for _ in $(seq 1000); do compgen -G "$WORK/trck/shard-1-of-2.epoch-[3-9]*" >/dev/null && break; sleep 0.01; done
+  victim=$(pgrep -f -- "--model $WORK/tr.collab" | grep -v "^$agent\$" | while read -r p; do
+    [[ "$(cat /proc/"$p"/comm 2>/dev/null)" == collab ]] && echo "$p"; done | tail -1)
+  [[ -n "$victim" ]] && kill -KILL "$victim"
+  wait "$agent"; rc=$?
+  [[ $rc -eq 0 ]] && pass || fail "torchrun --max_restarts 1 after a killed worker: exit $rc: $(tail -3 "$WORK/tr.err")"
+  [[ "$(weights "$WORK/tr.collab")" == "$(weights "$WORK/whole.collab")" ]] && pass \
+    || fail "the run torchrun restarted ended on other weights than the uninterrupted one"
+else
+  echo "no torchrun here (Debian's python3-torch): its case is skipped" >&2
+fi
+finish
