@@ -9,10 +9,12 @@
 #include <atomic>
 #include <cmath>
 #include <fstream>
+#include <iterator>
 #include <numeric>
 #include <set>
 
 #include "cpu/cpu_engine.h"
+#include "cpu/shard_checkpoint.h"
 #include "cpu/shard_plan.h"
 #include "in_process_ranks.h"
 #include "pipeline/engine_factory.h"
@@ -172,6 +174,75 @@ TEST(ShardedEngine, ADamagedOrForeignCheckpointStopsEveryRankWithADataError) {
   auto three = train_sharded(d, 3, o, dir);
   EXPECT_EQ(three[0].code, ExitCode::data);
   EXPECT_NE(three[0].error.find("holds shards of a run on 2 ranks"), std::string::npos) << three[0].error;
+}
+
+}  // namespace
+}  // namespace collab
+
+namespace collab {
+namespace {
+
+// A shard whose checksum is right but whose contents lie is still refused, never trusted: each
+// lie below is written through save_shard (so the checksum matches) and read back.
+TEST(ShardCheckpoint, ContentsThatDoNotAddUpAreDataErrorsNotCrashes) {
+  const std::string dir = test_support::temp_dir("lying-shards");
+  auto good = [] {
+    ShardSnapshot s;
+    s.ranks = 2;
+    s.rank = 1;
+    s.epochs_done = 2;
+    s.step = 3;
+    s.history.resize(2);
+    s.log_beta1.assign(4, 0.0);
+    s.log_decay.assign(4, 0.0);
+    s.row_count = 2;
+    s.row_floats = 24;
+    return s;
+  };
+  const std::vector<float> rows(48, 0.5f);
+  std::vector<std::int64_t> clocks{1, 3};
+  save_shard(dir, good(), rows.data(), clocks.data());
+  EXPECT_EQ(load_shard(dir, 2, 1, 2).rows, rows);
+  auto refused = [&](ShardSnapshot s, const std::vector<std::int64_t>& c, const std::string& why) {
+    save_shard(dir, s, rows.data(), c.data());
+    const Error e = test_support::expect_error([&] { load_shard(dir, 2, 1, s.epochs_done); });
+    EXPECT_EQ(e.code(), ExitCode::data) << why;
+    EXPECT_NE(std::string(e.what()).find("cannot be read"), std::string::npos) << why << ": " << e.what();
+  };
+  ShardSnapshot s = good();
+  s.step = 2;  // a row's clock (3) past the last step; the sums one too long
+  refused(s, clocks, "clock past the step");
+  s = good();
+  s.shift = 5;
+  refused(s, clocks, "shift outside the ranks");
+  s = good();
+  s.history.resize(1);
+  refused(s, clocks, "history shorter than the epochs");
+  s = good();
+  s.log_decay.resize(3);
+  refused(s, clocks, "sums of other lengths");
+  s = good();
+  s.rank = 0;  // written as rank 0's file: rank 1 finds none of its own
+  save_shard(dir, s, rows.data(), clocks.data());
+  EXPECT_EQ(test_support::expect_error([&] { load_shard(dir, 2, 1, 3); }).code(), ExitCode::no_input);
+  // Bytes cut off or flipped anywhere: the checksum catches them.
+  save_shard(dir, good(), rows.data(), clocks.data());
+  const std::string path = dir + "/shard-1-of-2.epoch-2";
+  std::string bytes;
+  {
+    std::ifstream in(path, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  for (size_t cut : {size_t{0}, size_t{10}, bytes.size() / 2, bytes.size() - 1}) {
+    std::ofstream(path, std::ios::binary | std::ios::trunc).write(bytes.data(), static_cast<std::streamsize>(cut));
+    EXPECT_EQ(test_support::expect_error([&] { load_shard(dir, 2, 1, 2); }).code(), ExitCode::data) << cut;
+  }
+  for (size_t at = 0; at < bytes.size(); at += 7) {
+    std::string flipped = bytes;
+    flipped[at] = static_cast<char>(flipped[at] ^ 0x5a);
+    std::ofstream(path, std::ios::binary | std::ios::trunc).write(flipped.data(), static_cast<std::streamsize>(flipped.size()));
+    EXPECT_EQ(test_support::expect_error([&] { load_shard(dir, 2, 1, 2); }).code(), ExitCode::data) << at;
+  }
 }
 
 }  // namespace
