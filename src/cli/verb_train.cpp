@@ -6,6 +6,7 @@
 #include "cli/plot.h"
 #include "common_options.h"
 #include "model/model_file.h"
+#include "pipeline/engine_factory.h"
 #include "output.h"
 #include "support/error.h"
 #include "support/files.h"
@@ -106,6 +107,7 @@ void run_train(const TrainVerbOptions& o, TrainingRequest request) {
   stop_at_safe_points();
   // Several processes: launched here (--nproc), or by torchrun, whose environment says so.
   const DistributedSetup dist = distributed_setup_from_environment(o.dist_timeout);
+  check_distribution(request.options, dist.active() ? dist.world_size : o.nproc, !o.checkpoint.empty());
   std::unique_ptr<Communicator> communicator = connect_ranks(o, dist, request);
   if (o.nproc > 1 && !dist.active()) return launch_local_ranks(o.nproc, request.options.seed);
   request.communicator = communicator.get();

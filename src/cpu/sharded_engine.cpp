@@ -30,6 +30,7 @@ class ShardedSparseEngine final : public TrainingEngine {
   explicit ShardedSparseEngine(const EngineSetup& s) : state_(s), o_(s.options), smooth_(s.options.smooth_beta) {
     const auto bs = static_cast<size_t>(o_.batch_size);
     const int ranks = state_.ranks();
+    if (o_.batch_size < ranks) throw internal_error("fewer ratings in a batch than ranks (check_distribution)");
     for (int shift = 0; shift < ranks; ++shift) {
       size_t most = 0;
       for (int r = 0; r < ranks; ++r)

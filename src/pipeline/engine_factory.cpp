@@ -8,6 +8,19 @@
 
 namespace collab {
 
+void check_distribution(const TrainOptions& o, int ranks, bool checkpoint) {
+  const bool shard = ranks > 1 && resolved_dist_mode(o) == DistMode::shard;
+  if (shard && o.optimizer != OptimizerKind::sparse_adam)
+    throw usage_error("--dist shard trains with --optimizer sparse-adam; exact mode (adam) runs --dist replicate, "
+                      "since its point is one process's bits and sharding changes which ratings share a step");
+  if (shard && o.batch_size < ranks)
+    throw usage_error("--bs " + std::to_string(o.batch_size) + " is less than the " + std::to_string(ranks) +
+                      " ranks that share each batch under --dist shard");
+  if (checkpoint && !shard)
+    throw usage_error("--checkpoint saves the shards of sharded training (--dist shard on several ranks); "
+                      "one process and --dist replicate do not checkpoint");
+}
+
 std::unique_ptr<TrainingEngine> make_engine(const EngineSetup& setup, const std::string& device,
                                             const std::string& engine) {
   const bool nn = setup.shape.arch == Arch::nn;
@@ -17,14 +30,8 @@ std::unique_ptr<TrainingEngine> make_engine(const EngineSetup& setup, const std:
   if (distributed && (nn || device == "cuda" || engine == "torch"))
     throw usage_error("training across processes runs the CPU engine (dot, dot-range, dot-bias on the CPU, Gloo); "
                       "--arch nn, --device cuda and --engine torch run in one process");
-  const bool shard = distributed && resolved_dist_mode(setup.options) == DistMode::shard;
-  if (shard && setup.options.optimizer != OptimizerKind::sparse_adam)
-    throw usage_error("--dist shard trains with --optimizer sparse-adam; exact mode (adam) runs --dist replicate, "
-                      "since its point is one process's bits and sharding changes which ratings share a step");
-  if (!setup.checkpoint_dir.empty() && !shard)
-    throw usage_error("--checkpoint saves the shards of sharded training (--dist shard on several ranks); "
-                      "one process and --dist replicate do not checkpoint");
-  if (shard) return make_sharded_engine(setup);
+  check_distribution(setup.options, distributed ? setup.communicator->world_size() : 1, !setup.checkpoint_dir.empty());
+  if (distributed && resolved_dist_mode(setup.options) == DistMode::shard) return make_sharded_engine(setup);
   if (engine == "cpu" && nn)
     throw usage_error("--engine cpu trains the embedding models only; --arch nn needs --engine torch or auto");
   if (engine == "cpu" && device == "cuda")

@@ -14,4 +14,9 @@ namespace collab {
 std::unique_ptr<TrainingEngine> make_engine(const EngineSetup& setup, const std::string& device,
                                             const std::string& engine);
 
+// What `ranks` processes can do with these options (--dist, --bs, --checkpoint): a usage error
+// otherwise. make_engine checks it; `train --nproc` too, before it starts the ranks, so that the
+// mistake is one line rather than one a rank.
+void check_distribution(const TrainOptions& options, int ranks, bool checkpoint);
+
 }  // namespace collab

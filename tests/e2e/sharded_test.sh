@@ -35,6 +35,9 @@ done
 run exact "$COLLAB" train "${files[@]}" --optimizer adam --dist shard --nproc 2 --model "$WORK/x.collab"
 expect_rc exact 64
 expect_in exact err "--dist shard trains with --optimizer sparse-adam"
+run tiny "$COLLAB" train "${data[@]}" --bs 1 --nproc 2 --model "$WORK/x.collab"
+expect_rc tiny 64
+expect_in tiny err "--bs 1 is less than the 2 ranks"
 run lone "$COLLAB" train "${data[@]}" --checkpoint "$WORK/lone" --model "$WORK/x.collab"
 expect_rc lone 64
 expect_in lone err "--checkpoint saves the shards of sharded training"
