@@ -56,6 +56,15 @@ void check_ranks_agree(Communicator& c, std::uint64_t hash, const std::string& w
   }
 }
 
+void Communicator::allgather_bytes(const void*, size_t, void*) {
+  throw internal_error("this communicator exchanges no bytes");
+}
+void Communicator::exchange(const void*, size_t, int, void*, size_t, int) {
+  throw internal_error("this communicator exchanges no bytes");
+}
+void Communicator::send(const void*, size_t, int) { throw internal_error("this communicator exchanges no bytes"); }
+void Communicator::receive(void*, size_t, int) { throw internal_error("this communicator exchanges no bytes"); }
+
 void Communicator::store_set(const std::string&, const std::string&) {
   throw internal_error("this communicator keeps no store");
 }
