@@ -1,6 +1,7 @@
 // `collab train`: wiring around the pipeline (pipeline/pipeline.h), the epoch table and the outputs.
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <optional>
 
 #include "cli/plot.h"
@@ -108,6 +109,10 @@ void run_train(const TrainVerbOptions& o, TrainingRequest request) {
   // Several processes: launched here (--nproc), or by torchrun, whose environment says so.
   const DistributedSetup dist = distributed_setup_from_environment(o.dist_timeout);
   check_distribution(request.options, dist.active() ? dist.world_size : o.nproc, !o.checkpoint.empty());
+  // Found now rather than after the first epoch, when the first shard is written.
+  if (std::error_code e; !o.checkpoint.empty() && std::filesystem::exists(o.checkpoint, e) &&
+                         !std::filesystem::is_directory(o.checkpoint, e))
+    throw cannot_write("--checkpoint " + o.checkpoint + " is not a folder");
   std::unique_ptr<Communicator> communicator = connect_ranks(o, dist, request);
   if (o.nproc > 1 && !dist.active()) return launch_local_ranks(o.nproc, request.options.seed);
   request.communicator = communicator.get();

@@ -38,6 +38,13 @@ expect_in exact err "--dist shard trains with --optimizer sparse-adam"
 run tiny "$COLLAB" train "${data[@]}" --bs 1 --nproc 2 --model "$WORK/x.collab"
 expect_rc tiny 64
 expect_in tiny err "--bs 1 is less than the 2 ranks"
+run baddist "$COLLAB" train "${data[@]}" --dist sideways --nproc 2 --model "$WORK/x.collab"
+expect_rc baddist 64
+expect_in baddist err "--dist"
+: >"$WORK/plainfile"
+run notdir "$COLLAB" train "${data[@]}" --nproc 2 --checkpoint "$WORK/plainfile" --model "$WORK/x.collab"
+expect_rc notdir 73
+expect_in notdir err "--checkpoint $WORK/plainfile is not a folder"
 run lone "$COLLAB" train "${data[@]}" --checkpoint "$WORK/lone" --model "$WORK/x.collab"
 expect_rc lone 64
 expect_in lone err "--checkpoint saves the shards of sharded training"
