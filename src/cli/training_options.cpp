@@ -227,7 +227,7 @@ void announce_training(const PreparedTraining& run, const TrainingRequest& reque
   const std::string test =
       run.split.test_rows.empty() ? "" : ", " + std::to_string(run.split.test_rows.size()) + " test";
   std::fprintf(stderr, "collab: %zu ratings (%zu train, %zu valid%s), %lld users, %lld items; %s on %s\n",
-               run.data.size(), run.split.train.size(), run.split.valid.size(), test.c_str(),
+               run.ratings(), run.train_ratings(), run.valid_ratings(), test.c_str(),
                static_cast<long long>(run.setup.shape.n_users - 1), static_cast<long long>(run.setup.shape.n_items - 1),
                arch_name(run.setup.shape.arch).c_str(), run.engine->device_name().c_str());
 }

@@ -74,11 +74,11 @@ void report_traffic(Communicator& communicator, bool lead) {
 void warn_where_sharding_does_not_pay(const PreparedTraining& run, const TrainingRequest& request) {
   // Training ratings; measured on 2 ranks: 80k 2x slower, 0.8M 1.2x slower, 4M 1.6x faster.
   constexpr size_t kPaysFrom = 2'000'000;
-  if (resolved_dist_mode(request.options) != DistMode::shard || run.split.train.size() >= kPaysFrom) return;
+  if (resolved_dist_mode(request.options) != DistMode::shard || run.train_ratings() >= kPaysFrom) return;
   std::fprintf(stderr,
                "collab: warning: sharding %zu training ratings will not beat one process (measured, 2 ranks "
                "against one thread: 80k ratings 2x slower, 0.8M 1.2x slower, 4M 1.6x faster, 20M 2.2x)\n",
-               run.split.train.size());
+               run.train_ratings());
 }
 
 // Both outputs are written whole before either replaces an earlier file: a run that fails

@@ -8,32 +8,7 @@
 namespace collab {
 namespace {
 
-constexpr std::uint64_t kUserBlockStream = 0x5348'4152'4401;  // "SHARD" and a purpose
-constexpr std::uint64_t kItemBlockStream = 0x5348'4152'4402;
-constexpr std::uint64_t kShiftStream = 0x5348'4152'4403;
-
-// Each of `count.size()` keys into one of `ranks` blocks: walked in an order drawn from the seed,
-// a key goes to the block its running share of the ratings falls in, so that the blocks hold
-// about as many ratings each whatever the keys' sizes.
-std::vector<std::int32_t> balanced_blocks(const std::vector<size_t>& count, int ranks, std::uint64_t seed,
-                                          std::uint64_t stream) {
-  std::vector<std::int32_t> order(count.size());
-  std::iota(order.begin(), order.end(), 0);
-  Rng rng(seed, stream);
-  rng.shuffle(order);
-  const size_t total = std::accumulate(count.begin(), count.end(), size_t{0});
-  std::vector<std::int32_t> block(count.size(), 0);
-  size_t before = 0;
-  for (size_t k = 0; k < order.size(); ++k) {
-    const auto key = static_cast<size_t>(order[k]);
-    // Keys without ratings spread by their place in the order instead.
-    const double at = total ? (static_cast<double>(before) + 0.5 * static_cast<double>(count[key])) / static_cast<double>(total)
-                            : (static_cast<double>(k) + 0.5) / static_cast<double>(order.size());
-    block[key] = std::min(ranks - 1, static_cast<int>(at * ranks));
-    before += count[key];
-  }
-  return block;
-}
+constexpr std::uint64_t kShiftStream = 0x5348'4152'4403;  // "SHARD" and a purpose (shard_layout.cpp has 01, 02)
 
 // The keys of each block in increasing order, and each key's place in its block's list.
 void list_blocks(const std::vector<std::int32_t>& block, int ranks, std::vector<std::vector<std::int32_t>>& members,
@@ -50,20 +25,11 @@ void list_blocks(const std::vector<std::int32_t>& block, int ranks, std::vector<
 }  // namespace
 
 ShardPlan::ShardPlan(size_t users, size_t items, const RatingSet& train, int ranks, std::uint64_t seed)
-    : ranks_(ranks) {
-  std::vector<size_t> per_user(users, 0), per_item(items, 0);
-  for (size_t r = 0; r < train.size(); ++r) {
-    ++per_user[static_cast<size_t>(train.user[r])];
-    ++per_item[static_cast<size_t>(train.item[r])];
-  }
-  user_block_ = balanced_blocks(per_user, ranks, seed, kUserBlockStream);
-  item_block_ = balanced_blocks(per_item, ranks, seed, kItemBlockStream);
-  list_blocks(user_block_, ranks, block_users_, user_local_);
-  list_blocks(item_block_, ranks, block_items_, item_local_);
-  train_count_.assign(static_cast<size_t>(ranks * ranks), 0);
-  for (size_t r = 0; r < train.size(); ++r)
-    ++train_count_[static_cast<size_t>(user_block_[static_cast<size_t>(train.user[r])] * ranks +
-                                       item_block_[static_cast<size_t>(train.item[r])])];
+    : ShardPlan(shard_layout(users, items, train, 0, ranks, seed)) {}
+
+ShardPlan::ShardPlan(ShardLayout layout) : ranks_(layout.ranks), layout_(std::move(layout)) {
+  list_blocks(layout_.user_block, ranks_, block_users_, user_local_);
+  list_blocks(layout_.item_block, ranks_, block_items_, item_local_);
 }
 
 size_t ShardPlan::most_items() const {
@@ -72,15 +38,50 @@ size_t ShardPlan::most_items() const {
   return most;
 }
 
+namespace {
+
+// Sorted by row (then rating): the same stratum whatever order its ratings came in.
+void sort_stratum(std::vector<Example>& stratum) {
+  std::sort(stratum.begin(), stratum.end(), [](const Example& a, const Example& b) {
+    return a.user_row != b.user_row ? a.user_row < b.user_row
+           : a.item_row != b.item_row ? a.item_row < b.item_row
+                                      : a.rating < b.rating;
+  });
+}
+
+}  // namespace
+
 std::vector<std::vector<Example>> ShardPlan::strata(const RatingSet& set, int rank) const {
-  std::vector<std::vector<Example>> out(static_cast<size_t>(ranks_));
-  const auto users = static_cast<std::int32_t>(users_of(rank).size());
-  for (size_t r = 0; r < set.size(); ++r) {
-    const auto user = static_cast<size_t>(set.user[r]), item = static_cast<size_t>(set.item[r]);
-    if (user_block_[user] != rank) continue;
-    out[static_cast<size_t>(item_block_[item])].push_back({user_local_[user], users + item_local_[item], set.rating[r]});
+  std::vector<std::vector<Example>> train, valid;
+  strata([&set](const EngineSetup::RatingFn& fn) {
+    for (size_t r = 0; r < set.size(); ++r) fn(set.user[r], set.item[r], set.rating[r], true);
+  }, rank, train, valid);
+  return train;
+}
+
+void ShardPlan::strata(const std::function<void(const EngineSetup::RatingFn&)>& visit, int rank,
+                       std::vector<std::vector<Example>>& train, std::vector<std::vector<Example>>& valid) const {
+  const auto blocks = static_cast<size_t>(ranks_);
+  std::vector<size_t> count(2 * blocks, 0);  // training strata, then validation's
+  visit([&](std::int32_t user, std::int32_t item, float, bool trains) {
+    if (layout_.user_block[static_cast<size_t>(user)] == rank)
+      ++count[(trains ? 0 : blocks) + static_cast<size_t>(layout_.item_block[static_cast<size_t>(item)])];
+  });
+  train.assign(blocks, {});
+  valid.assign(blocks, {});
+  for (size_t b = 0; b < blocks; ++b) {
+    train[b].reserve(count[b]);  // exactly: growing by doubling would leave up to half unused
+    valid[b].reserve(count[blocks + b]);
   }
-  return out;
+  const auto users = static_cast<std::int32_t>(users_of(rank).size());
+  visit([&](std::int32_t user, std::int32_t item, float rating, bool trains) {
+    const auto u = static_cast<size_t>(user), i = static_cast<size_t>(item);
+    if (layout_.user_block[u] != rank) return;
+    (trains ? train : valid)[static_cast<size_t>(layout_.item_block[i])].push_back(
+        {user_local_[u], users + item_local_[i], rating});
+  });
+  for (auto& stratum : train) sort_stratum(stratum);
+  for (auto& stratum : valid) sort_stratum(stratum);
 }
 
 std::vector<int> shift_order(std::uint64_t seed, int epoch, int ranks) {

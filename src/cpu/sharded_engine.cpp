@@ -25,6 +25,13 @@ namespace {
 
 constexpr std::uint64_t kStratumStream = 0x5348'4152'0000'0000;  // the order of a stratum's ratings
 
+size_t training_ratings(const ShardPlan& plan) {
+  size_t n = 0;
+  for (int b = 0; b < plan.ranks(); ++b)
+    for (int c = 0; c < plan.ranks(); ++c) n += plan.train_count(b, c);
+  return n;
+}
+
 class ShardedSparseEngine final : public TrainingEngine {
  public:
   explicit ShardedSparseEngine(const EngineSetup& s) : state_(s), o_(s.options), smooth_(s.options.smooth_beta) {
@@ -39,7 +46,7 @@ class ShardedSparseEngine final : public TrainingEngine {
       steps_per_epoch_ += most;
     }
     if (steps_per_epoch_ == 0)
-      throw data_error("only " + std::to_string(s.data->train.size()) + " training ratings: no rank has a batch of " +
+      throw data_error("only " + std::to_string(training_ratings(state_.plan())) + " training ratings: no rank has a batch of " +
                        std::to_string(bs / static_cast<size_t>(ranks)) + " (its share of --bs " + std::to_string(bs) +
                        ") in any of its strata (lower --bs or use fewer ranks)");
     total_steps_ = steps_per_epoch_ * static_cast<size_t>(o_.epochs);

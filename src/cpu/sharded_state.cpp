@@ -34,6 +34,13 @@ std::vector<std::int32_t> distinct_rows(const std::vector<Example>& ratings) {
   return rows;
 }
 
+// The setup's layout, or the one its whole split in memory gives.
+ShardLayout layout_for(const EngineSetup& s, int ranks) {
+  if (s.shard_layout) return *s.shard_layout;
+  return shard_layout(static_cast<size_t>(s.shape.n_users), static_cast<size_t>(s.shape.n_items), s.data->train,
+                      s.data->valid.size(), ranks, s.options.seed);
+}
+
 }  // namespace
 
 ShardedState::ShardedState(const EngineSetup& s)
@@ -43,19 +50,22 @@ ShardedState::ShardedState(const EngineSetup& s)
       threads_(s.options.threads > 0 ? s.options.threads : 1),
       shape_(s.shape),
       options_(s.options),
-      plan_(static_cast<size_t>(s.shape.n_users), static_cast<size_t>(s.shape.n_items), s.data->train, ranks_,
-            s.options.seed),
+      plan_(layout_for(s, ranks_)),
       users_(plan_.users_of(rank_).size()),
       local_batch_(local_batch_size(static_cast<size_t>(s.options.batch_size), rank_, ranks_)),
       store_(local_shape(s.shape, users_, plan_.most_items()),
              shard_initial_weights(s.initial, s.shape, plan_.users_of(rank_), plan_.items_of(rank_), plan_.most_items())),
       pool_(threads_, flush_denormals_on_this_thread),
       policy_(UpdateContext{store_, pool_, step_, threads_}),
-      train_(plan_.strata(s.data->train, rank_)),
-      valid_(plan_.strata(s.data->valid, rank_)),
-      valid_total_(s.data->valid.size()),
+      valid_total_(plan_.valid_total()),
       checkpoint_dir_(s.checkpoint_dir),
       checkpoint_key_(s.checkpoint_key) {
+  if (s.own_ratings) {
+    plan_.strata(s.own_ratings, rank_, train_, valid_);
+  } else {
+    train_ = plan_.strata(s.data->train, rank_);
+    valid_ = plan_.strata(s.data->valid, rank_);
+  }
   gradients_.size_for(local_batch_, store_.stride());
   for (const auto& stratum : valid_) valid_rows_.push_back(distinct_rows(stratum));
   flush_denormals_on_this_thread();

@@ -50,10 +50,14 @@ EncodedRatings load_data_source(const DataSource& s) {
     if (!cache_key.empty() && parsed_cache_key(s) == cache_key) write_parsed_cache(s, cache_key, *cached);
   }
   EncodedRatings enc = std::move(*cached);
-  if (enc.dropped_ratings > 0)
-    std::fprintf(stderr, "collab: warning: %zu ratings in %s have a movieId missing from %s; dropped\n",
-                 enc.dropped_ratings, s.ratings_path.c_str(), s.movies_path.c_str());
+  warn_dropped_ratings(s, enc.dropped_ratings);
   return enc;
+}
+
+void warn_dropped_ratings(const DataSource& s, size_t dropped) {
+  if (dropped > 0)
+    std::fprintf(stderr, "collab: warning: %zu ratings in %s have a movieId missing from %s; dropped\n", dropped,
+                 s.ratings_path.c_str(), s.movies_path.c_str());
 }
 
 }  // namespace collab

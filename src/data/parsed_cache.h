@@ -24,6 +24,9 @@
 
 namespace collab {
 
+// The first bytes of a cache file (the format's version in its last).
+inline constexpr char kParsedCacheMagic[8] = {'C', 'O', 'L', 'C', 'A', 'C', 'H', '2'};
+
 // The key of `source`'s files as they are now; empty when they are not regular files (no cache).
 std::string parsed_cache_key(const DataSource& source);
 

@@ -10,6 +10,7 @@
 #include "support/error.h"
 #include "support/files.h"
 #include "train/split.h"
+#include "train/split_membership.h"
 
 namespace collab {
 
@@ -53,7 +54,9 @@ EvaluationRows validation_rows_of(const SavedModel& m) {
     throw data_error(changed + " (its users or items differ); give --ratings FILE");
   const TrainValidSplit split = split_ratings(data, m.split);
   // Same users and items can still be other rows or ratings: the model's record of its rows says.
-  if (!m.split_rows.empty() && split_fingerprint(split) != m.split_rows)
+  const bool rows_differ = !m.split_rows.empty() ? split_fingerprint(split) != m.split_rows
+                          : !m.split_membership.empty() && membership_fingerprint(data, split) != m.split_membership;
+  if (rows_differ)
     throw data_error(changed + " (the rows of its split, or their ratings, differ); give --ratings FILE");
   EvaluationRows rows;
   rows.user = split.valid.user;

@@ -177,6 +177,7 @@ std::string model_file_bytes(const SavedModel& m) {
                      {"valid_last", m.split.valid_last}, {"valid_ratings", m.split.valid_ratings},
                      {"seed", m.split.seed}, {"test_pct", m.split.test_pct}};
   if (!m.split_rows.empty()) header["split"]["rows"] = m.split_rows;
+  if (!m.split_membership.empty()) header["split"]["membership"] = m.split_membership;
   header["filters"] = filters_to_json(m.filters);
   header["device"] = m.device;
   header["item_key"] = m.vocabulary.item_key == ItemKey::title ? "title" : "movieId";
@@ -254,6 +255,7 @@ void read_header_fields(const json& h, SavedModel& m) {
     m.split.valid_ratings = sp.at("valid_ratings");
     m.split.seed = sp.at("seed");
     if (sp.contains("rows")) m.split_rows = sp.at("rows").get<std::string>();
+    if (sp.contains("membership")) m.split_membership = sp.at("membership").get<std::string>();
     m.split.test_pct = sp.value("test_pct", 0.0);  // absent before collab held out test rows
   }
   if (h.contains("filters")) m.filters = filters_from_json(h.at("filters"));

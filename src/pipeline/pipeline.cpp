@@ -5,11 +5,21 @@
 #include "support/error.h"
 #include "support/hash.h"
 #include "pipeline/engine_factory.h"
+#include "pipeline/rank_local.h"
+#include "train/split_membership.h"
 #include "train/fit_passes.h"
 
 namespace collab {
+namespace {
+
+bool sharded(const TrainingRequest& r) {
+  return r.communicator && r.communicator->world_size() > 1 && resolved_dist_mode(r.options) == DistMode::shard;
+}
+
+}  // namespace
 
 std::unique_ptr<PreparedTraining> prepare_training(const TrainingRequest& request) {
+  if (loads_rank_local(request)) return prepare_rank_local_training(request);
   FilterReport filtered;
   auto run = prepare_training_from(request, load_filtered(request.source, request.filters, &filtered));
   run->filtered = filtered;
@@ -20,20 +30,33 @@ std::unique_ptr<PreparedTraining> prepare_training_from(const TrainingRequest& r
   SplitSpec spec = request.split;
   spec.seed = request.options.seed;
   TrainValidSplit split = split_ratings(data, spec);
-  const bool asked_for_validation = spec.kind != SplitKind::random || spec.valid_pct > 0;
-  if (asked_for_validation && split.valid.size() == 0)
-    throw data_error("the " + split_name(spec.kind) + " split leaves the validation set empty (" +
-                     std::to_string(data.size()) + " ratings)");
-  if (split.train.size() == 0) throw data_error("the " + split_name(spec.kind) + " split leaves no rating to train on");
+  check_split_sizes(spec, data.size(), split.train.size(), split.valid.size());
   return prepare_training_on(request, std::move(data), std::move(split));
+}
+
+void check_split_sizes(const SplitSpec& spec, size_t ratings, size_t train, size_t valid) {
+  const bool asked_for_validation = spec.kind != SplitKind::random || spec.valid_pct > 0;
+  if (asked_for_validation && valid == 0)
+    throw data_error("the " + split_name(spec.kind) + " split leaves the validation set empty (" +
+                     std::to_string(ratings) + " ratings)");
+  if (train == 0) throw data_error("the " + split_name(spec.kind) + " split leaves no rating to train on");
 }
 
 std::unique_ptr<PreparedTraining> prepare_training_on(const TrainingRequest& request, EncodedRatings data,
                                                       TrainValidSplit split) {
-  auto run = std::make_unique<PreparedTraining>();
+  return prepare_training_on(request, std::move(data), std::move(split), std::make_unique<PreparedTraining>());
+}
+
+size_t PreparedTraining::ratings() const { return rank_local ? rank_local->ratings : data.size(); }
+size_t PreparedTraining::train_ratings() const { return rank_local ? rank_local->train : split.train.size(); }
+size_t PreparedTraining::valid_ratings() const { return rank_local ? rank_local->valid : split.valid.size(); }
+
+std::unique_ptr<PreparedTraining> prepare_training_on(const TrainingRequest& request, EncodedRatings data,
+                                                      TrainValidSplit split, std::unique_ptr<PreparedTraining> run) {
   const TrainOptions& t = request.options;
   run->data = std::move(data);
   run->split = std::move(split);
+  if (sharded(request) && run->split_membership.empty()) run->split_membership = membership_fingerprint(run->data, run->split);
   // Only splitting needs each rating's user, item, timestamp and own movieId (the split has its
   // own copies), and only eval and collab split the split's row numbers: 600 MB at ml-25m's size
   // that training does without. The ratings stay: they say how many there were.
@@ -77,13 +100,16 @@ SavedModel train_model(PreparedTraining& run, const TrainingRequest& request, co
   model.filters = request.filters;
   model.split = request.split;
   model.split.seed = request.options.seed;
-  model.split_rows = split_fingerprint(run.split);
+  if (run.rank_local) model.split_membership = run.split_membership;
+  else model.split_rows = split_fingerprint(run.split);
   model.device = run.engine->device_name();
   model.weights = run.engine->weights();
   // The engine's rows, ratings and epoch orders (600 MB at ml-25m's size) are not needed for the
   // index and the model file that follow, where a train process peaks.
   run.engine.reset();
-  index_training_rows(run.split.train, run.data.vocabulary.user_rows(), model);
+  const bool writes_model = !request.communicator || request.communicator->rank() == 0;
+  if (!run.rank_local) index_training_rows(run.split.train, run.data.vocabulary.user_rows(), model);
+  else if (writes_model) index_rank_local_training_rows(*run.rank_local, model);
   model.vocabulary = std::move(run.data.vocabulary);
   return model;
 }
@@ -128,12 +154,18 @@ std::uint64_t training_fingerprint(const PreparedTraining& run, const TrainingRe
   // The users and items, the titles the model will carry, and every rating of the split, train
   // and validation, in the order training meets them.
   const Vocabulary& v = run.data.vocabulary;
-  value(run.data.size());
+  value(run.ratings());
   value(v.item_key);
   f.column(v.user_ids);
   value(v.item_titles.size());
   for (const std::string& title : v.item_titles) f.text(title);
   f.column(v.item_movie_ids);
+  // A rank that holds only its own users' ratings knows the split by its rows' roles: sharded
+  // training hashes that, whichever way a rank loaded.
+  if (sharded(r)) {
+    f.text(run.split_membership);
+    return f.digest();
+  }
   for (const RatingSet* set : {&run.split.train, &run.split.valid}) {
     f.column(set->user);
     f.column(set->item);

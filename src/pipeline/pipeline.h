@@ -26,6 +26,8 @@ struct TrainingRequest {
   std::string checkpoint_dir;            // sharded training's --checkpoint (cpu/shard_checkpoint.h)
 };
 
+struct RankLocalData;  // pipeline/rank_local.h
+
 // Everything before the first step.
 struct PreparedTraining {
   EncodedRatings data;
@@ -33,6 +35,16 @@ struct PreparedTraining {
   TrainValidSplit split;
   EngineSetup setup;
   std::unique_ptr<TrainingEngine> engine;
+  // Sharded training: the split by each row's role (train/split_membership.h), which every rank
+  // can hash, and, on a rank that loaded only its own users' ratings, what it knows of the rest
+  // (`data` then holds the vocabulary only, `split` nothing once the engine has its strata).
+  std::string split_membership;
+  std::shared_ptr<RankLocalData> rank_local;
+
+  // The whole data set's and split's sizes, on any rank.
+  size_t ratings() const;
+  size_t train_ratings() const;
+  size_t valid_ratings() const;
 };
 
 // Loads the data (downloading a registered set when missing), filters and splits it, draws the
@@ -43,6 +55,13 @@ std::unique_ptr<PreparedTraining> prepare_training_from(const TrainingRequest& r
 // The same on data already loaded, filtered and split (cross-validation's folds).
 std::unique_ptr<PreparedTraining> prepare_training_on(const TrainingRequest& request, EncodedRatings data,
                                                       TrainValidSplit split);
+// The same, starting from what is already known of the run (a rank-local load's).
+std::unique_ptr<PreparedTraining> prepare_training_on(const TrainingRequest& request, EncodedRatings data,
+                                                      TrainValidSplit split, std::unique_ptr<PreparedTraining> run);
+
+// The explained errors of a split that leaves the validation set empty where one was asked for,
+// or nothing to train on.
+void check_split_sizes(const SplitSpec& spec, size_t ratings, size_t train, size_t valid);
 
 // fastai's fit_one_cycle on the prepared engine, then the model as a file stores it (its
 // vocabulary is moved out of `run`, and its engine released once the weights are read). Throws

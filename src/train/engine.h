@@ -4,11 +4,13 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "train/adam.h"
+#include "train/shard_layout.h"
 #include "train/split.h"
 #include "train/train_options.h"
 #include "train/weights.h"
@@ -72,6 +74,13 @@ struct EngineSetup {
   // nowhere), and the run's fingerprint, which a checkpoint must carry to be resumed.
   std::string checkpoint_dir;
   std::uint64_t checkpoint_key = 0;
+  // Sharded training on a rank that loaded only its own users' ratings (pipeline/rank_local.h):
+  // the ranks' blocks, worked out before the engine, and the rank's ratings, which
+  // own_ratings(fn) hands to fn(user, item, rating, trains) one by one, in the same order each
+  // call; `data` is then empty. Without them the blocks are drawn from `data`.
+  std::shared_ptr<const ShardLayout> shard_layout;
+  using RatingFn = std::function<void(std::int32_t user, std::int32_t item, float rating, bool trains)>;
+  std::function<void(const RatingFn&)> own_ratings;
 };
 
 

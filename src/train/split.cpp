@@ -12,17 +12,18 @@
 #include "support/random.h"
 
 namespace collab {
-namespace {
 
-// The seed's permutation of all rows: the random split's, and the order of every split's
-// training rows.
-std::vector<std::int32_t> permutation(size_t n, std::uint64_t seed) {
+std::vector<std::int32_t> split_permutation(size_t n, std::uint64_t seed) {
   std::vector<std::int32_t> order(n);
   std::iota(order.begin(), order.end(), 0);
   Rng rng(seed, /*stream=*/1);
   rng.shuffle(order);
   return order;
 }
+
+namespace {
+
+std::vector<std::int32_t> permutation(size_t n, std::uint64_t seed) { return split_permutation(n, seed); }
 
 // The columns of `rows`, in their order. The rows are scattered over columns of millions, so each
 // is asked for a few rows ahead, and the cores share them (ml-25m-shaped data, 20 million training

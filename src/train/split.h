@@ -82,6 +82,10 @@ struct UserShare {
 };
 UserShare user_share(std::int64_t n, double valid_pct, double test_pct);
 
+// The seed's permutation of all n rows: the random split's, and the order of every split's
+// training rows.
+std::vector<std::int32_t> split_permutation(size_t n, std::uint64_t seed);
+
 // fastai's RandomSplitter (SplitKind::random).
 TrainValidSplit random_split(const EncodedRatings& data, double valid_pct, std::uint64_t seed);
 

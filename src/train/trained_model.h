@@ -25,6 +25,9 @@ struct SavedModel {
   RatingFilters filters;    // what was filtered out before the split (none for older models)
   SplitSpec split;          // how the validation rows were chosen (seed included)
   std::string split_rows;   // split_fingerprint of the rows trained and validated on; empty in older models
+  // Or, from a rank that held only its own users' ratings (sharded training), the split's
+  // membership hash (train/split_membership.h).
+  std::string split_membership;
   std::string device;
   std::vector<EpochRecord> history;
   Vocabulary vocabulary;

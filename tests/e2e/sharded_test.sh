@@ -31,6 +31,19 @@ for n in 2 3; do
   expect_rc "predict$n" 0
 done
 
+# Each rank reads only its own users' ratings off the parsed-data cache (pipeline/rank_local.h). A
+# filter that drops nothing (--min-rating at the data's floor) makes every rank load the whole set
+# instead: both train the same model. eval rebuilds the split the rank-local model names by its
+# rows' roles, and refuses once a rating has changed (at the end, where the data may change).
+run whole2 "$COLLAB" train "${data[@]}" --epochs 4 --format json --nproc 2 --min-rating 0.5 --model "$WORK/whole2.collab"
+expect_rc whole2 0
+[[ "$(loss whole2)" == "$(loss n2a)" && "$(weights "$WORK/whole2.collab")" == "$(weights "$WORK/n2a.collab")" ]] \
+  && pass || fail "ranks holding their own ratings and ranks holding every rating trained other models"
+run eval2 "$COLLAB" eval --model "$WORK/n2a.collab" --format json
+expect_rc eval2 0
+python3 -c "import sys; a, b = map(float, sys.argv[1:]); sys.exit(abs(a - b) > 1e-9)" \
+  "$(json_get "$WORK/eval2.out" "repr(j['mse'])")" "$(loss n2a)" && pass || fail "eval's mse is not the last valid_loss"
+
 # Exact mode stays replicate; --checkpoint is sharded training's.
 run exact "$COLLAB" train "${files[@]}" --optimizer adam --dist shard --nproc 2 --model "$WORK/x.collab"
 expect_rc exact 64
@@ -95,4 +108,15 @@ if command -v torchrun >/dev/null; then
 else
   echo "no torchrun here (Debian's python3-torch): its case is skipped" >&2
 fi
+
+python3 - "$d/ratings.csv" <<'PY'
+import sys
+rows = open(sys.argv[1]).read().split("\n")
+user, movie, rating, ts = rows[1].split(",")
+rows[1] = ",".join([user, movie, "1.0" if rating != "1.0" else "2.0", ts])
+open(sys.argv[1], "w").write("\n".join(rows))
+PY
+run changed "$COLLAB" eval --model "$WORK/n2a.collab"
+expect_rc changed 65
+expect_in changed err "the rows of its split, or their ratings, differ"
 finish
