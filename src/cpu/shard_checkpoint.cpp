@@ -1,6 +1,9 @@
 #include "cpu/shard_checkpoint.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -164,6 +167,25 @@ void remove_older_shards(const std::string& dir, int ranks, int rank, int epoch)
     std::error_code error;
     if (!std::filesystem::remove(dir + "/" + shard_name(ranks, rank, e), error)) break;
   }
+}
+
+ShardFolderLock::ShardFolderLock(const std::string& dir, int ranks, int rank) {
+  make_folder(dir);
+  const std::string path = dir + "/.shard-" + std::to_string(rank) + "-of-" + std::to_string(ranks) + ".lock";
+  fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+  if (fd_ < 0) throw cannot_write("--checkpoint " + dir + ": cannot create " + path + ": " + std::strerror(errno));
+  if (::flock(fd_, LOCK_EX | LOCK_NB) == 0) return;
+  const int error = errno;
+  ::close(fd_);
+  fd_ = -1;
+  if (error == EWOULDBLOCK)
+    throw cannot_write("--checkpoint " + dir + " is in use by another job (its rank " + std::to_string(rank) +
+                       " holds it): wait for that job, or choose another folder");
+  throw cannot_write("--checkpoint " + dir + ": cannot lock " + path + ": " + std::strerror(error));
+}
+
+ShardFolderLock::~ShardFolderLock() {
+  if (fd_ >= 0) ::close(fd_);  // closing releases the lock
 }
 
 }  // namespace collab

@@ -42,4 +42,18 @@ ShardSnapshot load_shard(const std::string& dir, int ranks, int rank, int epoch)
 // Removes the rank's shards of epochs before `epoch`.
 void remove_older_shards(const std::string& dir, int ranks, int rank, int epoch);
 
+// The rank's hold on `dir` for a job's life (flock on DIR/.shard-RANK-of-R.lock, created with the
+// folder if needed): a second job started on the same folder would write and remove the first
+// one's shards. The ranks of one job each hold their own. Held elsewhere: ExitCode::cannot_create.
+class ShardFolderLock {
+ public:
+  ShardFolderLock(const std::string& dir, int ranks, int rank);
+  ~ShardFolderLock();
+  ShardFolderLock(const ShardFolderLock&) = delete;
+  ShardFolderLock& operator=(const ShardFolderLock&) = delete;
+
+ private:
+  int fd_ = -1;
+};
+
 }  // namespace collab

@@ -97,7 +97,14 @@ class ShardedSparseEngine final : public TrainingEngine {
     state_.save(record, smooth_.sum(), smooth_.count());
   }
 
-  Weights weights() const override { return const_cast<ShardedState&>(state_).gather_weights(); }
+  Weights weights() const override {
+    auto& self = const_cast<ShardedSparseEngine&>(*this);
+    if (state_.epochs_done() >= o_.epochs) {  // trained: the ratings are not needed again
+      std::vector<Example>().swap(self.shuffled_);
+      self.state_.release_ratings();
+    }
+    return self.state_.gather_weights();
+  }
 
   std::string device_name() const override {
     return "cpu (sparse updates, sharded over " + std::to_string(state_.ranks()) + " ranks, " +

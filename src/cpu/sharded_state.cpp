@@ -48,6 +48,7 @@ ShardedState::ShardedState(const EngineSetup& s)
       rank_(comm_.rank()),
       ranks_(comm_.world_size()),
       threads_(s.options.threads > 0 ? s.options.threads : 1),
+      folder_lock_(s.checkpoint_dir.empty() ? nullptr : std::make_unique<ShardFolderLock>(s.checkpoint_dir, ranks_, rank_)),
       shape_(s.shape),
       options_(s.options),
       plan_(layout_for(s, ranks_)),
@@ -70,6 +71,8 @@ ShardedState::ShardedState(const EngineSetup& s)
   for (const auto& stratum : valid_) valid_rows_.push_back(distinct_rows(stratum));
   flush_denormals_on_this_thread();
 }
+
+ShardedState::~ShardedState() = default;
 
 void ShardedState::move_to_shift(int shift) {
   if (shift == shift_) return;
@@ -226,6 +229,12 @@ std::vector<float> ShardedState::packed_rows() {
   std::vector<float> packed(rows * width);
   for (size_t r = 0; r < rows; ++r) std::memcpy(packed.data() + r * width, store_.param(r), width * sizeof(float));
   return packed;
+}
+
+void ShardedState::release_ratings() {
+  std::vector<std::vector<Example>>().swap(train_);
+  std::vector<std::vector<Example>>().swap(valid_);
+  std::vector<std::vector<std::int32_t>>().swap(valid_rows_);
 }
 
 Weights ShardedState::gather_weights() {

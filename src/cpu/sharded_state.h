@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -18,10 +19,12 @@
 namespace collab {
 
 struct ShardSnapshot;
+class ShardFolderLock;
 
 class ShardedState {
  public:
   explicit ShardedState(const EngineSetup& setup);
+  ~ShardedState();
 
   int rank() const { return rank_; }
   int ranks() const { return ranks_; }
@@ -54,6 +57,9 @@ class ShardedState {
 
   // Every rank's rows, on rank 0, as the model's tables; the other ranks return no tables.
   Weights gather_weights();
+  // Gives back the memory of the rank's ratings once training is over (before gathering, where a
+  // run's rank 0 would otherwise peak).
+  void release_ratings();
 
  private:
   void apply(const StepHyper& hyper, int threads);
@@ -64,6 +70,7 @@ class ShardedState {
 
   Communicator& comm_;
   int rank_, ranks_, threads_;
+  std::unique_ptr<ShardFolderLock> folder_lock_;  // with --checkpoint, before anything is read or written
   ModelShape shape_;
   TrainOptions options_;
   ShardPlan plan_;

@@ -70,6 +70,11 @@ expect_rc whole 0
 "$COLLAB" train "${long[@]}" --checkpoint "$WORK/ck" --model "$WORK/ck.collab" >"$WORK/ck1.out" 2>"$WORK/ck1.err" &
 launcher=$!
 for _ in $(seq 500); do compgen -G "$WORK/ck/shard-1-of-2.epoch-[3-9]*" >/dev/null && break; sleep 0.01; done
+# A second job on the same folder while the first runs: 73 before it reads or writes a shard (the
+# first job's resume below still ends on the uninterrupted bits).
+run busy "$COLLAB" train "${long[@]}" --checkpoint "$WORK/ck" --model "$WORK/busy.collab"
+expect_rc busy 73
+expect_in busy err "--checkpoint $WORK/ck is in use by another job"
 kill -KILL "$(pgrep -P "$launcher" | tail -1)"
 wait "$launcher"; rc=$?
 [[ $rc -eq 69 ]] && pass || fail "a killed rank: the launcher exited $rc: $(tail -2 "$WORK/ck1.err")"
