@@ -18,15 +18,16 @@ bool regular_file(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
 }
 
-// The cache of the request's files, made by loading them whole when it is missing or stale; the
-// data so loaded when the cache cannot be written (nothing else left to stream from).
-std::unique_ptr<ParsedCacheStream> open_cache(const DataSource& source, EncodedRatings& loaded) {
+// The cache of the request's files, made by loading them whole (`parsed`) when it is missing or
+// stale; the data so loaded when the cache cannot be written (nothing else left to stream from).
+std::unique_ptr<ParsedCacheStream> open_cache(const DataSource& source, EncodedRatings& loaded, bool& parsed) {
   if (!source.install_dir.empty()) ensure_dataset(source.format, source.install_dir);
   const std::string key = parsed_cache_key(source);
   if (auto cache = ParsedCacheStream::open(source, key)) return cache;
-  loaded = load_data_source(source);  // parses and writes the cache
+  parsed = true;
+  loaded = load_data_source(source);  // parses, warns of dropped ratings and writes the cache
   auto cache = ParsedCacheStream::open(source, key);
-  if (cache) EncodedRatings().rating.swap(loaded.rating);  // streamed instead: give the memory back
+  if (cache) loaded = EncodedRatings();  // streamed instead: give the memory back
   return cache;
 }
 
@@ -78,9 +79,10 @@ bool loads_rank_local(const TrainingRequest& r) {
 std::unique_ptr<PreparedTraining> prepare_rank_local_training(const TrainingRequest& request) {
   EncodedRatings loaded;
   auto data = std::make_shared<RankLocalData>();
-  data->cache = open_cache(request.source, loaded);
+  bool parsed = false;
+  data->cache = open_cache(request.source, loaded, parsed);
   if (!data->cache) return prepare_training_from(request, std::move(loaded));
-  if (loaded.rating.empty()) warn_dropped_ratings(request.source, data->cache->dropped_ratings());
+  if (!parsed) warn_dropped_ratings(request.source, data->cache->dropped_ratings());
   const TrainOptions& t = request.options;
   data->ratings = data->cache->size();
   data->roles = random_split_roles(data->ratings, request.split.valid_pct, t.seed);
