@@ -117,7 +117,7 @@ void add_epochs_and_lr(CLI::App* verb, TrainOptions& t) {
 
 // The ranking models' options (docs/experiments.md#ranking-models).
 void add_ranking_options(CLI::App* verb, TrainOptions& t) {
-  verb->add_flag("--implicit", t.implicit,
+  verb->add_flag("--implicit", t.model.implicit,
                  "Train on interactions: every training rating at or above --positive-rating is a positive, the rest "
                  "are not interactions (with --loss bpr, --optimizer als or --arch popularity)");
   verb->add_option("--positive-rating", t.positive_rating, "With --implicit: ratings at or above this are positive (0: every one)")
@@ -140,7 +140,7 @@ void add_ranking_options(CLI::App* verb, TrainOptions& t) {
 void add_training_options(CLI::App* verb, TrainingCommandOptions& c, bool with_split) {
   add_data_options(verb, c.data);
   add_filter_options(verb, c.filters);
-  add_enum_option<Arch>(verb, "--arch", c.train.arch,
+  add_enum_option<Arch>(verb, "--arch", c.train.model.arch,
                         {{"dot", Arch::dot}, {"dot-range", Arch::dot_range}, {"dot-bias", Arch::dot_bias}, {"nn", Arch::nn},
                          {"popularity", Arch::popularity}, {"baseline", Arch::baseline}},
                         "Model: dot, dot-range, dot-bias (the seed's DotProductBias), nn; popularity (items by their count "
@@ -148,7 +148,7 @@ void add_training_options(CLI::App* verb, TrainingCommandOptions& c, bool with_s
   verb->add_option("--bs", c.train.batch_size, "Batch size")->check(CLI::Range(1, 1 << 24))->capture_default_str();
   verb->add_option("--wd", c.train.wd, "Decoupled weight decay")
       ->check(non_negative_number())->capture_default_str();
-  verb->add_option("--factors", c.train.factors, "Latent factors per user and item")
+  verb->add_option("--factors", c.train.model.factors, "Latent factors per user and item")
       ->check(CLI::Range(1, 4096))->capture_default_str();
   verb->add_option("--y-range", c.y_range, "LO,HI of sigmoid_range(x, LO, HI)")->capture_default_str();
   verb->add_option("--layers", c.layers, "nn hidden sizes, e.g. 100,50 (default: fastai's, one layer of --factors)");
@@ -191,18 +191,18 @@ TrainingRequest training_request(const CLI::App* verb, TrainingCommandOptions& c
   const auto range = parse_numbers(c.y_range, "--y-range");
   if (range.size() != 2 || !std::isfinite(range[0]) || !std::isfinite(range[1]) || !(range[0] < range[1]))
     throw usage_error("--y-range: expected LO,HI with LO < HI, got '" + c.y_range + "'");
-  t.y_low = range[0];
-  t.y_high = range[1];
-  t.layers.clear();
+  t.model.y_low = range[0];
+  t.model.y_high = range[1];
+  t.model.layers.clear();
   for (float f : parse_numbers(c.layers, "--layers")) {
     if (!(f >= 1 && f <= 65536) || f != static_cast<int>(f))
       throw usage_error("--layers: sizes must be whole numbers from 1 to 65536");
-    t.layers.push_back(static_cast<int>(f));
+    t.model.layers.push_back(static_cast<int>(f));
   }
   apply_model_kind_defaults(t, [&](const char* option) {
     return verb->get_option_no_throw(option) && verb->count(option) > 0;
   });
-  if (t.layers.empty()) t.layers = {t.factors};  // fastai's collab_learner default
+  if (t.model.layers.empty()) t.model.layers = {t.model.factors};  // fastai's collab_learner default
   if (verb->count("--seed") == 0) {
     t.seed = fresh_seed();
     std::fprintf(stderr, "collab: seed %llu (repeat this run with --seed %llu)\n",

@@ -32,7 +32,7 @@ void run_predict(const PredictVerbOptions& o) {
     print_line("userId\ttitle\t" + key + "\n" + who + "\t" + tsv_field(title) + "\t" + fixed(p, 6));
   } else {
     print_line(rating ? fixed(p, 3) : fixed(p, 3) + "  (a ranking score from a --arch " + arch_name(m.shape.arch) +
-                                          (m.options.implicit ? " --implicit" : "") + " model, not a rating)");
+                                          (m.options.model.implicit ? " --implicit" : "") + " model, not a rating)");
   }
 }
 

@@ -193,7 +193,7 @@ class TuneRun {
   TrainingRequest configured(const Configuration& values) const {
     TrainingRequest r = request_;
     apply_configuration(space_.options, values, r.options);
-    if (layers_follow_factors_) r.options.layers = {r.options.factors};
+    if (layers_follow_factors_) r.options.model.layers = {r.options.model.factors};
     return r;
   }
 

@@ -35,9 +35,9 @@ std::string join_strings(const std::vector<std::string>& strings) {
 
 json options_to_json(const TrainOptions& o) {
   return {{"epochs", o.epochs}, {"lr", o.lr}, {"wd", o.wd}, {"bs", o.batch_size},
-          {"factors", o.factors}, {"y_range", {o.y_low, o.y_high}}, {"valid_pct", o.valid_pct},
-          {"seed", o.seed}, {"layers", o.layers}, {"optimizer", optimizer_name(o.optimizer)},
-          {"arch", arch_name(o.arch)}, {"implicit", o.implicit}, {"positive_rating", o.positive_rating},
+          {"factors", o.model.factors}, {"y_range", {o.model.y_low, o.model.y_high}}, {"valid_pct", o.valid_pct},
+          {"seed", o.seed}, {"layers", o.model.layers}, {"optimizer", optimizer_name(o.optimizer)},
+          {"arch", arch_name(o.model.arch)}, {"implicit", o.model.implicit}, {"positive_rating", o.positive_rating},
           {"loss", loss_name(o.loss)}, {"negatives", o.negatives}, {"alpha", o.alpha}, {"cg_steps", o.cg_steps},
           {"reg_u", o.reg_u}, {"reg_i", o.reg_i}};
 }
@@ -48,16 +48,16 @@ TrainOptions options_from_json(const json& j) {
   o.lr = j.at("lr");
   o.wd = j.at("wd");
   o.batch_size = j.at("bs");
-  o.factors = j.at("factors");
-  o.y_low = j.at("y_range").at(0);
-  o.y_high = j.at("y_range").at(1);
+  o.model.factors = j.at("factors");
+  o.model.y_low = j.at("y_range").at(0);
+  o.model.y_high = j.at("y_range").at(1);
   o.valid_pct = j.at("valid_pct");
   o.seed = j.at("seed");
-  o.layers = j.at("layers").get<std::vector<int>>();
+  o.model.layers = j.at("layers").get<std::vector<int>>();
   o.optimizer = parse_optimizer(j.at("optimizer"));
-  o.arch = parse_arch(j.at("arch"));
+  o.model.arch = parse_arch(j.at("arch"));
   // Absent from models written before the ranking models: explicit, MSE.
-  o.implicit = j.value("implicit", false);
+  o.model.implicit = j.value("implicit", false);
   o.positive_rating = j.value("positive_rating", 0.0f);
   o.loss = parse_loss(j.value("loss", std::string("mse")));
   o.negatives = j.value("negatives", 1);
@@ -237,7 +237,7 @@ void read_header_fields(const json& h, SavedModel& m) {
   m.shape.y_high = s.at("y_range").at(1);
   m.shape.layers = s.at("layers").get<std::vector<int>>();
   m.options = options_from_json(h.at("options"));
-  m.shape.implicit = m.options.implicit;
+  m.shape.implicit = m.options.model.implicit;
   m.vocabulary.item_key = h.at("item_key") == "title" ? ItemKey::title : ItemKey::movie_id;
   m.dataset = h.at("dataset");
   // Models written before collab recorded its source and split were split at random.

@@ -44,19 +44,13 @@ std::unique_ptr<PreparedTraining> prepare_training_on(const TrainingRequest& req
   std::vector<std::int32_t>().swap(run->data.movie_id);
   std::vector<std::int32_t>().swap(run->split.train_rows);
   std::vector<std::int32_t>().swap(run->split.valid_rows);
-  ModelShape& shape = run->setup.shape;
-  shape.arch = t.arch;
-  shape.n_users = static_cast<std::int64_t>(run->data.vocabulary.user_rows());
-  shape.n_items = static_cast<std::int64_t>(run->data.vocabulary.item_rows());
-  shape.factors = t.factors;
-  shape.y_low = t.y_low;
-  shape.y_high = t.y_high;
-  shape.implicit = t.implicit;
-  if (t.arch == Arch::nn) shape.layers = t.layers;
+  const ModelShape& shape = run->setup.shape =
+      model_shape(t.model, static_cast<std::int64_t>(run->data.vocabulary.user_rows()),
+                  static_cast<std::int64_t>(run->data.vocabulary.item_rows()));
   run->setup.data = &run->split;
   run->setup.options = t;
   run->setup.communicator = request.communicator;
-  if (t.arch != Arch::nn) run->setup.initial = initial_embedding_weights(shape, t.init_std, t.seed);
+  if (t.model.arch != Arch::nn) run->setup.initial = initial_embedding_weights(shape, t.init_std, t.seed);
   if (!request.checkpoint_dir.empty()) {
     run->setup.checkpoint_dir = request.checkpoint_dir;
     run->setup.checkpoint_key = training_fingerprint(*run, request);
@@ -100,17 +94,17 @@ std::uint64_t training_fingerprint(const PreparedTraining& run, const TrainingRe
   // updates: both leave every bit as it is (held so by the engine's tests). Not the data's paths
   // either (the same files may live elsewhere on another machine): their contents follow.
   const TrainOptions& o = r.options;
-  value(o.arch);
+  value(o.model.arch);
   value(o.epochs);
   value(o.lr);
   value(o.wd);
   value(o.batch_size);
-  value(o.factors);
-  value(o.y_low);
-  value(o.y_high);
+  value(o.model.factors);
+  value(o.model.y_low);
+  value(o.model.y_high);
   value(o.valid_pct);
   value(o.seed);
-  f.column(o.layers);
+  f.column(o.model.layers);
   value(o.optimizer);
   value(o.init_std);
   value(o.beta2);

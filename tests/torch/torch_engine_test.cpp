@@ -20,8 +20,8 @@ Problem problem(Arch arch, OptimizerKind opt = OptimizerKind::adam) {
   Problem p;
   EncodedRatings d = test_support::synthetic_ratings(50, 70, 0.4, 11);
   p.split = random_split(d, 0.2, 2);
-  p.setup.shape = {arch, 51, 71, 8, 0.0f, 5.5f, arch == Arch::nn ? std::vector<int>{16, 8} : std::vector<int>{}};
-  p.setup.options.factors = 8;
+  p.setup.shape = {{arch, 8, 0.0f, 5.5f, arch == Arch::nn ? std::vector<int>{16, 8} : std::vector<int>{}}, 51, 71};
+  p.setup.options.model.factors = 8;
   p.setup.options.epochs = 2;
   p.setup.options.batch_size = 32;
   p.setup.options.optimizer = opt;

@@ -45,17 +45,17 @@ TrainingOptions quick_options() {
 TEST(PublicApi, DefaultsAreTheTrainersDefaults) {
   const TrainingOptions pub;
   const TrainOptions in;
-  EXPECT_EQ(pub.arch, arch_name(in.arch));
+  EXPECT_EQ(pub.arch, arch_name(in.model.arch));
   EXPECT_EQ(pub.optimizer, optimizer_name(in.optimizer));
   EXPECT_EQ(pub.loss, loss_name(in.loss));
   EXPECT_EQ(pub.epochs, in.epochs);
   EXPECT_EQ(pub.lr, in.lr);
   EXPECT_EQ(pub.wd, in.wd);
   EXPECT_EQ(pub.batch_size, in.batch_size);
-  EXPECT_EQ(pub.factors, in.factors);
-  EXPECT_EQ(pub.y_low, in.y_low);
-  EXPECT_EQ(pub.y_high, in.y_high);
-  EXPECT_EQ(pub.implicit, in.implicit);
+  EXPECT_EQ(pub.factors, in.model.factors);
+  EXPECT_EQ(pub.y_low, in.model.y_low);
+  EXPECT_EQ(pub.y_high, in.model.y_high);
+  EXPECT_EQ(pub.implicit, in.model.implicit);
   EXPECT_EQ(pub.positive_rating, in.positive_rating);
   EXPECT_EQ(pub.negatives, in.negatives);
   EXPECT_EQ(pub.alpha, in.alpha);
@@ -97,8 +97,8 @@ TEST(PublicApi, TrainingInMemoryGivesTheModelTheFilesGive) {
 
   TrainingRequest request;
   request.source = csv_files_data_source(dir + "/ratings.csv", dir + "/movies.csv", ItemKey::title);
-  request.options.epochs = 2, request.options.factors = 8, request.options.seed = 3;
-  request.options.layers = {8};
+  request.options.epochs = 2, request.options.model.factors = 8, request.options.seed = 3;
+  request.options.model.layers = {8};
   request.split.seed = 3;
   auto run = prepare_training(request);
   const SavedModel files = train_model(*run, request, FitHooks{});

@@ -16,7 +16,7 @@ using namespace collab;
 namespace {
 SavedModel small_model() {
   SavedModel m;
-  m.shape = {Arch::dot_bias, 3, 3, 2, 0.0f, 5.5f, {}};
+  m.shape = {{Arch::dot_bias, 2, 0.0f, 5.5f, {}}, 3, 3};
   m.options.seed = 77;
   m.dataset = "made-up";
   m.device = "cpu";
