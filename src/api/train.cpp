@@ -46,7 +46,6 @@ TrainOptions train_options_of(const TrainingOptions& o) {
   t.model.implicit = o.implicit, t.positive_rating = o.positive_rating, t.negatives = o.negatives;
   t.alpha = o.alpha, t.cg_steps = o.cg_steps;
   t.seed = o.seed, t.threads = o.threads;
-  t.valid_pct = o.split.valid_pct;
   return t;
 }
 
@@ -80,7 +79,6 @@ TrainingRequest training_request_of(const TrainingOptions& options, ItemKey key)
   TrainingRequest request;
   request.options = train_options_of(options);
   request.split = split_spec_of(options.split);
-  request.split.seed = options.seed;
   request.device = options.device;
   request.source = csv_files_data_source("", "", key);
   request.source.description = "ratings in memory";

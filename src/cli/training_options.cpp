@@ -92,7 +92,7 @@ void report_filters_and_split(const RatingFilters& filters, const FilterReport& 
                  split.users_kept_whole == 1 ? "it stays" : "they stay");
 }
 
-SplitSpec split_spec(const SplitOptions& o, std::uint64_t seed) {
+SplitSpec split_spec(const SplitOptions& o) {
   SplitSpec s;
   s.kind = o.valid_ratings.empty() ? o.kind : SplitKind::given;
   s.valid_pct = o.valid_pct;
@@ -105,7 +105,6 @@ SplitSpec split_spec(const SplitOptions& o, std::uint64_t seed) {
                         ? o.valid_ratings
                         : std::filesystem::absolute(o.valid_ratings, ec).lexically_normal().string();
   if (ec) s.valid_ratings = o.valid_ratings;
-  s.seed = seed;
   return s;
 }
 
@@ -186,7 +185,7 @@ void check_split_options_apply(const CLI::App* verb, const SplitOptions& o) {
 
 TrainingRequest training_request(const CLI::App* verb, TrainingCommandOptions& c) {
   check_split_options_apply(verb, c.split);
-  check_split_spec(split_spec(c.split, 0));  // before a seed is chosen or the data loaded
+  check_split_spec(split_spec(c.split));  // before a seed is chosen or the data loaded
   TrainOptions& t = c.train;
   const auto range = parse_numbers(c.y_range, "--y-range");
   if (range.size() != 2 || !std::isfinite(range[0]) || !std::isfinite(range[1]) || !(range[0] < range[1]))
@@ -211,12 +210,11 @@ TrainingRequest training_request(const CLI::App* verb, TrainingCommandOptions& c
   if (t.threads > usable_cores())
     std::fprintf(stderr, "collab: --threads %d is more than the %d core%s this process may use: the threads will "
                  "take turns (slower, the same results)\n", t.threads, usable_cores(), usable_cores() == 1 ? "" : "s");
-  t.valid_pct = c.split.valid_pct;
   TrainingRequest request;
   request.source = data_source(c.data);
   request.filters = rating_filters(verb, c.filters);
   request.options = t;
-  request.split = split_spec(c.split, t.seed);
+  request.split = split_spec(c.split);
   request.device = c.device;
   request.engine = c.engine;
   return request;

@@ -51,7 +51,7 @@ EvaluationRows validation_rows_of(const SavedModel& m) {
   const std::string changed = m.source.description + " has changed since the model was trained";
   if (data.vocabulary.user_ids != m.vocabulary.user_ids || data.vocabulary.item_titles != m.vocabulary.item_titles)
     throw data_error(changed + " (its users or items differ); give --ratings FILE");
-  const TrainValidSplit split = split_ratings(data, m.split);
+  const TrainValidSplit split = split_ratings(data, m.split, m.options.seed);
   // Same users and items can still be other rows or ratings: the model's record of its rows says.
   if (!m.split_rows.empty() && split_fingerprint(split) != m.split_rows)
     throw data_error(changed + " (the rows of its split, or their ratings, differ); give --ratings FILE");

@@ -17,11 +17,9 @@ std::unique_ptr<PreparedTraining> prepare_training(const TrainingRequest& reques
 }
 
 std::unique_ptr<PreparedTraining> prepare_training_from(const TrainingRequest& request, EncodedRatings data) {
-  SplitSpec spec = request.split;
-  spec.seed = request.options.seed;
-  TrainValidSplit split = split_ratings(data, spec);
-  const bool asked_for_validation = spec.kind != SplitKind::random || spec.valid_pct > 0;
-  if (asked_for_validation && split.valid.size() == 0)
+  const SplitSpec& spec = request.split;
+  TrainValidSplit split = split_ratings(data, spec, request.options.seed);
+  if (asks_for_validation(spec) && split.valid.size() == 0)
     throw data_error("the " + split_name(spec.kind) + " split leaves the validation set empty (" +
                      std::to_string(data.size()) + " ratings)");
   if (split.train.size() == 0) throw data_error("the " + split_name(spec.kind) + " split leaves no rating to train on");
@@ -62,15 +60,16 @@ std::unique_ptr<PreparedTraining> prepare_training_on(const TrainingRequest& req
 
 SavedModel train_model(PreparedTraining& run, const TrainingRequest& request, const FitHooks& hooks) {
   SavedModel model;
-  model.history = run.engine->fits_by_passes() ? fit_by_passes(*run.engine, request.options, hooks)
-                                               : fit_one_cycle(*run.engine, run.split.train.size(), request.options, hooks);
+  model.history = run.engine->fits_by_passes()
+                      ? fit_by_passes(*run.engine, request.options, hooks)
+                      : fit_one_cycle(*run.engine, run.split.train.size(), request.options, hooks,
+                                      asks_for_validation(request.split));
   model.shape = run.setup.shape;
   model.options = request.options;
   model.dataset = request.source.description;
   model.source = request.source;
   model.filters = request.filters;
   model.split = request.split;
-  model.split.seed = request.options.seed;
   model.split_rows = split_fingerprint(run.split);
   model.device = run.engine->device_name();
   model.weights = run.engine->weights();
@@ -102,7 +101,7 @@ std::uint64_t training_fingerprint(const PreparedTraining& run, const TrainingRe
   value(o.model.factors);
   value(o.model.y_low);
   value(o.model.y_high);
-  value(o.valid_pct);
+  value(r.split.valid_pct);  // where the options held a copy of it: the same hash as before
   value(o.seed);
   f.column(o.model.layers);
   value(o.optimizer);

@@ -60,15 +60,15 @@ struct ModelSpec {
   bool predicts_ratings() const { return !implicit && arch != Arch::popularity; }
 };
 
-// How a run trains.
+// How a run trains. Which ratings validate is a SplitSpec's (train/split.h), kept beside these
+// options and never copied into them.
 struct TrainOptions {
   ModelSpec model;
   int epochs = 5;
   double lr = 5e-3;            // fit_one_cycle's lr_max
   double wd = 0.1;
   int batch_size = 64;
-  double valid_pct = 0.2;
-  std::uint64_t seed = 0;
+  std::uint64_t seed = 0;      // the split's permutation, the initial weights, the batches' order
   OptimizerKind optimizer = OptimizerKind::adam;
   int threads = 0;             // 0: choose
   // Exact mode (OptimizerKind::adam) defers the gradient-free updates of rows a step did not

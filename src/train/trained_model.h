@@ -23,7 +23,7 @@ struct SavedModel {
   DataSource source;        // where the ratings came from, to rebuild the split (eval)
   bool has_source = true;   // false for ratings trained in memory, and models written before collab recorded it
   RatingFilters filters;    // what was filtered out before the split (none for older models)
-  SplitSpec split;          // how the validation rows were chosen (seed included)
+  SplitSpec split;          // how the validation rows were chosen (permuted by options.seed)
   std::string split_rows;   // split_fingerprint of the rows trained and validated on; empty in older models
   std::string device;
   std::vector<EpochRecord> history;

@@ -60,7 +60,6 @@ TEST(PublicApi, DefaultsAreTheTrainersDefaults) {
   EXPECT_EQ(pub.negatives, in.negatives);
   EXPECT_EQ(pub.alpha, in.alpha);
   EXPECT_EQ(pub.cg_steps, in.cg_steps);
-  EXPECT_EQ(pub.split.valid_pct, in.valid_pct);
   const SplitSpec spec;
   EXPECT_EQ(pub.split.kind, split_name(spec.kind));
   EXPECT_EQ(pub.split.valid_pct, spec.valid_pct);
@@ -99,7 +98,6 @@ TEST(PublicApi, TrainingInMemoryGivesTheModelTheFilesGive) {
   request.source = csv_files_data_source(dir + "/ratings.csv", dir + "/movies.csv", ItemKey::title);
   request.options.epochs = 2, request.options.model.factors = 8, request.options.seed = 3;
   request.options.model.layers = {8};
-  request.split.seed = 3;
   auto run = prepare_training(request);
   const SavedModel files = train_model(*run, request, FitHooks{});
   EXPECT_EQ(model.state().model.weights.get("item_factors").values,

@@ -61,7 +61,6 @@ TEST(Pipeline, TheSplitIsTheRequestedSplitWithTheOptionsSeed) {
   const Files f = made_up_files("pipeline-split");
   TrainingRequest r = request_for(f);
   r.split.valid_pct = 0.25;
-  r.split.seed = 12345;  // ignored: the split's seed is the options' seed
   const auto run = prepare_training(r);
   EXPECT_EQ(run->split.valid.size(), static_cast<size_t>(0.25 * kRatings));
   EXPECT_EQ(run->split.train.size(), kRatings - static_cast<size_t>(0.25 * kRatings));

@@ -83,7 +83,7 @@ double one_process_loss(const Data& d, const TrainOptions& o) {
   EngineSetup s = test_support::synthetic_setup(d.split, Arch::dot_bias, kUsers, kItems, o.model.factors, o.seed);
   s.options = o;
   auto engine = make_engine(s, "cpu", "cpu");
-  return fit_one_cycle(*engine, d.split.train.size(), o, {}).back().valid_loss;
+  return fit_one_cycle(*engine, d.split.train.size(), o, {}, /*validating=*/true).back().valid_loss;
 }
 
 TEST(ShardPlan, BlocksPartitionTheUsersItemsAndRatingsInBalance) {
