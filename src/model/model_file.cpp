@@ -171,7 +171,7 @@ std::string model_file_bytes(const SavedModel& m) {
                      {"factors", m.shape.factors}, {"y_range", {m.shape.y_low, m.shape.y_high}},
                      {"layers", m.shape.layers}};
   header["options"] = options_to_json(m.options, m.split);
-  header["dataset"] = m.dataset;
+  header["dataset"] = m.source.description;
   if (m.has_source) header["source"] = source_to_json(m.source);  // none for ratings trained in memory
   header["split"] = {{"kind", split_name(m.split.kind)}, {"valid_pct", m.split.valid_pct},
                      {"valid_last", m.split.valid_last}, {"valid_ratings", m.split.valid_ratings},
@@ -239,10 +239,12 @@ void read_header_fields(const json& h, SavedModel& m) {
   m.options = options_from_json(h.at("options"));
   m.shape.implicit = m.options.model.implicit;
   m.vocabulary.item_key = h.at("item_key") == "title" ? ItemKey::title : ItemKey::movie_id;
-  m.dataset = h.at("dataset");
-  // Models written before collab recorded its source and split were split at random.
+  // Models written before collab recorded its source and split were split at random. A recorded
+  // source describes itself by its paths, made absolute; one that is not there keeps the name.
+  const std::string dataset = h.at("dataset");
   m.has_source = h.contains("source");
   if (m.has_source) m.source = source_from_json(h.at("source"), m.vocabulary.item_key);
+  else m.source.description = dataset;
   m.split.kind = SplitKind::random;
   m.split.valid_pct = h.at("options").at("valid_pct");
   if (h.contains("split")) {

@@ -66,7 +66,6 @@ SavedModel train_model(PreparedTraining& run, const TrainingRequest& request, co
                                       asks_for_validation(request.split));
   model.shape = run.setup.shape;
   model.options = request.options;
-  model.dataset = request.source.description;
   model.source = request.source;
   model.filters = request.filters;
   model.split = request.split;
