@@ -86,6 +86,20 @@ TrainingRequest training_request_of(const TrainingOptions& options, ItemKey key)
   return request;
 }
 
+TrainingOptions Model::options() const {
+  const SavedModel& m = state_->model;
+  const TrainOptions& t = m.options;
+  TrainingOptions o;
+  o.arch = arch_name(t.model.arch), o.optimizer = optimizer_name(t.optimizer), o.loss = loss_name(t.loss);
+  o.epochs = t.epochs, o.lr = t.lr, o.wd = t.wd, o.batch_size = t.batch_size, o.seed = t.seed;
+  o.factors = t.model.factors, o.y_low = t.model.y_low, o.y_high = t.model.y_high, o.layers = t.model.layers;
+  o.implicit = t.model.implicit, o.positive_rating = t.positive_rating, o.negatives = t.negatives;
+  o.alpha = t.alpha, o.cg_steps = t.cg_steps, o.threads = t.threads;
+  o.split.kind = split_name(m.split.kind), o.split.valid_pct = m.split.valid_pct;
+  o.split.test_pct = m.split.test_pct, o.split.valid_last = m.split.valid_last, o.split.seed = t.seed;
+  return o;
+}
+
 Model model_of(SavedModel model) {
   auto state = std::make_shared<Model::State>();
   state->model = std::move(model);

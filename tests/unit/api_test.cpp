@@ -171,6 +171,36 @@ TEST(PublicApi, AModelAnswersAsTheReadingVerbsDo) {
   EXPECT_EQ(Model::load(path).predict(user, item), model.predict(user, item));
 }
 
+TEST(PublicApi, ListOptionsUserBiasesPcaAndRatingsFilesAnswerAsTheVerbsDo) {
+  const Model model = train(made_up_ratings(), quick_options());
+  const std::int32_t user = model.users().front();
+  const std::string item = model.items().front().title, other = model.items()[1].title;
+  EXPECT_EQ(model.item(item).movie_id, model.items().front().movie_id);
+  EXPECT_EQ(model.options().arch, "dot-bias");
+  EXPECT_EQ(model.options().factors, quick_options().factors);
+  ListOptions list;
+  list.k = 4;
+  EXPECT_EQ(model.recommend(user, list).size(), 4u);
+  EXPECT_EQ(model.user_biases(list).lowest.size(), 4u);
+  // Untrained rows only ever add to a list.
+  ListOptions every;
+  every.k = 1u << 20;
+  const size_t trained = model.biases(every).highest.size();
+  every.include_untrained = true;
+  EXPECT_GE(model.biases(every).highest.size(), trained);
+  const Model::Pca pca = model.pca(2, 0);
+  EXPECT_EQ(pca.coordinates.size(), pca.items.size());
+  EXPECT_EQ(pca.explained_variance.size(), 2u);
+  // A person's ratings file gives what the same pairs give.
+  const std::string csv = test_support::temp_dir("api_person") + "/person.csv";
+  std::ofstream(csv) << "title,rating\n" << item << ",5\n" << other << ",1\n";
+  const auto from_file = model.recommend_from_file(csv, list);
+  const auto from_pairs = model.recommend_new_user({{item, 5.0f}, {other, 1.0f}}, 4);
+  ASSERT_EQ(from_file.size(), from_pairs.size());
+  for (size_t i = 0; i < from_file.size(); ++i) EXPECT_EQ(from_file[i].movie_id, from_pairs[i].movie_id);
+  EXPECT_EQ(expect_error([&] { model.predict_from_file(csv + ".none", item); }).code(), ExitCode::no_input);
+}
+
 TEST(PublicApi, WithoutValidationRowsEveryRatingTrainsAndValidLossIsNaN) {
   TrainingOptions o = quick_options();
   o.split.valid_pct = 0;
