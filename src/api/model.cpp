@@ -89,7 +89,8 @@ ItemScore Model::item(const std::string& name) const {
 
 double Model::predict(std::int32_t user_id, const std::string& item) const {
   const SavedModel& m = state_->model;
-  return predict_rating(m, find_user(m.vocabulary, user_id), find_item(m.vocabulary, item));
+  const std::int32_t user = find_user(m.vocabulary, user_id);  // an unknown user is said first
+  return predict_rating(m, user, find_item(m.vocabulary, item));
 }
 
 std::vector<double> Model::predict(const Ratings& pairs) const {
