@@ -30,7 +30,8 @@ ItemScore item_score(const Vocabulary& v, std::int32_t row) {
 std::vector<UserScore> public_users(const SavedModel& m, const std::vector<ScoredItem>& users) {
   std::vector<UserScore> out;
   out.reserve(users.size());
-  for (const ScoredItem& s : users) out.push_back({m.vocabulary.user_ids[static_cast<size_t>(s.index)], s.value});
+  for (const ScoredItem& s : users)
+    out.push_back({m.vocabulary.user_ids[static_cast<size_t>(s.index)], s.value});
   return out;
 }
 
@@ -113,7 +114,8 @@ std::vector<ItemScore> Model::recommend(std::int32_t user_id, std::size_t k) con
 
 std::vector<ItemScore> Model::recommend(std::int32_t user_id, const ListOptions& list) const {
   const SavedModel& m = state_->model;
-  return public_scores(m, recommend_items(m, find_user(m.vocabulary, user_id), list.k, list.include_untrained));
+  return public_scores(
+      m, recommend_items(m, find_user(m.vocabulary, user_id), list.k, list.include_untrained));
 }
 
 void Model::recommend_all(
@@ -157,7 +159,8 @@ std::vector<ItemScore> Model::recommend_new_user(
   return public_scores(m, recommend_items(m, user, k, false));
 }
 
-std::vector<ItemScore> Model::recommend_from_file(const std::string& ratings_csv, const ListOptions& list) const {
+std::vector<ItemScore> Model::recommend_from_file(const std::string& ratings_csv,
+                                                  const ListOptions& list) const {
   SavedModel m = state_->model;  // as recommend_new_user
   const std::int32_t user = fit_person_from_file(m, ratings_csv);
   return public_scores(m, recommend_items(m, user, list.k, list.include_untrained));
@@ -189,7 +192,8 @@ std::vector<ItemScore> Model::similar(const std::string& item, std::size_t k) co
 
 std::vector<ItemScore> Model::similar(const std::string& item, const ListOptions& list) const {
   const SavedModel& m = state_->model;
-  return public_scores(m, similar_items(m, find_item(m.vocabulary, item), list.k, list.include_untrained));
+  return public_scores(
+      m, similar_items(m, find_item(m.vocabulary, item), list.k, list.include_untrained));
 }
 
 std::vector<float> Model::factors(const std::string& item) const {

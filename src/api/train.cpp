@@ -39,7 +39,8 @@ TrainOptions train_options_of(const TrainingOptions& o) {
   require(o.threads >= 0 && o.threads <= 1024, "threads", "must be from 0 to 1024");
   require(o.device == "cpu" || o.device == "cuda" || o.device == "auto", "device",
           "must be cpu, cuda or auto");
-  t.epochs = o.epochs, t.lr = o.lr, t.wd = o.wd, t.batch_size = o.batch_size, t.model.factors = o.factors;
+  t.epochs = o.epochs, t.lr = o.lr, t.wd = o.wd, t.batch_size = o.batch_size;
+  t.model.factors = o.factors;
   t.model.y_low = o.y_low, t.model.y_high = o.y_high;
   t.model.layers =
       o.layers.empty() ? std::vector<int>{o.factors} : o.layers;  // fastai's collab_learner default
@@ -65,11 +66,13 @@ Metrics metrics_of(const FoldResult& r) {
 TrainingOptions options_for(const std::string& arch, const std::string& optimizer,
                             const std::string& loss) {
   TrainOptions t;
-  t.model.arch = parse_arch(arch), t.optimizer = parse_optimizer(optimizer), t.loss = parse_loss(loss);
+  t.model.arch = parse_arch(arch);
+  t.optimizer = parse_optimizer(optimizer), t.loss = parse_loss(loss);
   apply_model_kind_defaults(t, [](const char*) { return false; });
   TrainingOptions o;
   o.arch = arch, o.optimizer = optimizer, o.loss = loss;
-  o.epochs = t.epochs, o.lr = t.lr, o.wd = t.wd, o.batch_size = t.batch_size, o.factors = t.model.factors;
+  o.epochs = t.epochs, o.lr = t.lr, o.wd = t.wd, o.batch_size = t.batch_size;
+  o.factors = t.model.factors;
   o.implicit =
       t.loss == Loss::bpr || t.optimizer == OptimizerKind::als;  // they train on interactions only
   return o;
@@ -90,13 +93,15 @@ TrainingOptions Model::options() const {
   const SavedModel& m = state_->model;
   const TrainOptions& t = m.options;
   TrainingOptions o;
-  o.arch = arch_name(t.model.arch), o.optimizer = optimizer_name(t.optimizer), o.loss = loss_name(t.loss);
+  o.arch = arch_name(t.model.arch), o.factors = t.model.factors, o.layers = t.model.layers;
+  o.y_low = t.model.y_low, o.y_high = t.model.y_high, o.implicit = t.model.implicit;
+  o.optimizer = optimizer_name(t.optimizer), o.loss = loss_name(t.loss);
   o.epochs = t.epochs, o.lr = t.lr, o.wd = t.wd, o.batch_size = t.batch_size, o.seed = t.seed;
-  o.factors = t.model.factors, o.y_low = t.model.y_low, o.y_high = t.model.y_high, o.layers = t.model.layers;
-  o.implicit = t.model.implicit, o.positive_rating = t.positive_rating, o.negatives = t.negatives;
-  o.alpha = t.alpha, o.cg_steps = t.cg_steps, o.threads = t.threads;
+  o.positive_rating = t.positive_rating, o.negatives = t.negatives, o.alpha = t.alpha;
+  o.cg_steps = t.cg_steps, o.threads = t.threads;
   o.split.kind = split_name(m.split.kind), o.split.valid_pct = m.split.valid_pct;
-  o.split.test_pct = m.split.test_pct, o.split.valid_last = m.split.valid_last, o.split.seed = t.seed;
+  o.split.test_pct = m.split.test_pct, o.split.valid_last = m.split.valid_last;
+  o.split.seed = t.seed;
   return o;
 }
 

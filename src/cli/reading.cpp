@@ -2,10 +2,10 @@
 
 #include <limits>
 
-#include "model/title_match.h"
-#include "support/error.h"
 #include "common_options.h"
+#include "model/title_match.h"
 #include "output.h"
+#include "support/error.h"
 
 namespace collab::cli {
 
@@ -30,7 +30,8 @@ ListOptions list_options(const ReadingOptions& o) {
 
 std::int32_t user_id(const Model& model, std::int64_t user) {
   using limits = std::numeric_limits<std::int32_t>;
-  if (user < limits::min() || user > limits::max()) throw data_error(no_such_user(user, model.users()));
+  if (user < limits::min() || user > limits::max())
+    throw data_error(no_such_user(user, model.users()));
   return static_cast<std::int32_t>(user);
 }
 

@@ -27,12 +27,14 @@ void run_bias(const BiasVerbOptions& o) {
                 {"highest", ranked_json(highest, name, "bias")}});
   } else if (o.read.format == "tsv") {
     std::string out = "side\trank\t" + name + "\tbias\n";
-    out += ranked_tsv(lowest, name, "bias", "lowest") + ranked_tsv(highest, name, "bias", "highest");
+    out +=
+        ranked_tsv(lowest, name, "bias", "lowest") + ranked_tsv(highest, name, "bias", "highest");
     print_line(out.substr(0, out.size() - 1));
   } else {
     std::string out = "lowest " + std::string(o.users ? "user" : "item") + " biases\n" +
                       ranked_table(lowest, name, "bias", 4) + "\nhighest " +
-                      (o.users ? "user" : "item") + " biases\n" + ranked_table(highest, name, "bias", 4);
+                      (o.users ? "user" : "item") + " biases\n" +
+                      ranked_table(highest, name, "bias", 4);
     print_line(out.substr(0, out.size() - 1));
   }
 }

@@ -29,8 +29,9 @@ void run_predict(const PredictVerbOptions& o) {
     print_line("userId\ttitle\t" + key + "\n" + who + "\t" + tsv_field(title) + "\t" + fixed(p, 6));
   } else {
     const TrainingOptions trained = model.options();
-    print_line(rating ? fixed(p, 3) : fixed(p, 3) + "  (a ranking score from a --arch " + trained.arch +
-                                          (trained.implicit ? " --implicit" : "") + " model, not a rating)");
+    print_line(rating ? fixed(p, 3)
+                      : fixed(p, 3) + "  (a ranking score from a --arch " + trained.arch +
+                            (trained.implicit ? " --implicit" : "") + " model, not a rating)");
   }
 }
 

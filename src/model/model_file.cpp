@@ -243,8 +243,10 @@ void read_header_fields(const json& h, SavedModel& m) {
   // source describes itself by its paths, made absolute; one that is not there keeps the name.
   const std::string dataset = h.at("dataset");
   m.has_source = h.contains("source");
-  if (m.has_source) m.source = source_from_json(h.at("source"), m.vocabulary.item_key);
-  else m.source.description = dataset;
+  if (m.has_source)
+    m.source = source_from_json(h.at("source"), m.vocabulary.item_key);
+  else
+    m.source.description = dataset;
   m.split.kind = SplitKind::random;
   m.split.valid_pct = h.at("options").at("valid_pct");
   if (h.contains("split")) {

@@ -129,9 +129,10 @@ std::int32_t find_user(const Vocabulary& v, std::int64_t user_id) {
 }
 
 std::string no_such_user(std::int64_t user_id, const std::vector<std::int32_t>& user_ids) {
-  const std::string range = user_ids.empty() ? ""
-                                             : " (its users run from " + std::to_string(user_ids.front()) +
-                                                   " to " + std::to_string(user_ids.back()) + ")";
+  const std::string range = user_ids.empty()
+                                ? ""
+                                : " (its users run from " + std::to_string(user_ids.front()) +
+                                      " to " + std::to_string(user_ids.back()) + ")";
   return "no user " + std::to_string(user_id) + " in the model" + range;
 }
 
