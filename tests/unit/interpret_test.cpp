@@ -25,6 +25,15 @@ SavedModel known_model() {
 }
 }  // namespace
 
+TEST(Interpret, UserBiasesAreNamedByUserIdWhenUsersOutnumberItems) {
+  SavedModel m = known_model();
+  m.vocabulary.item_titles.resize(2), m.vocabulary.item_movie_ids.resize(2);  // one item, two users
+  const auto users = extreme_biases(m, 2, /*users=*/true, /*include_untrained=*/true);
+  ASSERT_EQ(users.highest.size(), 2u);
+  EXPECT_EQ(users.highest[0].name, "10");
+  EXPECT_EQ(users.highest[1].name, "20");
+}
+
 TEST(Interpret, BiasExtremesSkipUntrainedItemsUnlessAsked) {
   const SavedModel m = known_model();
   auto e = extreme_biases(m, 2, false, false);
