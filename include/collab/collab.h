@@ -122,6 +122,20 @@ struct ItemScore {
   double score;           // a predicted rating, a bias, a similarity or a ranking score
 };
 
+struct UserScore {
+  std::int32_t user_id;
+  double score;  // a bias
+};
+
+// What a list takes besides its length: the reading verbs' --top, --include-untrained, --threads.
+struct ListOptions {
+  std::size_t k = 10;  // how many (biases: at each end)
+  // Also items (or users) seen only in validation rows: never trained, they keep their near-zero
+  // initial values (fastai lists them; collab leaves them out unless asked).
+  bool include_untrained = false;
+  int threads = 0;  // recommend_all: 0: every core this process may use
+};
+
 class COLLAB_API Model {
  public:
   // A model file as `collab train` writes it. Error(no_input) when missing, Error(data) when not
@@ -135,9 +149,12 @@ class COLLAB_API Model {
   std::vector<Epoch> history() const;
   std::vector<std::int32_t> users() const;  // userIds, ascending
   std::vector<ItemScore> items() const;     // every item in the model's order, score 0
+  // The options it was trained with (its device is not recorded: "cpu"; split.seed is seed).
+  TrainingOptions options() const;
 
   // Items are named by title (matched as `collab similar` does: exact, then ignoring case, year
   // and article) or, for movieId-keyed models, by movieId. Unknown names: Error(data).
+  ItemScore item(const std::string& name) const;  // the item a name matches, score 0
   double predict(std::int32_t user_id, const std::string& item) const;
   // One prediction per row of `pairs` (its rating column is ignored); unknown users or movieIds
   // get the untrained row's value, as `collab eval` does.
@@ -145,24 +162,48 @@ class COLLAB_API Model {
 
   // The k best items the user did not rate in training.
   std::vector<ItemScore> recommend(std::int32_t user_id, std::size_t k = 10) const;
+  std::vector<ItemScore> recommend(std::int32_t user_id, const ListOptions& list) const;
   // The same for every trained user, in userId order, each list handed to `emit` as it is made.
   void recommend_all(
       std::size_t k,
+      const std::function<void(std::int32_t user_id, const std::vector<ItemScore>&)>& emit) const;
+  void recommend_all(
+      const ListOptions& list,
       const std::function<void(std::int32_t user_id, const std::vector<ItemScore>&)>& emit) const;
   // For someone the model has not met, from (item, rating) pairs: their factors are fitted with
   // the items held fixed, as `collab recommend --ratings-of` does. Embedding models only.
   std::vector<ItemScore> recommend_new_user(
       const std::vector<std::pair<std::string, float>>& ratings, std::size_t k = 10) const;
+  // The same for a person's ratings in a CSV file (title,rating or movieId,rating), as
+  // `--ratings-of FILE` reads them (errors name the file and line); and their predicted rating.
+  std::vector<ItemScore> recommend_from_file(const std::string& ratings_csv,
+                                             const ListOptions& list) const;
+  double predict_from_file(const std::string& ratings_csv, const std::string& item) const;
 
   // The items with the lowest and the highest learned biases, top of each.
   struct Biases {
     std::vector<ItemScore> lowest, highest;
   };
   Biases biases(std::size_t top) const;
+  Biases biases(const ListOptions& list) const;
+  // The users with the lowest and the highest learned biases.
+  struct UserBiases {
+    std::vector<UserScore> lowest, highest;
+  };
+  UserBiases user_biases(const ListOptions& list) const;
   // Items whose factors are closest (cosine) to the item's.
   std::vector<ItemScore> similar(const std::string& item, std::size_t k = 10) const;
+  std::vector<ItemScore> similar(const std::string& item, const ListOptions& list) const;
   // The item's learned factors.
   std::vector<float> factors(const std::string& item) const;
+  // The book's PCA of the item factors, over the most_rated items with the most training ratings
+  // (0: every trained item), as `collab factors` computes it.
+  struct Pca {
+    std::vector<ItemScore> items;                  // most rated first, score 0
+    std::vector<std::vector<double>> coordinates;  // [item][component]
+    std::vector<double> explained_variance;        // share of the variance, per component
+  };
+  Pca pca(int components, std::size_t most_rated = 1000) const;
 
   struct State;  // the model file's contents (private)
   explicit Model(std::shared_ptr<const State> state);

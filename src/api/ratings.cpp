@@ -114,7 +114,6 @@ SplitSpec split_spec_of(const SplitOptions& o) {
   spec.valid_last = o.valid_last;
   if (spec.valid_last < 1)
     throw usage_error("valid_last " + std::to_string(o.valid_last) + " is not at least 1");
-  spec.seed = o.seed;
   check_split_spec(spec);
   return spec;
 }
@@ -122,7 +121,7 @@ SplitSpec split_spec_of(const SplitOptions& o) {
 Split split(const Ratings& ratings, const SplitOptions& options) {
   const SplitSpec spec = split_spec_of(options);
   const EncodedRatings data = encode_ratings(ratings);
-  const TrainValidSplit parts = split_ratings(data, spec);
+  const TrainValidSplit parts = split_ratings(data, spec, options.seed);
   return {ratings_of_rows(data, parts.train_rows, ratings.titles),
           ratings_of_rows(data, parts.valid_rows, ratings.titles),
           ratings_of_rows(data, parts.test_rows, ratings.titles)};

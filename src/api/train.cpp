@@ -19,7 +19,7 @@ void require(bool ok, const std::string& field, const std::string& what) {
 // What the command line's validators check, for options a program filled.
 TrainOptions train_options_of(const TrainingOptions& o) {
   TrainOptions t;
-  t.arch = parse_arch(o.arch);
+  t.model.arch = parse_arch(o.arch);
   t.optimizer = parse_optimizer(o.optimizer);
   t.loss = parse_loss(o.loss);
   require(o.epochs >= 1, "epochs", "must be at least 1");
@@ -39,14 +39,14 @@ TrainOptions train_options_of(const TrainingOptions& o) {
   require(o.threads >= 0 && o.threads <= 1024, "threads", "must be from 0 to 1024");
   require(o.device == "cpu" || o.device == "cuda" || o.device == "auto", "device",
           "must be cpu, cuda or auto");
-  t.epochs = o.epochs, t.lr = o.lr, t.wd = o.wd, t.batch_size = o.batch_size, t.factors = o.factors;
-  t.y_low = o.y_low, t.y_high = o.y_high;
-  t.layers =
+  t.epochs = o.epochs, t.lr = o.lr, t.wd = o.wd, t.batch_size = o.batch_size;
+  t.model.factors = o.factors;
+  t.model.y_low = o.y_low, t.model.y_high = o.y_high;
+  t.model.layers =
       o.layers.empty() ? std::vector<int>{o.factors} : o.layers;  // fastai's collab_learner default
-  t.implicit = o.implicit, t.positive_rating = o.positive_rating, t.negatives = o.negatives;
+  t.model.implicit = o.implicit, t.positive_rating = o.positive_rating, t.negatives = o.negatives;
   t.alpha = o.alpha, t.cg_steps = o.cg_steps;
   t.seed = o.seed, t.threads = o.threads;
-  t.valid_pct = o.split.valid_pct;
   return t;
 }
 
@@ -66,11 +66,13 @@ Metrics metrics_of(const FoldResult& r) {
 TrainingOptions options_for(const std::string& arch, const std::string& optimizer,
                             const std::string& loss) {
   TrainOptions t;
-  t.arch = parse_arch(arch), t.optimizer = parse_optimizer(optimizer), t.loss = parse_loss(loss);
+  t.model.arch = parse_arch(arch);
+  t.optimizer = parse_optimizer(optimizer), t.loss = parse_loss(loss);
   apply_model_kind_defaults(t, [](const char*) { return false; });
   TrainingOptions o;
   o.arch = arch, o.optimizer = optimizer, o.loss = loss;
-  o.epochs = t.epochs, o.lr = t.lr, o.wd = t.wd, o.batch_size = t.batch_size, o.factors = t.factors;
+  o.epochs = t.epochs, o.lr = t.lr, o.wd = t.wd, o.batch_size = t.batch_size;
+  o.factors = t.model.factors;
   o.implicit =
       t.loss == Loss::bpr || t.optimizer == OptimizerKind::als;  // they train on interactions only
   return o;
@@ -80,12 +82,27 @@ TrainingRequest training_request_of(const TrainingOptions& options, ItemKey key)
   TrainingRequest request;
   request.options = train_options_of(options);
   request.split = split_spec_of(options.split);
-  request.split.seed = options.seed;
   request.device = options.device;
   request.source = csv_files_data_source("", "", key);
   request.source.description = "ratings in memory";
   check_model_kind(request.options, request.device, request.engine, /*distributed=*/false);
   return request;
+}
+
+TrainingOptions Model::options() const {
+  const SavedModel& m = state_->model;
+  const TrainOptions& t = m.options;
+  TrainingOptions o;
+  o.arch = arch_name(t.model.arch), o.factors = t.model.factors, o.layers = t.model.layers;
+  o.y_low = t.model.y_low, o.y_high = t.model.y_high, o.implicit = t.model.implicit;
+  o.optimizer = optimizer_name(t.optimizer), o.loss = loss_name(t.loss);
+  o.epochs = t.epochs, o.lr = t.lr, o.wd = t.wd, o.batch_size = t.batch_size, o.seed = t.seed;
+  o.positive_rating = t.positive_rating, o.negatives = t.negatives, o.alpha = t.alpha;
+  o.cg_steps = t.cg_steps, o.threads = t.threads;
+  o.split.kind = split_name(m.split.kind), o.split.valid_pct = m.split.valid_pct;
+  o.split.test_pct = m.split.test_pct, o.split.valid_last = m.split.valid_last;
+  o.split.seed = t.seed;
+  return o;
 }
 
 Model model_of(SavedModel model) {

@@ -1,9 +1,11 @@
 #include "reading.h"
 
-#include "model/model_file.h"
-#include "model/new_user.h"
+#include <limits>
+
 #include "common_options.h"
+#include "model/title_match.h"
 #include "output.h"
+#include "support/error.h"
 
 namespace collab::cli {
 
@@ -19,14 +21,33 @@ void add_reading_options(CLI::App* verb, ReadingOptions& o, size_t top, bool unt
   if (untrained) verb->add_flag("--include-untrained", o.include_untrained, kUntrainedHelp);
 }
 
-std::int32_t fit_person(SavedModel& m, const std::string& path) {
-  const float lo = m.has_source ? m.source.format.min_rating : m.shape.y_low;
-  const float hi = m.has_source ? m.source.format.max_rating : m.shape.y_high;
-  const auto ratings = match_person_ratings(m, read_person_ratings(path, lo, hi), path);
-  return add_fitted_user(m, ratings);
+ListOptions list_options(const ReadingOptions& o) {
+  ListOptions list;
+  list.k = o.top;
+  list.include_untrained = o.include_untrained;
+  return list;
 }
 
-std::string ranked_table(const std::vector<ScoredItem>& items, const std::string& name_key,
+std::int32_t user_id(const Model& model, std::int64_t user) {
+  using limits = std::numeric_limits<std::int32_t>;
+  if (user < limits::min() || user > limits::max())
+    throw data_error(no_such_user(user, model.users()));
+  return static_cast<std::int32_t>(user);
+}
+
+std::vector<RankedRow> ranked_rows(const std::vector<ItemScore>& items) {
+  std::vector<RankedRow> rows;
+  for (const ItemScore& i : items) rows.push_back({i.title, i.score});
+  return rows;
+}
+
+std::vector<RankedRow> ranked_rows(const std::vector<UserScore>& users) {
+  std::vector<RankedRow> rows;
+  for (const UserScore& u : users) rows.push_back({std::to_string(u.user_id), u.score});
+  return rows;
+}
+
+std::string ranked_table(const std::vector<RankedRow>& items, const std::string& name_key,
                          const std::string& value_key, int decimals) {
   std::vector<std::vector<std::string>> rows;
   for (size_t r = 0; r < items.size(); ++r)
@@ -34,7 +55,7 @@ std::string ranked_table(const std::vector<ScoredItem>& items, const std::string
   return format_table({"rank", name_key, value_key}, rows, {true, false, true});
 }
 
-std::string ranked_tsv(const std::vector<ScoredItem>& items, const std::string& name_key,
+std::string ranked_tsv(const std::vector<RankedRow>& items, const std::string& name_key,
                        const std::string& value_key, const std::string& side) {
   std::string out;
   if (side.empty()) out = "rank\t" + name_key + "\t" + value_key + "\n";
@@ -44,7 +65,7 @@ std::string ranked_tsv(const std::vector<ScoredItem>& items, const std::string& 
   return out;
 }
 
-nlohmann::json ranked_json(const std::vector<ScoredItem>& items, const std::string& name_key,
+nlohmann::json ranked_json(const std::vector<RankedRow>& items, const std::string& name_key,
                            const std::string& value_key) {
   nlohmann::json a = nlohmann::json::array();
   for (const auto& i : items) a.push_back({{name_key, i.name}, {value_key, i.value}});

@@ -92,7 +92,7 @@ void report_filters_and_split(const RatingFilters& filters, const FilterReport& 
                  split.users_kept_whole == 1 ? "it stays" : "they stay");
 }
 
-SplitSpec split_spec(const SplitOptions& o, std::uint64_t seed) {
+SplitSpec split_spec(const SplitOptions& o) {
   SplitSpec s;
   s.kind = o.valid_ratings.empty() ? o.kind : SplitKind::given;
   s.valid_pct = o.valid_pct;
@@ -105,7 +105,6 @@ SplitSpec split_spec(const SplitOptions& o, std::uint64_t seed) {
                         ? o.valid_ratings
                         : std::filesystem::absolute(o.valid_ratings, ec).lexically_normal().string();
   if (ec) s.valid_ratings = o.valid_ratings;
-  s.seed = seed;
   return s;
 }
 
@@ -117,7 +116,7 @@ void add_epochs_and_lr(CLI::App* verb, TrainOptions& t) {
 
 // The ranking models' options (docs/experiments.md#ranking-models).
 void add_ranking_options(CLI::App* verb, TrainOptions& t) {
-  verb->add_flag("--implicit", t.implicit,
+  verb->add_flag("--implicit", t.model.implicit,
                  "Train on interactions: every training rating at or above --positive-rating is a positive, the rest "
                  "are not interactions (with --loss bpr, --optimizer als or --arch popularity)");
   verb->add_option("--positive-rating", t.positive_rating, "With --implicit: ratings at or above this are positive (0: every one)")
@@ -140,7 +139,7 @@ void add_ranking_options(CLI::App* verb, TrainOptions& t) {
 void add_training_options(CLI::App* verb, TrainingCommandOptions& c, bool with_split) {
   add_data_options(verb, c.data);
   add_filter_options(verb, c.filters);
-  add_enum_option<Arch>(verb, "--arch", c.train.arch,
+  add_enum_option<Arch>(verb, "--arch", c.train.model.arch,
                         {{"dot", Arch::dot}, {"dot-range", Arch::dot_range}, {"dot-bias", Arch::dot_bias}, {"nn", Arch::nn},
                          {"popularity", Arch::popularity}, {"baseline", Arch::baseline}},
                         "Model: dot, dot-range, dot-bias (the seed's DotProductBias), nn; popularity (items by their count "
@@ -148,7 +147,7 @@ void add_training_options(CLI::App* verb, TrainingCommandOptions& c, bool with_s
   verb->add_option("--bs", c.train.batch_size, "Batch size")->check(CLI::Range(1, 1 << 24))->capture_default_str();
   verb->add_option("--wd", c.train.wd, "Decoupled weight decay")
       ->check(non_negative_number())->capture_default_str();
-  verb->add_option("--factors", c.train.factors, "Latent factors per user and item")
+  verb->add_option("--factors", c.train.model.factors, "Latent factors per user and item")
       ->check(CLI::Range(1, 4096))->capture_default_str();
   verb->add_option("--y-range", c.y_range, "LO,HI of sigmoid_range(x, LO, HI)")->capture_default_str();
   verb->add_option("--layers", c.layers, "nn hidden sizes, e.g. 100,50 (default: fastai's, one layer of --factors)");
@@ -186,23 +185,23 @@ void check_split_options_apply(const CLI::App* verb, const SplitOptions& o) {
 
 TrainingRequest training_request(const CLI::App* verb, TrainingCommandOptions& c) {
   check_split_options_apply(verb, c.split);
-  check_split_spec(split_spec(c.split, 0));  // before a seed is chosen or the data loaded
+  check_split_spec(split_spec(c.split));  // before a seed is chosen or the data loaded
   TrainOptions& t = c.train;
   const auto range = parse_numbers(c.y_range, "--y-range");
   if (range.size() != 2 || !std::isfinite(range[0]) || !std::isfinite(range[1]) || !(range[0] < range[1]))
     throw usage_error("--y-range: expected LO,HI with LO < HI, got '" + c.y_range + "'");
-  t.y_low = range[0];
-  t.y_high = range[1];
-  t.layers.clear();
+  t.model.y_low = range[0];
+  t.model.y_high = range[1];
+  t.model.layers.clear();
   for (float f : parse_numbers(c.layers, "--layers")) {
     if (!(f >= 1 && f <= 65536) || f != static_cast<int>(f))
       throw usage_error("--layers: sizes must be whole numbers from 1 to 65536");
-    t.layers.push_back(static_cast<int>(f));
+    t.model.layers.push_back(static_cast<int>(f));
   }
   apply_model_kind_defaults(t, [&](const char* option) {
     return verb->get_option_no_throw(option) && verb->count(option) > 0;
   });
-  if (t.layers.empty()) t.layers = {t.factors};  // fastai's collab_learner default
+  if (t.model.layers.empty()) t.model.layers = {t.model.factors};  // fastai's collab_learner default
   if (verb->count("--seed") == 0) {
     t.seed = fresh_seed();
     std::fprintf(stderr, "collab: seed %llu (repeat this run with --seed %llu)\n",
@@ -211,12 +210,11 @@ TrainingRequest training_request(const CLI::App* verb, TrainingCommandOptions& c
   if (t.threads > usable_cores())
     std::fprintf(stderr, "collab: --threads %d is more than the %d core%s this process may use: the threads will "
                  "take turns (slower, the same results)\n", t.threads, usable_cores(), usable_cores() == 1 ? "" : "s");
-  t.valid_pct = c.split.valid_pct;
   TrainingRequest request;
   request.source = data_source(c.data);
   request.filters = rating_filters(verb, c.filters);
   request.options = t;
-  request.split = split_spec(c.split, t.seed);
+  request.split = split_spec(c.split);
   request.device = c.device;
   request.engine = c.engine;
   return request;

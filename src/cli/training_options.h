@@ -23,7 +23,7 @@ void add_split_options(CLI::App* verb, SplitOptions& o);
 // A usage error (64) for a split option given where the chosen split does not read it
 // (--valid-last without --split user-last, --valid-pct with it).
 void check_split_options_apply(const CLI::App* verb, const SplitOptions& o);
-SplitSpec split_spec(const SplitOptions& o, std::uint64_t seed);
+SplitSpec split_spec(const SplitOptions& o);
 
 // --min-rating, --min-user-ratings, --min-item-ratings: every verb that loads data to train on it
 // (train, lr-find, cv, split).

@@ -145,7 +145,7 @@ TunedSpace parse_space(const TuneVerbOptions& o, const CLI::App* verb, const Tra
     check_plot_path(o.plot);
     require_replaceable_output(o.plot, "plot");
   }
-  const bool ratings_model = !request.options.implicit && request.options.arch != Arch::popularity;
+  const bool ratings_model = request.options.model.predicts_ratings();
   if (!ratings_model && minimised(o.metric))
     throw usage_error("--metric " + metric_name(o.metric) + ": this model kind scores items rather than predicting "
                       "ratings; use ndcg, precision, recall or map");
@@ -165,10 +165,10 @@ std::string search_fingerprint(const TrainValidSplit& split, const std::vector<T
   }
   value(o.search), value(o.metric), value(o.k), value(o.tune_pct), value(o.folds), value(o.prune);
   const TrainOptions& t = r.options;
-  value(t.arch), value(t.epochs), value(t.lr), value(t.wd), value(t.batch_size), value(t.factors);
-  value(t.y_low), value(t.y_high), value(t.seed), value(t.optimizer), value(t.init_std);
-  f.column(t.layers);
-  value(t.implicit), value(t.positive_rating), value(t.loss), value(t.negatives), value(t.alpha), value(t.cg_steps);
+  value(t.model.arch), value(t.epochs), value(t.lr), value(t.wd), value(t.batch_size), value(t.model.factors);
+  value(t.model.y_low), value(t.model.y_high), value(t.seed), value(t.optimizer), value(t.init_std);
+  f.column(t.model.layers);
+  value(t.model.implicit), value(t.positive_rating), value(t.loss), value(t.negatives), value(t.alpha), value(t.cg_steps);
   value(t.reg_u), value(t.reg_i);
   f.text(filter_options_text(r.filters));
   f.text(r.engine);

@@ -1,5 +1,4 @@
 // `collab bias`: the lowest and highest learned biases of a saved model.
-#include "model/interpret.h"
 #include "output.h"
 #include "reading.h"
 #include "verbs.h"
@@ -13,20 +12,29 @@ struct BiasVerbOptions {
 };
 
 void run_bias(const BiasVerbOptions& o) {
-  const SavedModel m = load_model(o.read.model);
-  const BiasExtremes e = extreme_biases(m, o.read.top, o.users, o.read.include_untrained);
+  const Model model = Model::load(o.read.model);
+  std::vector<RankedRow> lowest, highest;
+  if (o.users) {
+    const Model::UserBiases b = model.user_biases(list_options(o.read));
+    lowest = ranked_rows(b.lowest), highest = ranked_rows(b.highest);
+  } else {
+    const Model::Biases b = model.biases(list_options(o.read));
+    lowest = ranked_rows(b.lowest), highest = ranked_rows(b.highest);
+  }
   const std::string name = o.users ? "userId" : "title";
   if (o.read.format == "json") {
-    print_json({{"lowest", ranked_json(e.lowest, name, "bias")},
-                {"highest", ranked_json(e.highest, name, "bias")}});
+    print_json({{"lowest", ranked_json(lowest, name, "bias")},
+                {"highest", ranked_json(highest, name, "bias")}});
   } else if (o.read.format == "tsv") {
     std::string out = "side\trank\t" + name + "\tbias\n";
-    out += ranked_tsv(e.lowest, name, "bias", "lowest") + ranked_tsv(e.highest, name, "bias", "highest");
+    out +=
+        ranked_tsv(lowest, name, "bias", "lowest") + ranked_tsv(highest, name, "bias", "highest");
     print_line(out.substr(0, out.size() - 1));
   } else {
     std::string out = "lowest " + std::string(o.users ? "user" : "item") + " biases\n" +
-                      ranked_table(e.lowest, name, "bias", 4) + "\nhighest " +
-                      (o.users ? "user" : "item") + " biases\n" + ranked_table(e.highest, name, "bias", 4);
+                      ranked_table(lowest, name, "bias", 4) + "\nhighest " +
+                      (o.users ? "user" : "item") + " biases\n" +
+                      ranked_table(highest, name, "bias", 4);
     print_line(out.substr(0, out.size() - 1));
   }
 }

@@ -65,7 +65,7 @@ void run_eval(const EvalVerbOptions& o) {
   const bool ratings = e.rating_metrics_apply;
   if (!ratings)
     std::fprintf(stderr, "collab: note: a --arch %s%s model scores items rather than predicting ratings: its rating "
-                 "metrics are null\n", arch_name(m.shape.arch).c_str(), m.options.implicit ? " --implicit" : "");
+                 "metrics are null\n", arch_name(m.shape.arch).c_str(), m.options.model.implicit ? " --implicit" : "");
   auto rating_metric = [&](double x) { return ratings ? nlohmann::json(x) : nlohmann::json(nullptr); };
   auto rating_text = [&](double x) { return ratings ? fixed(x, 6) : std::string("null"); };
   if (o.format == "json") {

@@ -5,7 +5,6 @@
 
 #include "support/error.h"
 #include "support/files.h"
-#include "model/interpret.h"
 #include "cli/plot.h"
 #include "output.h"
 #include "reading.h"
@@ -23,8 +22,7 @@ struct FactorsVerbOptions {
 };
 
 // The `top` items at the highest (or lowest) end of component c.
-std::vector<ScoredItem> extremes(const ItemPca& pca, const std::vector<std::string>& titles, size_t top, int c,
-                                 bool highest) {
+std::vector<RankedRow> extremes(const Model::Pca& pca, size_t top, int c, bool highest) {
   std::vector<size_t> idx(pca.items.size());
   for (size_t i = 0; i < idx.size(); ++i) idx[i] = i;
   const size_t k = std::min(top, idx.size());
@@ -32,16 +30,15 @@ std::vector<ScoredItem> extremes(const ItemPca& pca, const std::vector<std::stri
     const double x = pca.coordinates[a][static_cast<size_t>(c)], y = pca.coordinates[b][static_cast<size_t>(c)];
     return highest ? x > y : x < y;
   });
-  std::vector<ScoredItem> out;
+  std::vector<RankedRow> out;
   for (size_t j = 0; j < k; ++j)
-    out.push_back({pca.items[idx[j]], titles[static_cast<size_t>(pca.items[idx[j]])],
-                   pca.coordinates[idx[j]][static_cast<size_t>(c)]});
+    out.push_back({pca.items[idx[j]].title, pca.coordinates[idx[j]][static_cast<size_t>(c)]});
   return out;
 }
 
 // Each component's explained variance and the items at its two ends, as --format asks.
-void print_components(const FactorsVerbOptions& o, const ItemPca& pca, const std::vector<std::string>& titles) {
-  auto ends = [&](int c, bool highest) { return extremes(pca, titles, o.read.top, c, highest); };
+void print_components(const FactorsVerbOptions& o, const Model::Pca& pca) {
+  auto ends = [&](int c, bool highest) { return extremes(pca, o.read.top, c, highest); };
   if (o.read.format == "json") {
     nlohmann::json j = {{"items", pca.items.size()}, {"components", nlohmann::json::array()}};
     for (int c = 0; c < o.pca; ++c)
@@ -73,12 +70,12 @@ void print_components(const FactorsVerbOptions& o, const ItemPca& pca, const std
 }
 
 // --out's TSV: every analysed item's title and coordinates.
-std::string coordinates_tsv(const FactorsVerbOptions& o, const ItemPca& pca, const std::vector<std::string>& titles) {
+std::string coordinates_tsv(const FactorsVerbOptions& o, const Model::Pca& pca) {
   std::string tsv = "title";
   for (int c = 0; c < o.pca; ++c) tsv += "\tpc" + std::to_string(c + 1);
   tsv += "\n";
   for (size_t i = 0; i < pca.items.size(); ++i) {
-    tsv += tsv_field(titles[static_cast<size_t>(pca.items[i])]);
+    tsv += tsv_field(pca.items[i].title);
     for (double v : pca.coordinates[i]) tsv += "\t" + fixed(v, 6);
     tsv += "\n";
   }
@@ -92,18 +89,16 @@ void run_factors(const FactorsVerbOptions& o) {
     require_replaceable_output(o.plot, "plot");
   }
   if (!o.out.empty()) require_replaceable_output(o.out, "coordinates file");
-  const SavedModel m = load_model(o.read.model);
-  const ItemPca pca = item_factor_pca(m, o.pca, o.most_rated);
-  const auto& titles = m.vocabulary.item_titles;
-  print_components(o, pca, titles);
+  const Model::Pca pca = Model::load(o.read.model).pca(o.pca, o.most_rated);
+  print_components(o, pca);
   // Both outputs are made whole before either replaces an earlier file.
   std::optional<StagedFile> out, plot;
-  if (!o.out.empty()) out.emplace(o.out, coordinates_tsv(o, pca, titles));
+  if (!o.out.empty()) out.emplace(o.out, coordinates_tsv(o, pca));
   if (!o.plot.empty()) {
     std::vector<LabelledPoint> pts;
     for (size_t i = 0; i < pca.items.size(); ++i)  // items come most-rated first: label those
       pts.push_back({pca.coordinates[i][0], pca.coordinates[i][1],
-                     static_cast<int>(i) < o.labels ? titles[static_cast<size_t>(pca.items[i])] : ""});
+                     static_cast<int>(i) < o.labels ? pca.items[i].title : ""});
     plot.emplace(o.plot, points_plot_image(o.plot, pts, "Items on the first two principal components of their factors",
                                             "component 1", "component 2"));
   }

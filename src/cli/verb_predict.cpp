@@ -1,6 +1,4 @@
 // `collab predict --user ID --item TITLE`: one predicted rating.
-#include "model/interpret.h"
-#include "model/title_match.h"
 #include "common_options.h"
 #include "output.h"
 #include "reading.h"
@@ -15,14 +13,13 @@ struct PredictVerbOptions {
 };
 
 void run_predict(const PredictVerbOptions& o) {
-  SavedModel m = load_model(o.model);
-  const std::int32_t user = o.ratings_of.empty() ? find_user(m.vocabulary, o.user) : fit_person(m, o.ratings_of);
-  const std::int32_t item = find_item(m.vocabulary, o.item);
-  const double p = predict_rating(m, user, item);
-  const std::string& title = m.vocabulary.item_titles[static_cast<size_t>(item)];
+  const Model model = Model::load(o.model);
+  const double p = o.ratings_of.empty() ? model.predict(user_id(model, o.user), o.item)
+                                        : model.predict_from_file(o.ratings_of, o.item);
+  const std::string title = model.item(o.item).title;
   const std::string who = o.ratings_of.empty() ? std::to_string(o.user) : "";
   // Ranking models (popularity, BPR, implicit ALS) give a score that orders items, not a rating.
-  const bool rating = m.shape.predicts_ratings();
+  const bool rating = model.predicts_ratings();
   const std::string key = rating ? "prediction" : "score";
   if (o.format == "json") {
     nlohmann::json j = {{"title", title}, {key, p}};
@@ -31,8 +28,10 @@ void run_predict(const PredictVerbOptions& o) {
   } else if (o.format == "tsv") {
     print_line("userId\ttitle\t" + key + "\n" + who + "\t" + tsv_field(title) + "\t" + fixed(p, 6));
   } else {
-    print_line(rating ? fixed(p, 3) : fixed(p, 3) + "  (a ranking score from a --arch " + arch_name(m.shape.arch) +
-                                          (m.options.implicit ? " --implicit" : "") + " model, not a rating)");
+    const TrainingOptions trained = model.options();
+    print_line(rating ? fixed(p, 3)
+                      : fixed(p, 3) + "  (a ranking score from a --arch " + trained.arch +
+                            (trained.implicit ? " --implicit" : "") + " model, not a rating)");
   }
 }
 

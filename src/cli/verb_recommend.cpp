@@ -1,13 +1,10 @@
 // `collab recommend --user ID`: the highest predicted ratings among the unrated items.
 #include <cstdio>
 
-#include "model/interpret.h"
-#include "model/top_items.h"
-#include "support/utf8.h"
-#include "model/title_match.h"
 #include "common_options.h"
 #include "output.h"
 #include "reading.h"
+#include "support/utf8.h"
 #include "verbs.h"
 
 namespace collab::cli {
@@ -23,36 +20,36 @@ struct RecommendVerbOptions {
 
 // The value beside each title: a predicted rating, or for the ranking models (popularity, BPR,
 // implicit ALS) the score that orders the list.
-const char* value_key(const SavedModel& m) { return m.shape.predicts_ratings() ? "predicted_rating" : "score"; }
+const char* value_key(const Model& m) {
+  return m.predicts_ratings() ? "predicted_rating" : "score";
+}
 
-// Every trained user's list, streamed in user order as it is computed (model/top_items.h):
+// Every trained user's list, streamed in user order as it is computed (Model::recommend_all):
 // TSV or JSON lines for scripts, or aligned rows with the title last.
-void run_recommend_all(const RecommendVerbOptions& o, const SavedModel& m) {
-  std::vector<std::int32_t> users;
-  for (size_t u = 1; u < m.vocabulary.user_rows(); ++u)
-    if (m.user_trained(static_cast<std::int32_t>(u))) users.push_back(static_cast<std::int32_t>(u));
+void run_recommend_all(const RecommendVerbOptions& o, const Model& m) {
   const std::string& format = o.read.format;
   if (format == "tsv") print_line(std::string("userId\trank\ttitle\t") + value_key(m));
-  if (format == "table") print_line(m.shape.predicts_ratings() ? "userId  rank  predicted  title" : "userId  rank      score  title");
-  TopItemsOptions top;
-  top.k = o.read.top;
-  top.include_untrained = o.read.include_untrained;
-  top.threads = o.threads;
+  if (format == "table")
+    print_line(m.predicts_ratings() ? "userId  rank  predicted  title"
+                                    : "userId  rank      score  title");
+  ListOptions all = list_options(o.read);
+  all.threads = o.threads;
   std::string out;
-  top_items_for_users(m, users, top, [&](std::int32_t user, std::vector<ScoredItem>& list) {
-    const std::int32_t id = m.vocabulary.user_ids[static_cast<size_t>(user)];
+  m.recommend_all(all, [&](std::int32_t id, const std::vector<ItemScore>& list) {
     if (format == "json") {
-      out += nlohmann::json({{"userId", id}, {"recommendations", ranked_json(list, "title", value_key(m))}})
-                 .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+      const nlohmann::json line = {
+          {"userId", id},
+          {"recommendations", ranked_json(ranked_rows(list), "title", value_key(m))}};
+      out += line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
     } else {
       for (size_t r = 0; r < list.size(); ++r) {
         if (format == "tsv") {
-          out += std::to_string(id) + "\t" + std::to_string(r + 1) + "\t" + tsv_field(list[r].name) + "\t" +
-                 fixed(list[r].value, 6) + "\n";
+          out += std::to_string(id) + "\t" + std::to_string(r + 1) + "\t" +
+                 tsv_field(list[r].title) + "\t" + fixed(list[r].score, 6) + "\n";
         } else {
           char head[64];
-          std::snprintf(head, sizeof head, "%6d  %4zu  %9.3f  ", id, r + 1, list[r].value);
-          out += head + terminal_safe(list[r].name) + "\n";
+          std::snprintf(head, sizeof head, "%6d  %4zu  %9.3f  ", id, r + 1, list[r].score);
+          out += head + terminal_safe(list[r].title) + "\n";
         }
       }
     }
@@ -63,10 +60,11 @@ void run_recommend_all(const RecommendVerbOptions& o, const SavedModel& m) {
 }
 
 void run_recommend(const RecommendVerbOptions& o) {
-  SavedModel m = load_model(o.read.model);
+  const Model m = Model::load(o.read.model);
   if (o.all_users) return run_recommend_all(o, m);
-  const std::int32_t user = o.ratings_of.empty() ? find_user(m.vocabulary, o.user) : fit_person(m, o.ratings_of);
-  const auto list = recommend_items(m, user, o.read.top, o.read.include_untrained);
+  const auto list =
+      ranked_rows(o.ratings_of.empty() ? m.recommend(user_id(m, o.user), list_options(o.read))
+                                       : m.recommend_from_file(o.ratings_of, list_options(o.read)));
   if (o.read.format == "json") {
     nlohmann::json j = {{"recommendations", ranked_json(list, "title", value_key(m))}};
     j["userId"] = o.ratings_of.empty() ? nlohmann::json(o.user) : nlohmann::json(nullptr);

@@ -1,6 +1,4 @@
 // `collab similar TITLE`: the items closest by cosine similarity of their factors.
-#include "model/interpret.h"
-#include "model/title_match.h"
 #include "support/utf8.h"
 #include "output.h"
 #include "reading.h"
@@ -15,10 +13,9 @@ struct SimilarVerbOptions {
 };
 
 void run_similar(const SimilarVerbOptions& o) {
-  const SavedModel m = load_model(o.read.model);
-  const std::int32_t item = find_item(m.vocabulary, o.title);
-  const auto list = similar_items(m, item, o.read.top, o.read.include_untrained);
-  const std::string& title = m.vocabulary.item_titles[static_cast<size_t>(item)];
+  const Model model = Model::load(o.read.model);
+  const std::string title = model.item(o.title).title;
+  const auto list = ranked_rows(model.similar(o.title, list_options(o.read)));
   if (o.read.format == "json") {
     print_json({{"title", title}, {"similar", ranked_json(list, "title", "similarity")}});
   } else if (o.read.format == "tsv") {

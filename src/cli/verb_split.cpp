@@ -104,7 +104,7 @@ void print_split(const SplitVerbOptions& o, const RatingFilters& filters, const 
 
 void run_split(const SplitVerbOptions& o, const RatingFilters& filters) {
   const std::uint64_t seed = o.seed_given ? o.seed : 0;
-  const SplitSpec spec = split_spec(o.split, seed);
+  const SplitSpec spec = split_spec(o.split);
   check_split_spec(spec);  // a usage error creates no folder
   OutputFolder folder(o.out);
   SplitFiles files{(fs::path(o.out) / "train.csv").string(), (fs::path(o.out) / "valid.csv").string(), ""};
@@ -116,7 +116,7 @@ void run_split(const SplitVerbOptions& o, const RatingFilters& filters) {
   }
   FilterReport filtered;
   const EncodedRatings data = load_filtered(data_source(o.data), filters, &filtered);
-  const TrainValidSplit s = split_ratings(data, spec);
+  const TrainValidSplit s = split_ratings(data, spec, seed);
   report_filters_and_split(filters, filtered, spec, s);
   if (s.valid_rows.empty()) throw data_error("the split leaves the validation set empty");
   StagedFile train(files.train, ratings_csv(data, s.train_rows));

@@ -86,9 +86,8 @@ TuningRows load_tuning_rows(const TuneVerbOptions& o, const TrainingRequest& req
   TuningRows rows;
   FilterReport filtered;
   rows.data = load_filtered(request.source, request.filters, &filtered);
-  SplitSpec spec = request.split;
-  spec.seed = request.options.seed;
-  rows.outer = split_ratings(rows.data, spec);
+  const SplitSpec& spec = request.split;
+  rows.outer = split_ratings(rows.data, spec, request.options.seed);
   if (lead) report_filters_and_split(request.filters, filtered, spec, rows.outer);
   if (rows.outer.valid.size() == 0) throw data_error("the " + split_name(spec.kind) + " split leaves no test rows");
   if (o.folds > 0) {
@@ -193,7 +192,7 @@ class TuneRun {
   TrainingRequest configured(const Configuration& values) const {
     TrainingRequest r = request_;
     apply_configuration(space_.options, values, r.options);
-    if (layers_follow_factors_) r.options.layers = {r.options.factors};
+    if (layers_follow_factors_) r.options.model.layers = {r.options.model.factors};
     return r;
   }
 

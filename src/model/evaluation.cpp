@@ -52,7 +52,7 @@ EvaluationRows validation_rows_of(const SavedModel& m) {
   const std::string changed = m.source.description + " has changed since the model was trained";
   if (data.vocabulary.user_ids != m.vocabulary.user_ids || data.vocabulary.item_titles != m.vocabulary.item_titles)
     throw data_error(changed + " (its users or items differ); give --ratings FILE");
-  const TrainValidSplit split = split_ratings(data, m.split);
+  const TrainValidSplit split = split_ratings(data, m.split, m.options.seed);
   // Same users and items can still be other rows or ratings: the model's record of its rows says.
   const bool rows_differ = !m.split_rows.empty() ? split_fingerprint(split) != m.split_rows
                           : !m.split_membership.empty() && membership_fingerprint(data, split) != m.split_membership;

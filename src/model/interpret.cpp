@@ -58,8 +58,9 @@ double nn_forward(const SavedModel& m, std::int32_t user, std::int32_t item) {
   return sigmoid_range(z, m.shape.y_low, m.shape.y_high);
 }
 
+// The `top` best of `scored` (value, row), named by title, or by userId where the rows are `users`.
 std::vector<ScoredItem> top_by(const SavedModel& m, std::vector<std::pair<double, std::int32_t>>& scored,
-                               size_t top, bool highest) {
+                               size_t top, bool highest, bool users = false) {
   const size_t k = std::min(top, scored.size());
   auto better = [&](const auto& a, const auto& b) {
     if (a.first != b.first) return highest ? a.first > b.first : a.first < b.first;
@@ -67,8 +68,12 @@ std::vector<ScoredItem> top_by(const SavedModel& m, std::vector<std::pair<double
   };
   std::partial_sort(scored.begin(), scored.begin() + static_cast<long>(k), scored.end(), better);
   std::vector<ScoredItem> out;
-  for (size_t j = 0; j < k; ++j)
-    out.push_back({scored[j].second, m.vocabulary.item_titles[static_cast<size_t>(scored[j].second)], scored[j].first});
+  for (size_t j = 0; j < k; ++j) {
+    const auto row = static_cast<size_t>(scored[j].second);
+    out.push_back({scored[j].second,
+                   users ? std::to_string(m.vocabulary.user_ids[row]) : m.vocabulary.item_titles[row],
+                   scored[j].first});
+  }
   return out;
 }
 
@@ -120,12 +125,8 @@ BiasExtremes extreme_biases(const SavedModel& m, size_t top, bool users, bool in
     if (include_untrained || trained[r]) scored.emplace_back(bias.values[r], static_cast<std::int32_t>(r));
   BiasExtremes e;
   auto copy = scored;
-  e.lowest = top_by(m, scored, top, false);
-  e.highest = top_by(m, copy, top, true);
-  if (users) {
-    for (auto* side : {&e.lowest, &e.highest})
-      for (auto& s : *side) s.name = std::to_string(m.vocabulary.user_ids[static_cast<size_t>(s.index)]);
-  }
+  e.lowest = top_by(m, scored, top, false, users);
+  e.highest = top_by(m, copy, top, true, users);
   return e;
 }
 

@@ -33,11 +33,12 @@ std::string join_strings(const std::vector<std::string>& strings) {
   return out;
 }
 
-json options_to_json(const TrainOptions& o) {
+// The options as the file lists them, with the split's share of validation rows among them.
+json options_to_json(const TrainOptions& o, const SplitSpec& split) {
   return {{"epochs", o.epochs}, {"lr", o.lr}, {"wd", o.wd}, {"bs", o.batch_size},
-          {"factors", o.factors}, {"y_range", {o.y_low, o.y_high}}, {"valid_pct", o.valid_pct},
-          {"seed", o.seed}, {"layers", o.layers}, {"optimizer", optimizer_name(o.optimizer)},
-          {"arch", arch_name(o.arch)}, {"implicit", o.implicit}, {"positive_rating", o.positive_rating},
+          {"factors", o.model.factors}, {"y_range", {o.model.y_low, o.model.y_high}}, {"valid_pct", split.valid_pct},
+          {"seed", o.seed}, {"layers", o.model.layers}, {"optimizer", optimizer_name(o.optimizer)},
+          {"arch", arch_name(o.model.arch)}, {"implicit", o.model.implicit}, {"positive_rating", o.positive_rating},
           {"loss", loss_name(o.loss)}, {"negatives", o.negatives}, {"alpha", o.alpha}, {"cg_steps", o.cg_steps},
           {"reg_u", o.reg_u}, {"reg_i", o.reg_i}};
 }
@@ -48,16 +49,15 @@ TrainOptions options_from_json(const json& j) {
   o.lr = j.at("lr");
   o.wd = j.at("wd");
   o.batch_size = j.at("bs");
-  o.factors = j.at("factors");
-  o.y_low = j.at("y_range").at(0);
-  o.y_high = j.at("y_range").at(1);
-  o.valid_pct = j.at("valid_pct");
+  o.model.factors = j.at("factors");
+  o.model.y_low = j.at("y_range").at(0);
+  o.model.y_high = j.at("y_range").at(1);
   o.seed = j.at("seed");
-  o.layers = j.at("layers").get<std::vector<int>>();
+  o.model.layers = j.at("layers").get<std::vector<int>>();
   o.optimizer = parse_optimizer(j.at("optimizer"));
-  o.arch = parse_arch(j.at("arch"));
+  o.model.arch = parse_arch(j.at("arch"));
   // Absent from models written before the ranking models: explicit, MSE.
-  o.implicit = j.value("implicit", false);
+  o.model.implicit = j.value("implicit", false);
   o.positive_rating = j.value("positive_rating", 0.0f);
   o.loss = parse_loss(j.value("loss", std::string("mse")));
   o.negatives = j.value("negatives", 1);
@@ -170,12 +170,12 @@ std::string model_file_bytes(const SavedModel& m) {
   header["shape"] = {{"n_users", m.shape.n_users}, {"n_items", m.shape.n_items},
                      {"factors", m.shape.factors}, {"y_range", {m.shape.y_low, m.shape.y_high}},
                      {"layers", m.shape.layers}};
-  header["options"] = options_to_json(m.options);
-  header["dataset"] = m.dataset;
+  header["options"] = options_to_json(m.options, m.split);
+  header["dataset"] = m.source.description;
   if (m.has_source) header["source"] = source_to_json(m.source);  // none for ratings trained in memory
   header["split"] = {{"kind", split_name(m.split.kind)}, {"valid_pct", m.split.valid_pct},
                      {"valid_last", m.split.valid_last}, {"valid_ratings", m.split.valid_ratings},
-                     {"seed", m.split.seed}, {"test_pct", m.split.test_pct}};
+                     {"seed", m.options.seed}, {"test_pct", m.split.test_pct}};
   if (!m.split_rows.empty()) header["split"]["rows"] = m.split_rows;
   if (!m.split_membership.empty()) header["split"]["membership"] = m.split_membership;
   header["filters"] = filters_to_json(m.filters);
@@ -238,22 +238,25 @@ void read_header_fields(const json& h, SavedModel& m) {
   m.shape.y_high = s.at("y_range").at(1);
   m.shape.layers = s.at("layers").get<std::vector<int>>();
   m.options = options_from_json(h.at("options"));
-  m.shape.implicit = m.options.implicit;
+  m.shape.implicit = m.options.model.implicit;
   m.vocabulary.item_key = h.at("item_key") == "title" ? ItemKey::title : ItemKey::movie_id;
-  m.dataset = h.at("dataset");
-  // Models written before collab recorded its source and split were split at random.
+  // Models written before collab recorded its source and split were split at random. A recorded
+  // source describes itself by its paths, made absolute; one that is not there keeps the name.
+  const std::string dataset = h.at("dataset");
   m.has_source = h.contains("source");
-  if (m.has_source) m.source = source_from_json(h.at("source"), m.vocabulary.item_key);
+  if (m.has_source)
+    m.source = source_from_json(h.at("source"), m.vocabulary.item_key);
+  else
+    m.source.description = dataset;
   m.split.kind = SplitKind::random;
-  m.split.valid_pct = m.options.valid_pct;
-  m.split.seed = m.options.seed;
+  m.split.valid_pct = h.at("options").at("valid_pct");
   if (h.contains("split")) {
     const json& sp = h.at("split");
     m.split.kind = parse_split(sp.at("kind"));
     m.split.valid_pct = sp.at("valid_pct");
     m.split.valid_last = sp.at("valid_last");
     m.split.valid_ratings = sp.at("valid_ratings");
-    m.split.seed = sp.at("seed");
+    // Its "seed" is the options' (the one seed of a run).
     if (sp.contains("rows")) m.split_rows = sp.at("rows").get<std::string>();
     if (sp.contains("membership")) m.split_membership = sp.at("membership").get<std::string>();
     m.split.test_pct = sp.value("test_pct", 0.0);  // absent before collab held out test rows

@@ -123,14 +123,17 @@ std::int32_t find_item(const Vocabulary& v, const std::string& query) {
 std::int32_t find_user(const Vocabulary& v, std::int64_t user_id) {
   auto begin = v.user_ids.begin() + 1;
   auto it = std::lower_bound(begin, v.user_ids.end(), user_id);
-  if (it == v.user_ids.end() || *it != user_id) {
-    std::string range = v.user_ids.size() > 1
-                            ? " (its users run from " + std::to_string(v.user_ids[1]) + " to " +
-                                  std::to_string(v.user_ids.back()) + ")"
-                            : "";
-    throw data_error("no user " + std::to_string(user_id) + " in the model" + range);
-  }
+  if (it == v.user_ids.end() || *it != user_id)
+    throw data_error(no_such_user(user_id, {begin, v.user_ids.end()}));
   return static_cast<std::int32_t>(it - v.user_ids.begin());
+}
+
+std::string no_such_user(std::int64_t user_id, const std::vector<std::int32_t>& user_ids) {
+  const std::string range = user_ids.empty()
+                                ? ""
+                                : " (its users run from " + std::to_string(user_ids.front()) +
+                                      " to " + std::to_string(user_ids.back()) + ")";
+  return "no user " + std::to_string(user_id) + " in the model" + range;
 }
 
 }  // namespace collab

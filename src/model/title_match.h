@@ -35,6 +35,8 @@ std::vector<std::string> closest_titles(const Vocabulary& vocab, const std::stri
 
 // The row of a userId; throws ExitCode::data when the model does not know the user.
 std::int32_t find_user(const Vocabulary& vocab, std::int64_t user_id);
+// find_user's message for a userId the model lacks, given the model's userIds (ascending).
+std::string no_such_user(std::int64_t user_id, const std::vector<std::int32_t>& user_ids);
 
 // Lower case, without the year, punctuation or a leading/trailing English article.
 std::string normalise_title(const std::string& title);

@@ -12,33 +12,33 @@ namespace collab {
 namespace {
 
 bool new_kind(const TrainOptions& o) {
-  return o.arch == Arch::popularity || o.arch == Arch::baseline || o.implicit || o.loss == Loss::bpr ||
+  return o.model.arch == Arch::popularity || o.model.arch == Arch::baseline || o.model.implicit || o.loss == Loss::bpr ||
          o.optimizer == OptimizerKind::als;
 }
 
 }  // namespace
 
 void check_model_kind(const TrainOptions& o, const std::string& device, const std::string& engine, bool distributed) {
-  const std::string arch = "--arch " + arch_name(o.arch);
+  const std::string arch = "--arch " + arch_name(o.model.arch);
   if (o.negatives < 1) throw usage_error("--negatives must be at least 1, got " + std::to_string(o.negatives));
   if (!std::isfinite(o.alpha) || o.alpha < 0) throw usage_error("--alpha must be a finite number >= 0");
   if (o.cg_steps < 1) throw usage_error("--cg-steps must be at least 1");
   if (!std::isfinite(o.positive_rating)) throw usage_error("--positive-rating must be a finite number");
   if (o.loss == Loss::bpr) {
-    if (!o.implicit) throw usage_error("--loss bpr ranks interactions: it needs --implicit");
-    if (o.arch != Arch::dot && o.arch != Arch::dot_bias)
+    if (!o.model.implicit) throw usage_error("--loss bpr ranks interactions: it needs --implicit");
+    if (o.model.arch != Arch::dot && o.model.arch != Arch::dot_bias)
       throw usage_error("--loss bpr trains --arch dot or dot-bias, not " + arch);
     if (o.optimizer == OptimizerKind::als)
       throw usage_error("--loss bpr trains with --optimizer adam or sparse-adam, not als");
   }
-  if (o.optimizer == OptimizerKind::als && o.arch != Arch::baseline) {
-    if (o.arch != Arch::dot)
+  if (o.optimizer == OptimizerKind::als && o.model.arch != Arch::baseline) {
+    if (o.model.arch != Arch::dot)
       throw usage_error("--optimizer als fits --arch dot with --implicit (weighted ALS) or --arch baseline, not " + arch);
-    if (!o.implicit) throw usage_error("--optimizer als fits --arch dot with --implicit only (explicit ALS is not built)");
+    if (!o.model.implicit) throw usage_error("--optimizer als fits --arch dot with --implicit only (explicit ALS is not built)");
   }
-  if (o.arch == Arch::baseline && o.implicit)
+  if (o.model.arch == Arch::baseline && o.model.implicit)
     throw usage_error("--arch baseline predicts ratings: it takes no --implicit");
-  if (o.implicit && o.loss != Loss::bpr && o.optimizer != OptimizerKind::als && o.arch != Arch::popularity)
+  if (o.model.implicit && o.loss != Loss::bpr && o.optimizer != OptimizerKind::als && o.model.arch != Arch::popularity)
     throw usage_error("--implicit needs --loss bpr, --optimizer als or --arch popularity");
   if (!new_kind(o)) return;
   if (distributed) throw usage_error(arch + " with these options trains in one process (no --nproc)");
@@ -48,8 +48,8 @@ void check_model_kind(const TrainOptions& o, const std::string& device, const st
 
 std::unique_ptr<TrainingEngine> make_model_kind_engine(const EngineSetup& setup) {
   const TrainOptions& o = setup.options;
-  if (o.arch == Arch::popularity) return make_popularity_engine(setup);
-  if (o.arch == Arch::baseline) return make_baseline_engine(setup);
+  if (o.model.arch == Arch::popularity) return make_popularity_engine(setup);
+  if (o.model.arch == Arch::baseline) return make_baseline_engine(setup);
   if (o.optimizer == OptimizerKind::als) return make_implicit_als_engine(setup);
   if (o.loss == Loss::bpr) return make_bpr_engine(setup);
   return nullptr;

@@ -27,16 +27,14 @@ std::unique_ptr<PreparedTraining> prepare_training(const TrainingRequest& reques
 }
 
 std::unique_ptr<PreparedTraining> prepare_training_from(const TrainingRequest& request, EncodedRatings data) {
-  SplitSpec spec = request.split;
-  spec.seed = request.options.seed;
-  TrainValidSplit split = split_ratings(data, spec);
+  const SplitSpec& spec = request.split;
+  TrainValidSplit split = split_ratings(data, spec, request.options.seed);
   check_split_sizes(spec, data.size(), split.train.size(), split.valid.size());
   return prepare_training_on(request, std::move(data), std::move(split));
 }
 
 void check_split_sizes(const SplitSpec& spec, size_t ratings, size_t train, size_t valid) {
-  const bool asked_for_validation = spec.kind != SplitKind::random || spec.valid_pct > 0;
-  if (asked_for_validation && valid == 0)
+  if (asks_for_validation(spec) && valid == 0)
     throw data_error("the " + split_name(spec.kind) + " split leaves the validation set empty (" +
                      std::to_string(ratings) + " ratings)");
   if (train == 0) throw data_error("the " + split_name(spec.kind) + " split leaves no rating to train on");
@@ -67,19 +65,13 @@ std::unique_ptr<PreparedTraining> prepare_training_on(const TrainingRequest& req
   std::vector<std::int32_t>().swap(run->data.movie_id);
   std::vector<std::int32_t>().swap(run->split.train_rows);
   std::vector<std::int32_t>().swap(run->split.valid_rows);
-  ModelShape& shape = run->setup.shape;
-  shape.arch = t.arch;
-  shape.n_users = static_cast<std::int64_t>(run->data.vocabulary.user_rows());
-  shape.n_items = static_cast<std::int64_t>(run->data.vocabulary.item_rows());
-  shape.factors = t.factors;
-  shape.y_low = t.y_low;
-  shape.y_high = t.y_high;
-  shape.implicit = t.implicit;
-  if (t.arch == Arch::nn) shape.layers = t.layers;
+  const ModelShape& shape = run->setup.shape =
+      model_shape(t.model, static_cast<std::int64_t>(run->data.vocabulary.user_rows()),
+                  static_cast<std::int64_t>(run->data.vocabulary.item_rows()));
   run->setup.data = &run->split;
   run->setup.options = t;
   run->setup.communicator = request.communicator;
-  if (t.arch != Arch::nn) run->setup.initial = initial_embedding_weights(shape, t.init_std, t.seed);
+  if (t.model.arch != Arch::nn) run->setup.initial = initial_embedding_weights(shape, t.init_std, t.seed);
   if (!request.checkpoint_dir.empty()) {
     run->setup.checkpoint_dir = request.checkpoint_dir;
     run->setup.checkpoint_key = training_fingerprint(*run, request);
@@ -91,15 +83,15 @@ std::unique_ptr<PreparedTraining> prepare_training_on(const TrainingRequest& req
 
 SavedModel train_model(PreparedTraining& run, const TrainingRequest& request, const FitHooks& hooks) {
   SavedModel model;
-  model.history = run.engine->fits_by_passes() ? fit_by_passes(*run.engine, request.options, hooks)
-                                               : fit_one_cycle(*run.engine, run.split.train.size(), request.options, hooks);
+  model.history = run.engine->fits_by_passes()
+                      ? fit_by_passes(*run.engine, request.options, hooks)
+                      : fit_one_cycle(*run.engine, run.split.train.size(), request.options, hooks,
+                                      asks_for_validation(request.split));
   model.shape = run.setup.shape;
   model.options = request.options;
-  model.dataset = request.source.description;
   model.source = request.source;
   model.filters = request.filters;
   model.split = request.split;
-  model.split.seed = request.options.seed;
   if (run.rank_local) model.split_membership = run.split_membership;
   else model.split_rows = split_fingerprint(run.split);
   model.device = run.engine->device_name();
@@ -126,17 +118,17 @@ std::uint64_t training_fingerprint(const PreparedTraining& run, const TrainingRe
   // updates: both leave every bit as it is (held so by the engine's tests). Not the data's paths
   // either (the same files may live elsewhere on another machine): their contents follow.
   const TrainOptions& o = r.options;
-  value(o.arch);
+  value(o.model.arch);
   value(o.epochs);
   value(o.lr);
   value(o.wd);
   value(o.batch_size);
-  value(o.factors);
-  value(o.y_low);
-  value(o.y_high);
-  value(o.valid_pct);
+  value(o.model.factors);
+  value(o.model.y_low);
+  value(o.model.y_high);
+  value(r.split.valid_pct);  // where the options held a copy of it: the same hash as before
   value(o.seed);
-  f.column(o.layers);
+  f.column(o.model.layers);
   value(o.optimizer);
   value(o.init_std);
   value(o.beta2);

@@ -19,7 +19,7 @@ struct TrainingRequest {
   DataSource source;
   TrainOptions options;        // the seed already chosen
   RatingFilters filters;       // applied before the split
-  SplitSpec split;             // its seed is options.seed
+  SplitSpec split;             // the validation rows, permuted by options.seed
   std::string device = "auto"; // auto|cpu|cuda
   std::string engine = "auto"; // auto|cpu|torch
   Communicator* communicator = nullptr;  // training across processes (train/distributed.h)

@@ -64,8 +64,8 @@ void train_epoch(TrainingEngine& engine, const std::vector<std::int32_t>& order,
 
 }  // namespace
 
-std::vector<EpochRecord> fit_one_cycle(TrainingEngine& engine, size_t n_train,
-                                       const TrainOptions& o, const FitHooks& hooks) {
+std::vector<EpochRecord> fit_one_cycle(TrainingEngine& engine, size_t n_train, const TrainOptions& o,
+                                       const FitHooks& hooks, bool validating) {
   const size_t batches = batches_per_epoch(n_train, o);
   const size_t total_steps = batches * static_cast<size_t>(o.epochs);
   const OneCycle cycle{o.lr};
@@ -109,7 +109,7 @@ std::vector<EpochRecord> fit_one_cycle(TrainingEngine& engine, size_t n_train,
     rec.epoch = epoch;
     rec.train_loss = smooth.value();
     rec.valid_loss = engine.validation_mse();
-    if (!std::isfinite(rec.valid_loss) && o.valid_pct > 0)
+    if (validating && !std::isfinite(rec.valid_loss))
       throw data_error("the validation loss became " + std::to_string(rec.valid_loss) +
                        " after epoch " + std::to_string(epoch) + ": try a lower --lr");
     rec.lr = hyper[batches - 1].lr;

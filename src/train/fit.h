@@ -41,9 +41,10 @@ class SmoothedLoss {
   long count_ = 0;
 };
 
-// Trains for options.epochs. Throws a data error when a loss stops being finite, Interrupted
-// when `stop` was set.
-std::vector<EpochRecord> fit_one_cycle(TrainingEngine& engine, size_t n_train,
-                                       const TrainOptions& options, const FitHooks& hooks);
+// Trains for options.epochs. Throws a data error when the training loss stops being finite, or
+// the validation loss where `validating` (the split asked for validation rows:
+// asks_for_validation, train/split.h), Interrupted when `stop` was set.
+std::vector<EpochRecord> fit_one_cycle(TrainingEngine& engine, size_t n_train, const TrainOptions& options,
+                                       const FitHooks& hooks, bool validating);
 
 }  // namespace collab

@@ -13,7 +13,7 @@ namespace collab {
 
 // A training rating is a positive interaction: every one without --implicit, else those at or
 // above positive_rating.
-inline bool is_positive(const TrainOptions& o, float rating) { return !o.implicit || rating >= o.positive_rating; }
+inline bool is_positive(const TrainOptions& o, float rating) { return !o.model.implicit || rating >= o.positive_rating; }
 
 struct Interactions {
   size_t user_rows = 0, item_rows = 0;

@@ -224,16 +224,19 @@ TrainValidSplit random_split(const EncodedRatings& data, double valid_pct, std::
 namespace {
 
 // The split of the shares in `held`; an empty test set where test rows were asked for is a data error.
-TrainValidSplit with_held_out_rows(const EncodedRatings& data, HeldOut held, const SplitSpec& spec) {
+TrainValidSplit with_held_out_rows(const EncodedRatings& data, HeldOut held, const SplitSpec& spec,
+                                   std::uint64_t seed) {
   if (spec.test_pct > 0 && held.test.empty())
     throw data_error("--test-pct " + std::to_string(spec.test_pct) + " leaves the test set empty (" +
                      std::to_string(data.size()) + " ratings)");
-  TrainValidSplit s = with_validation_rows(data, std::move(held.valid), spec.seed, std::move(held.test));
+  TrainValidSplit s = with_validation_rows(data, std::move(held.valid), seed, std::move(held.test));
   s.users_kept_whole = held.users_kept_whole;
   return s;
 }
 
 }  // namespace
+
+bool asks_for_validation(const SplitSpec& spec) { return spec.kind != SplitKind::random || spec.valid_pct > 0; }
 
 void check_split_spec(const SplitSpec& spec) {
   if (spec.test_pct != 0 && (spec.kind == SplitKind::user_last || spec.kind == SplitKind::given))
@@ -242,24 +245,24 @@ void check_split_spec(const SplitSpec& spec) {
   if (spec.kind != SplitKind::user_last && spec.kind != SplitKind::given) check_pct(spec.valid_pct, spec.test_pct);
 }
 
-TrainValidSplit split_ratings(const EncodedRatings& data, const SplitSpec& spec) {
+TrainValidSplit split_ratings(const EncodedRatings& data, const SplitSpec& spec, std::uint64_t seed) {
   check_split_spec(spec);
   switch (spec.kind) {
     case SplitKind::random:
       // Without test rows, fastai's RandomSplitter exactly as it always was.
-      if (spec.test_pct == 0) return random_split(data, spec.valid_pct, spec.seed);
-      return with_held_out_rows(data, random_rows(data, spec.valid_pct, spec.test_pct, spec.seed), spec);
-    case SplitKind::time: return with_held_out_rows(data, time_rows(data, spec.valid_pct, spec.test_pct), spec);
-    case SplitKind::user_last: return with_validation_rows(data, user_last_rows(data, spec.valid_last), spec.seed);
+      if (spec.test_pct == 0) return random_split(data, spec.valid_pct, seed);
+      return with_held_out_rows(data, random_rows(data, spec.valid_pct, spec.test_pct, seed), spec, seed);
+    case SplitKind::time: return with_held_out_rows(data, time_rows(data, spec.valid_pct, spec.test_pct), spec, seed);
+    case SplitKind::user_last: return with_validation_rows(data, user_last_rows(data, spec.valid_last), seed);
     case SplitKind::user_random:
       return with_held_out_rows(
-          data, per_user_rows(data, permutation(data.size(), spec.seed), spec.valid_pct, spec.test_pct), spec);
+          data, per_user_rows(data, permutation(data.size(), seed), spec.valid_pct, spec.test_pct), spec, seed);
     case SplitKind::user_time:
       return with_held_out_rows(data, per_user_rows(data, by_time(data, "user-time"), spec.valid_pct, spec.test_pct),
-                                spec);
+                                spec, seed);
     case SplitKind::given: {
       const RatingColumns rows = read_ratings_csv_file(spec.valid_ratings);
-      return with_validation_rows(data, rows_of_ratings_file(data, rows, spec.valid_ratings), spec.seed);
+      return with_validation_rows(data, rows_of_ratings_file(data, rows, spec.valid_ratings), seed);
     }
   }
   throw internal_error("unknown split");

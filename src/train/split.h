@@ -62,15 +62,20 @@ struct SplitSpec {
   double test_pct = 0;         // the same four: a share held out of training and validation
   int valid_last = 1;          // user_last
   std::string valid_ratings;   // given: the file's path
-  std::uint64_t seed = 0;      // the permutation that orders the training rows
 };
 
-// The split `spec` asks for. Explained errors (ExitCode::data): a time split of ratings without
+// The split `spec` asks for, `seed` choosing the permutation that orders the training rows (and
+// the random splits' validation rows): a training run's own seed. Explained errors (ExitCode::data): a time split of ratings without
 // timestamps, a user left without training ratings, an empty validation set where one was asked
 // for, an empty test set where one was asked for, a --valid-ratings row that is not in the data
 // set (naming the file and line). Usage errors: shares that add up to 1 or more, test_pct on a
 // split that has no share (user_last, given).
-TrainValidSplit split_ratings(const EncodedRatings& data, const SplitSpec& spec);
+TrainValidSplit split_ratings(const EncodedRatings& data, const SplitSpec& spec, std::uint64_t seed);
+
+// Whether `spec` asks for validation rows: every split but a random one with valid_pct 0, which
+// trains on every rating. Where it does, an empty validation set is an error and a validation loss
+// that stops being finite is divergence; where it does not, the validation loss is NaN.
+bool asks_for_validation(const SplitSpec& spec);
 
 // The usage errors of split_ratings, found without the data: shares out of range or adding up to
 // 1 or more, test_pct on a split that has no share. Verbs call it before loading anything.

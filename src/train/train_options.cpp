@@ -25,6 +25,12 @@ Arch parse_arch(const std::string& name) {
   throw usage_error("unknown architecture '" + name + "' (dot, dot-range, dot-bias, nn, popularity, baseline)");
 }
 
+ModelShape model_shape(const ModelSpec& spec, std::int64_t n_users, std::int64_t n_items) {
+  ModelShape shape{spec, n_users, n_items};
+  if (shape.arch != Arch::nn) shape.layers.clear();
+  return shape;
+}
+
 DistMode resolved_dist_mode(const TrainOptions& o) {
   if (o.dist != DistMode::automatic) return o.dist;
   return o.optimizer == OptimizerKind::sparse_adam ? DistMode::shard : DistMode::replicate;
@@ -70,15 +76,15 @@ void apply_model_kind_defaults(TrainOptions& t, const std::function<bool(const c
   int epochs = 0;
   double lr = 0, wd = -1;
   int bs = 0, factors = 0;
-  if (t.arch == Arch::popularity) epochs = 1;
-  else if (t.arch == Arch::baseline) epochs = 10;
+  if (t.model.arch == Arch::popularity) epochs = 1;
+  else if (t.model.arch == Arch::baseline) epochs = 10;
   else if (t.optimizer == OptimizerKind::als) epochs = kAlsEpochs, wd = kAlsLambda, factors = kAlsFactors;
   else if (t.loss == Loss::bpr) epochs = kBprEpochs, lr = kBprLr, wd = kBprWd, bs = kBprBs, factors = kBprFactors;
   if (epochs && !given("--epochs")) t.epochs = epochs;
   if (lr > 0 && !given("--lr")) t.lr = lr;
   if (wd >= 0 && !given("--wd")) t.wd = wd;
   if (bs && !given("--bs")) t.batch_size = bs;
-  if (factors && !given("--factors")) t.factors = factors;
+  if (factors && !given("--factors")) t.model.factors = factors;
 }
 
 }  // namespace collab

@@ -42,18 +42,33 @@ OptimizerKind parse_optimizer(const std::string& name);
 std::string loss_name(Loss l);
 Loss parse_loss(const std::string& name);
 
-struct TrainOptions {
+// What a model is: its architecture and what it learns, as the options ask for it and a model's
+// shape carries it (one definition for both).
+struct ModelSpec {
   Arch arch = Arch::dot_bias;
+  int factors = 50;
+  float y_low = 0.0f;          // sigmoid_range(x, y_low, y_high)
+  float y_high = 5.5f;
+  std::vector<int> layers;     // nn hidden sizes; empty in options: fastai's default, {factors}
+  bool implicit = false;       // trained on interactions: it scores items, it does not predict ratings
+  bool has_bias() const { return arch == Arch::dot_bias || arch == Arch::baseline; }
+  bool has_factors() const { return arch != Arch::popularity && arch != Arch::baseline; }
+  bool has_range() const {
+    return arch != Arch::dot && arch != Arch::popularity && arch != Arch::baseline && !implicit;
+  }
+  // Rating metrics apply: the model's output is a rating, not a ranking score.
+  bool predicts_ratings() const { return !implicit && arch != Arch::popularity; }
+};
+
+// How a run trains. Which ratings validate is a SplitSpec's (train/split.h), kept beside these
+// options and never copied into them.
+struct TrainOptions {
+  ModelSpec model;
   int epochs = 5;
   double lr = 5e-3;            // fit_one_cycle's lr_max
   double wd = 0.1;
   int batch_size = 64;
-  int factors = 50;
-  float y_low = 0.0f;          // sigmoid_range(x, y_low, y_high)
-  float y_high = 5.5f;
-  double valid_pct = 0.2;
-  std::uint64_t seed = 0;
-  std::vector<int> layers;     // nn hidden sizes; empty: fastai's default, {factors}
+  std::uint64_t seed = 0;      // the split's permutation, the initial weights, the batches' order
   OptimizerKind optimizer = OptimizerKind::adam;
   int threads = 0;             // 0: choose
   // Exact mode (OptimizerKind::adam) defers the gradient-free updates of rows a step did not
@@ -69,9 +84,8 @@ struct TrainOptions {
   // fastai's AvgSmoothLoss
   double smooth_beta = 0.98;
 
-  // Implicit feedback (docs/experiments.md#ranking-models): every training rating at or above
-  // positive_rating is a positive interaction, the rest are not interactions.
-  bool implicit = false;
+  // Implicit feedback (model.implicit, docs/experiments.md#ranking-models): every training rating
+  // at or above positive_rating is a positive interaction, the rest are not interactions.
   float positive_rating = 0.0f;  // 0: every rated item, as Microsoft Recommenders' BPR on MovieLens
   Loss loss = Loss::mse;
   int negatives = 4;             // BPR: negatives drawn per positive (measured: docs/experiments.md)
@@ -88,24 +102,15 @@ struct TrainOptions {
 // one process's bits (sharding changes which ratings share a step).
 DistMode resolved_dist_mode(const TrainOptions& o);
 
-// The number of rows and columns of each table the model learns.
-struct ModelShape {
-  Arch arch = Arch::dot_bias;
+// A model as built: what it is, and the number of rows of each table it learns.
+struct ModelShape : ModelSpec {
   std::int64_t n_users = 0;    // rows, #na# included
   std::int64_t n_items = 0;
-  int factors = 50;
-  float y_low = 0.0f;
-  float y_high = 5.5f;
-  std::vector<int> layers;     // nn only
-  bool implicit = false;       // trained on interactions: it scores items, it does not predict ratings
-  bool has_bias() const { return arch == Arch::dot_bias || arch == Arch::baseline; }
-  bool has_factors() const { return arch != Arch::popularity && arch != Arch::baseline; }
-  bool has_range() const {
-    return arch != Arch::dot && arch != Arch::popularity && arch != Arch::baseline && !implicit;
-  }
-  // Rating metrics apply: the model's output is a rating, not a ranking score.
-  bool predicts_ratings() const { return !implicit && arch != Arch::popularity; }
 };
+
+// The shape of a model `spec` describes with these tables' rows. Only an nn model has layers
+// (the model file's shape lists none for the others).
+ModelShape model_shape(const ModelSpec& spec, std::int64_t n_users, std::int64_t n_items);
 
 // Defaults that differ by model kind, where the option was not `given` (its name, "--epochs"):
 // popularity counts once, BaselineOnly makes Surprise's 10 passes, implicit ALS and BPR take the

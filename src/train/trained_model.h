@@ -19,11 +19,12 @@ namespace collab {
 struct SavedModel {
   ModelShape shape;
   TrainOptions options;
-  std::string dataset;      // data set name, or "ratings.csv + movies.csv" paths
-  DataSource source;        // where the ratings came from, to rebuild the split (eval)
+  // Where the ratings came from, to rebuild the split (eval); its description ("ml-latest-small",
+  // "RATINGS + MOVIES", "ratings in memory") is the file's "dataset".
+  DataSource source;
   bool has_source = true;   // false for ratings trained in memory, and models written before collab recorded it
   RatingFilters filters;    // what was filtered out before the split (none for older models)
-  SplitSpec split;          // how the validation rows were chosen (seed included)
+  SplitSpec split;          // how the validation rows were chosen (permuted by options.seed)
   std::string split_rows;   // split_fingerprint of the rows trained and validated on; empty in older models
   // Or, from a rank that held only its own users' ratings (sharded training), the split's
   // membership hash (train/split_membership.h).

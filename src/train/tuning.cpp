@@ -142,12 +142,12 @@ void apply_configuration(const std::vector<TunedOption>& space, const Configurat
     const double v = values.at(i);
     if (n == "lr") t.lr = v;
     else if (n == "wd") t.wd = v;
-    else if (n == "factors") t.factors = static_cast<int>(v);
+    else if (n == "factors") t.model.factors = static_cast<int>(v);
     else if (n == "epochs") t.epochs = static_cast<int>(v);
     else if (n == "bs") t.batch_size = static_cast<int>(v);
     else if (n == "negatives") t.negatives = static_cast<int>(v);
     else if (n == "alpha") t.alpha = v;
-    else if (n == "arch") t.arch = parse_arch(space[i].labels.at(static_cast<size_t>(v)));
+    else if (n == "arch") t.model.arch = parse_arch(space[i].labels.at(static_cast<size_t>(v)));
     else if (n == "optimizer") t.optimizer = parse_optimizer(space[i].labels.at(static_cast<size_t>(v)));
     else throw internal_error("apply_configuration: unknown option " + n);
   }

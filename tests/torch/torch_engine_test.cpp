@@ -20,8 +20,8 @@ Problem problem(Arch arch, OptimizerKind opt = OptimizerKind::adam) {
   Problem p;
   EncodedRatings d = test_support::synthetic_ratings(50, 70, 0.4, 11);
   p.split = random_split(d, 0.2, 2);
-  p.setup.shape = {arch, 51, 71, 8, 0.0f, 5.5f, arch == Arch::nn ? std::vector<int>{16, 8} : std::vector<int>{}};
-  p.setup.options.factors = 8;
+  p.setup.shape = {{arch, 8, 0.0f, 5.5f, arch == Arch::nn ? std::vector<int>{16, 8} : std::vector<int>{}}, 51, 71};
+  p.setup.options.model.factors = 8;
   p.setup.options.epochs = 2;
   p.setup.options.batch_size = 32;
   p.setup.options.optimizer = opt;
@@ -36,8 +36,8 @@ void expect_same_training(Arch arch, OptimizerKind opt) {
   b.setup.data = &b.split;
   auto cpu = make_cpu_engine(a.setup);
   auto torch = torch_backend::make_tensor_engine(b.setup, "cpu");
-  auto hc = fit_one_cycle(*cpu, a.split.train.size(), a.setup.options, {});
-  auto ht = fit_one_cycle(*torch, b.split.train.size(), b.setup.options, {});
+  auto hc = fit_one_cycle(*cpu, a.split.train.size(), a.setup.options, {}, /*validating=*/true);
+  auto ht = fit_one_cycle(*torch, b.split.train.size(), b.setup.options, {}, /*validating=*/true);
   for (size_t e = 0; e < hc.size(); ++e) {
     EXPECT_NEAR(hc[e].train_loss, ht[e].train_loss, 1e-4) << "epoch " << e;
     EXPECT_NEAR(hc[e].valid_loss, ht[e].valid_loss, 1e-4) << "epoch " << e;
@@ -64,8 +64,8 @@ TEST(TensorEngine, SparseAdamEndsWhereTheCpuEngineDoes) {
   a.setup.options.epochs = b.setup.options.epochs = 4;
   auto cpu = make_cpu_engine(a.setup);
   auto torch = torch_backend::make_tensor_engine(b.setup, "cpu");
-  const double x = fit_one_cycle(*cpu, a.split.train.size(), a.setup.options, {}).back().valid_loss;
-  const double y = fit_one_cycle(*torch, b.split.train.size(), b.setup.options, {}).back().valid_loss;
+  const double x = fit_one_cycle(*cpu, a.split.train.size(), a.setup.options, {}, /*validating=*/true).back().valid_loss;
+  const double y = fit_one_cycle(*torch, b.split.train.size(), b.setup.options, {}, /*validating=*/true).back().valid_loss;
   EXPECT_NEAR(x, y, 0.01 * x);
 }
 
@@ -75,7 +75,7 @@ TEST(NnEngine, TrainsAndItsSavedWeightsPredictAsLibTorchDoes) {
   p.setup.options.epochs = 3;
   p.setup.options.lr = 1e-2;
   auto engine = torch_backend::make_nn_engine(p.setup, "cpu");
-  auto history = fit_one_cycle(*engine, p.split.train.size(), p.setup.options, {});
+  auto history = fit_one_cycle(*engine, p.split.train.size(), p.setup.options, {}, /*validating=*/true);
   EXPECT_LT(history.back().valid_loss, history.front().valid_loss);
 
   // The reading verbs' plain C++ forward pass must give LibTorch's validation loss.
@@ -96,7 +96,7 @@ TEST(NnEngine, RepeatsForASeed) {
     Problem p = problem(Arch::nn);
     p.setup.data = &p.split;
     auto e = torch_backend::make_nn_engine(p.setup, "cpu");
-    return fit_one_cycle(*e, p.split.train.size(), p.setup.options, {}).back().valid_loss;
+    return fit_one_cycle(*e, p.split.train.size(), p.setup.options, {}, /*validating=*/true).back().valid_loss;
   };
   EXPECT_EQ(run(), run());
 }

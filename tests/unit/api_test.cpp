@@ -45,22 +45,21 @@ TrainingOptions quick_options() {
 TEST(PublicApi, DefaultsAreTheTrainersDefaults) {
   const TrainingOptions pub;
   const TrainOptions in;
-  EXPECT_EQ(pub.arch, arch_name(in.arch));
+  EXPECT_EQ(pub.arch, arch_name(in.model.arch));
   EXPECT_EQ(pub.optimizer, optimizer_name(in.optimizer));
   EXPECT_EQ(pub.loss, loss_name(in.loss));
   EXPECT_EQ(pub.epochs, in.epochs);
   EXPECT_EQ(pub.lr, in.lr);
   EXPECT_EQ(pub.wd, in.wd);
   EXPECT_EQ(pub.batch_size, in.batch_size);
-  EXPECT_EQ(pub.factors, in.factors);
-  EXPECT_EQ(pub.y_low, in.y_low);
-  EXPECT_EQ(pub.y_high, in.y_high);
-  EXPECT_EQ(pub.implicit, in.implicit);
+  EXPECT_EQ(pub.factors, in.model.factors);
+  EXPECT_EQ(pub.y_low, in.model.y_low);
+  EXPECT_EQ(pub.y_high, in.model.y_high);
+  EXPECT_EQ(pub.implicit, in.model.implicit);
   EXPECT_EQ(pub.positive_rating, in.positive_rating);
   EXPECT_EQ(pub.negatives, in.negatives);
   EXPECT_EQ(pub.alpha, in.alpha);
   EXPECT_EQ(pub.cg_steps, in.cg_steps);
-  EXPECT_EQ(pub.split.valid_pct, in.valid_pct);
   const SplitSpec spec;
   EXPECT_EQ(pub.split.kind, split_name(spec.kind));
   EXPECT_EQ(pub.split.valid_pct, spec.valid_pct);
@@ -97,9 +96,8 @@ TEST(PublicApi, TrainingInMemoryGivesTheModelTheFilesGive) {
 
   TrainingRequest request;
   request.source = csv_files_data_source(dir + "/ratings.csv", dir + "/movies.csv", ItemKey::title);
-  request.options.epochs = 2, request.options.factors = 8, request.options.seed = 3;
-  request.options.layers = {8};
-  request.split.seed = 3;
+  request.options.epochs = 2, request.options.model.factors = 8, request.options.seed = 3;
+  request.options.model.layers = {8};
   auto run = prepare_training(request);
   const SavedModel files = train_model(*run, request, FitHooks{});
   EXPECT_EQ(model.state().model.weights.get("item_factors").values,
@@ -171,6 +169,36 @@ TEST(PublicApi, AModelAnswersAsTheReadingVerbsDo) {
   const std::string path = test_support::temp_dir("api_model") + "/m.collab";
   model.save(path);
   EXPECT_EQ(Model::load(path).predict(user, item), model.predict(user, item));
+}
+
+TEST(PublicApi, ListOptionsUserBiasesPcaAndRatingsFilesAnswerAsTheVerbsDo) {
+  const Model model = train(made_up_ratings(), quick_options());
+  const std::int32_t user = model.users().front();
+  const std::string item = model.items().front().title, other = model.items()[1].title;
+  EXPECT_EQ(model.item(item).movie_id, model.items().front().movie_id);
+  EXPECT_EQ(model.options().arch, "dot-bias");
+  EXPECT_EQ(model.options().factors, quick_options().factors);
+  ListOptions list;
+  list.k = 4;
+  EXPECT_EQ(model.recommend(user, list).size(), 4u);
+  EXPECT_EQ(model.user_biases(list).lowest.size(), 4u);
+  // Untrained rows only ever add to a list.
+  ListOptions every;
+  every.k = 1u << 20;
+  const size_t trained = model.biases(every).highest.size();
+  every.include_untrained = true;
+  EXPECT_GE(model.biases(every).highest.size(), trained);
+  const Model::Pca pca = model.pca(2, 0);
+  EXPECT_EQ(pca.coordinates.size(), pca.items.size());
+  EXPECT_EQ(pca.explained_variance.size(), 2u);
+  // A person's ratings file gives what the same pairs give.
+  const std::string csv = test_support::temp_dir("api_person") + "/person.csv";
+  std::ofstream(csv) << "title,rating\n" << item << ",5\n" << other << ",1\n";
+  const auto from_file = model.recommend_from_file(csv, list);
+  const auto from_pairs = model.recommend_new_user({{item, 5.0f}, {other, 1.0f}}, 4);
+  ASSERT_EQ(from_file.size(), from_pairs.size());
+  for (size_t i = 0; i < from_file.size(); ++i) EXPECT_EQ(from_file[i].movie_id, from_pairs[i].movie_id);
+  EXPECT_EQ(expect_error([&] { model.predict_from_file(csv + ".none", item); }).code(), ExitCode::no_input);
 }
 
 TEST(PublicApi, WithoutValidationRowsEveryRatingTrainsAndValidLossIsNaN) {

@@ -88,7 +88,7 @@ TEST(CpuEngine, ThreadCountDoesNotChangeTheResult) {
     s.options.threads = threads;
     s.options.epochs = 2;
     auto e = make_cpu_engine(s);
-    fit_one_cycle(*e, split.train.size(), s.options, {});
+    fit_one_cycle(*e, split.train.size(), s.options, {}, /*validating=*/true);
     return e->weights().get("item_factors").values;
   };
   const auto one = run(1);
@@ -104,7 +104,7 @@ TEST(CpuEngine, DeferredExactUpdatesGiveTheSameBitsAsUpdatingEveryRowEveryStep) 
     s.options.defer_exact_updates = deferred;
     s.options.epochs = 3;
     auto e = make_cpu_engine(s);
-    auto history = fit_one_cycle(*e, split.train.size(), s.options, {});
+    auto history = fit_one_cycle(*e, split.train.size(), s.options, {}, /*validating=*/true);
     return std::make_pair(history.back().valid_loss, e->weights());
   };
   const auto [deferred_loss, deferred] = run(true);
@@ -145,7 +145,7 @@ TEST(CpuEngine, SparseAdamEndsCloseToExactAdam) {
     s.options.optimizer = opt;
     s.options.lr = 1e-2;
     auto e = make_cpu_engine(s);
-    return fit_one_cycle(*e, split.train.size(), s.options, {}).back().valid_loss;
+    return fit_one_cycle(*e, split.train.size(), s.options, {}, /*validating=*/true).back().valid_loss;
   };
   const double exact = run(OptimizerKind::adam), sparse = run(OptimizerKind::sparse_adam);
   EXPECT_NEAR(sparse, exact, 0.005 * exact) << "exact " << exact << " sparse " << sparse;
@@ -164,7 +164,7 @@ TEST(CpuEngine, WeightDecayKeepsASmallProblemFromOverfitting) {
     s.options.lr = 1e-2;
     s.options.batch_size = 32;
     auto e = make_cpu_engine(s);
-    return fit_one_cycle(*e, split.train.size(), s.options, {});
+    return fit_one_cycle(*e, split.train.size(), s.options, {}, /*validating=*/true);
   };
   const auto plain = run(0.0), decayed = run(1.0);
   double best_plain = 1e9;
@@ -220,7 +220,7 @@ TEST(CpuEngine, ValidationLossIsTheForwardDefinitionsLoss) {
     auto engine = make_cpu_engine(setup);
     TrainOptions o = setup.options;
     o.epochs = 2;
-    fit_one_cycle(*engine, split.train.size(), o, {});
+    fit_one_cycle(*engine, split.train.size(), o, {}, /*validating=*/true);
     const Weights w = engine->weights();
     const NamedTensor& users = w.get(tables::user_factors);
     const NamedTensor& items = w.get(tables::item_factors);
@@ -249,7 +249,7 @@ TEST(CpuEngine, SparseModeGivesTheSameBitsOnAnyNumberOfThreads) {
     s.options.batch_size = 256;
     s.options.epochs = 3;
     auto e = make_cpu_engine(s);
-    const auto history = fit_one_cycle(*e, split.train.size(), s.options, {});
+    const auto history = fit_one_cycle(*e, split.train.size(), s.options, {}, /*validating=*/true);
     return std::make_pair(history.back().valid_loss, e->weights());
   };
   const auto [one_loss, one] = run(1);

@@ -24,7 +24,7 @@ struct Request {
   EngineSetup setup;
   explicit Request(Arch arch) {
     setup = test_support::synthetic_setup(split, arch, kUsers, kItems, 4, 1);
-    setup.options.arch = arch;
+    setup.options.model.arch = arch;
   }
 };
 
@@ -79,11 +79,11 @@ TEST(EngineFactory, EachModelKindGetsItsOwnEngine) {
   Request baseline(Arch::baseline);
   EXPECT_EQ(engine_for(baseline), "cpu (baseline ALS)");
   Request als(Arch::dot);
-  als.setup.options.implicit = als.setup.shape.implicit = true;
+  als.setup.options.model.implicit = als.setup.shape.implicit = true;
   als.setup.options.optimizer = OptimizerKind::als;
   EXPECT_TRUE(starts_with(engine_for(als), "cpu (implicit ALS, ")) << engine_for(als);
   Request bpr(Arch::dot_bias);
-  bpr.setup.options.implicit = bpr.setup.shape.implicit = true;
+  bpr.setup.options.model.implicit = bpr.setup.shape.implicit = true;
   bpr.setup.options.loss = Loss::bpr;
   EXPECT_TRUE(starts_with(engine_for(bpr), "cpu (BPR, ")) << engine_for(bpr);
 }

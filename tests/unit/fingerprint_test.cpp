@@ -98,7 +98,7 @@ TEST(TrainingFingerprint, ChangesWithEveryOptionThatShapesTraining) {
   EXPECT_NE(fingerprint_after([](Inputs& in) { in.request.options.beta2 = 0.999; }), unchanged());
   EXPECT_NE(fingerprint_after([](Inputs& in) { in.request.options.lr *= 1.0 + 1e-12; }),
             unchanged());
-  EXPECT_NE(fingerprint_after([](Inputs& in) { in.request.options.layers = {10}; }), unchanged());
+  EXPECT_NE(fingerprint_after([](Inputs& in) { in.request.options.model.layers = {10}; }), unchanged());
   EXPECT_NE(fingerprint_after(
                 [](Inputs& in) { in.request.options.optimizer = OptimizerKind::sparse_adam; }),
             unchanged());

@@ -10,7 +10,7 @@ namespace {
 // item factors make 1 and 2 point the same way and 3 the opposite way.
 SavedModel known_model() {
   SavedModel m;
-  m.shape = {Arch::dot_bias, 3, 5, 2, 0.0f, 5.5f, {}};
+  m.shape = {{Arch::dot_bias, 2, 0.0f, 5.5f, {}}, 3, 5};
   m.vocabulary.user_ids = {-1, 10, 20};
   m.vocabulary.item_titles = {"#na#", "Low (2000)", "Middle (2001)", "High (2002)", "Unseen (2003)"};
   m.vocabulary.item_movie_ids = {-1, 1, 2, 3, 4};
@@ -24,6 +24,15 @@ SavedModel known_model() {
   return m;
 }
 }  // namespace
+
+TEST(Interpret, UserBiasesAreNamedByUserIdWhenUsersOutnumberItems) {
+  SavedModel m = known_model();
+  m.vocabulary.item_titles.resize(2), m.vocabulary.item_movie_ids.resize(2);  // one item, two users
+  const auto users = extreme_biases(m, 2, /*users=*/true, /*include_untrained=*/true);
+  ASSERT_EQ(users.highest.size(), 2u);
+  EXPECT_EQ(users.highest[0].name, "10");
+  EXPECT_EQ(users.highest[1].name, "20");
+}
 
 TEST(Interpret, BiasExtremesSkipUntrainedItemsUnlessAsked) {
   const SavedModel m = known_model();
@@ -67,7 +76,7 @@ TEST(Interpret, RecommendationsSkipWhatTheUserRated) {
 
 TEST(Interpret, PcaFindsTheDirectionOfMostVariance) {
   SavedModel m;
-  m.shape = {Arch::dot_bias, 2, 7, 2, 0.0f, 5.5f, {}};
+  m.shape = {{Arch::dot_bias, 2, 0.0f, 5.5f, {}}, 2, 7};
   m.vocabulary.user_ids = {-1, 1};
   m.vocabulary.item_titles = {"#na#", "a", "b", "c", "d", "e", "f"};
   m.vocabulary.item_movie_ids = {-1, 1, 2, 3, 4, 5, 6};

@@ -16,9 +16,9 @@ using namespace collab;
 namespace {
 SavedModel small_model() {
   SavedModel m;
-  m.shape = {Arch::dot_bias, 3, 3, 2, 0.0f, 5.5f, {}};
+  m.shape = {{Arch::dot_bias, 2, 0.0f, 5.5f, {}}, 3, 3};
   m.options.seed = 77;
-  m.dataset = "made-up";
+  m.source.description = "made-up";
   m.device = "cpu";
   m.history = {{0, 0.9, 0.95, 0.1, 1e-3}, {1, 0.8, 0.85, 0.1, 1e-8}};
   m.vocabulary.user_ids = {-1, 10, 20};

@@ -11,7 +11,7 @@ namespace {
 // by "negative" ones.
 SavedModel two_item_model() {
   SavedModel m;
-  m.shape = {Arch::dot_bias, 2, 4, 1, 0.0f, 5.5f, {}};
+  m.shape = {{Arch::dot_bias, 1, 0.0f, 5.5f, {}}, 2, 4};
   m.options.lr = 5e-2;
   m.options.wd = 0.01;
   m.vocabulary.user_ids = {-1, 10};

@@ -47,7 +47,7 @@ TrainingRequest request_for(const Files& f) {
   TrainingRequest r;
   r.source = csv_files_data_source(f.ratings, f.movies, ItemKey::title);
   r.options.seed = 7;
-  r.options.factors = 4;
+  r.options.model.factors = 4;
   r.device = "cpu";
   return r;
 }
@@ -61,7 +61,6 @@ TEST(Pipeline, TheSplitIsTheRequestedSplitWithTheOptionsSeed) {
   const Files f = made_up_files("pipeline-split");
   TrainingRequest r = request_for(f);
   r.split.valid_pct = 0.25;
-  r.split.seed = 12345;  // ignored: the split's seed is the options' seed
   const auto run = prepare_training(r);
   EXPECT_EQ(run->split.valid.size(), static_cast<size_t>(0.25 * kRatings));
   EXPECT_EQ(run->split.train.size(), kRatings - static_cast<size_t>(0.25 * kRatings));
@@ -108,7 +107,7 @@ TEST(Pipeline, FiltersApplyBeforeTheSplit) {
 TEST(Pipeline, TheSetupDescribesTheDataTheOptionsAndTheInitialWeights) {
   const Files f = made_up_files("pipeline-setup");
   TrainingRequest r = request_for(f);
-  r.options.arch = Arch::dot;
+  r.options.model.arch = Arch::dot;
   const auto run = prepare_training(r);
   const EngineSetup& s = run->setup;
   EXPECT_EQ(s.data, &run->split);
@@ -136,16 +135,16 @@ TEST(Pipeline, TheEngineIsTheOneTheRequestAsksFor) {
   r.options.optimizer = OptimizerKind::sparse_adam;
   EXPECT_EQ(prepare_training(r)->engine->device_name(), "cpu (sparse updates, 1 thread)");
   r.options.optimizer = OptimizerKind::adam;
-  r.options.arch = Arch::popularity;
+  r.options.model.arch = Arch::popularity;
   EXPECT_EQ(prepare_training(r)->engine->device_name(), "cpu (counting)");
-  r.options.arch = Arch::baseline;
+  r.options.model.arch = Arch::baseline;
   EXPECT_EQ(prepare_training(r)->engine->device_name(), "cpu (baseline ALS)");
 }
 
 TEST(Pipeline, AnEngineTheFactoryRefusesIsAUsageError) {
   const Files f = made_up_files("pipeline-refused");
   TrainingRequest r = request_for(f);
-  r.options.arch = Arch::nn;
+  r.options.model.arch = Arch::nn;
   r.engine = "cpu";
   const Error e = expect_error([&] { prepare_training(r); });
   EXPECT_EQ(e.code(), ExitCode::usage);

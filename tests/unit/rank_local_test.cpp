@@ -41,11 +41,10 @@ TrainingRequest sharded_request(const DataSource& source, Communicator& rank) {
   r.options.optimizer = OptimizerKind::sparse_adam;
   r.options.epochs = 3;
   r.options.lr = 3e-2;
-  r.options.factors = 6;
+  r.options.model.factors = 6;
   r.options.batch_size = 32;
   r.options.seed = 11;
   r.options.dist = DistMode::shard;
-  r.split.seed = r.options.seed;
   r.device = "cpu";
   r.engine = "cpu";
   r.communicator = &rank;

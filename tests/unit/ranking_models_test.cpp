@@ -179,14 +179,14 @@ RatingSet small_ratings() {
 TEST(Popularity, CountsEveryTrainingRatingOrOnlyThePositives) {
   TrainOptions o;
   EXPECT_EQ(item_interaction_counts(small_ratings(), 4, o), (std::vector<float>{0, 2, 1, 1}));
-  o.implicit = true;
+  o.model.implicit = true;
   o.positive_rating = 3.0f;
   EXPECT_EQ(item_interaction_counts(small_ratings(), 4, o), (std::vector<float>{0, 2, 0, 0}));
 }
 
 TEST(Interactions, GroupPositivesByUserAndItemInOrder) {
   TrainOptions o;
-  o.implicit = true;
+  o.model.implicit = true;
   o.positive_rating = 3.0f;
   RatingSet s = small_ratings();
   s.user.push_back(3), s.item.push_back(2), s.rating.push_back(1.0f);  // user 3: no positive

@@ -37,7 +37,7 @@ TrainOptions sparse_options(int epochs) {
   o.optimizer = OptimizerKind::sparse_adam;
   o.epochs = epochs;
   o.lr = 3e-2;
-  o.factors = 8;
+  o.model.factors = 8;
   o.seed = 7;
   return o;
 }
@@ -57,7 +57,7 @@ std::vector<RankResult> train_sharded(const Data& d, int ranks, const TrainOptio
   group.run([&](int r) {
     RankResult& result = out[static_cast<size_t>(r)];
     try {
-      EngineSetup s = test_support::synthetic_setup(d.split, Arch::dot_bias, kUsers, kItems, o.factors, o.seed);
+      EngineSetup s = test_support::synthetic_setup(d.split, Arch::dot_bias, kUsers, kItems, o.model.factors, o.seed);
       s.options = o;
       s.communicator = &group.rank(r);
       s.checkpoint_dir = checkpoint;
@@ -80,10 +80,10 @@ std::vector<RankResult> train_sharded(const Data& d, int ranks, const TrainOptio
 }
 
 double one_process_loss(const Data& d, const TrainOptions& o) {
-  EngineSetup s = test_support::synthetic_setup(d.split, Arch::dot_bias, kUsers, kItems, o.factors, o.seed);
+  EngineSetup s = test_support::synthetic_setup(d.split, Arch::dot_bias, kUsers, kItems, o.model.factors, o.seed);
   s.options = o;
   auto engine = make_engine(s, "cpu", "cpu");
-  return fit_one_cycle(*engine, d.split.train.size(), o, {}).back().valid_loss;
+  return fit_one_cycle(*engine, d.split.train.size(), o, {}, /*validating=*/true).back().valid_loss;
 }
 
 TEST(ShardPlan, BlocksPartitionTheUsersItemsAndRatingsInBalance) {
@@ -131,7 +131,7 @@ TEST(ShardedEngine, RanksEndOnTheSameBitsRunAfterRunNearOneProcess) {
     // Every rank saw the same history; only rank 0 holds the model.
     EXPECT_EQ(first[1].history.back().valid_loss, first[0].history.back().valid_loss);
     EXPECT_TRUE(first[1].weights.tensors.empty());
-    EXPECT_EQ(first[0].weights.get(tables::user_factors).values.size(), static_cast<size_t>((kUsers + 1) * o.factors));
+    EXPECT_EQ(first[0].weights.get(tables::user_factors).values.size(), static_cast<size_t>((kUsers + 1) * o.model.factors));
     const double one = one_process_loss(d, o), sharded = first[0].history.back().valid_loss;
     // Tiny data: a stratum is a few hundred ratings. docs/distributed.md has ml-latest-small and ml-25m.
     EXPECT_NEAR(sharded, one, 0.15 * one) << ranks << " ranks";

@@ -31,7 +31,7 @@ TEST(Split, TimeHoldsOutTheLatestShare) {
   SplitSpec spec;
   spec.kind = SplitKind::time;
   spec.valid_pct = 0.25;
-  const TrainValidSplit s = split_ratings(d, spec);
+  const TrainValidSplit s = split_ratings(d, spec, 0);
   EXPECT_EQ(s.valid_rows.size(), static_cast<size_t>(0.25 * static_cast<double>(d.size())));
   std::int64_t latest_train = 0, earliest_valid = INT64_MAX;
   for (auto r : s.train_rows) latest_train = std::max(latest_train, d.timestamp[static_cast<size_t>(r)]);
@@ -45,7 +45,7 @@ TEST(Split, UserLastHoldsOutEachUsersLatestRatings) {
   SplitSpec spec;
   spec.kind = SplitKind::user_last;
   spec.valid_last = 2;
-  const TrainValidSplit s = split_ratings(d, spec);
+  const TrainValidSplit s = split_ratings(d, spec, 0);
   std::vector<int> per_user(d.vocabulary.user_rows(), 0);
   for (auto r : s.valid_rows) ++per_user[static_cast<size_t>(d.user[static_cast<size_t>(r)])];
   for (size_t u = 1; u < per_user.size(); ++u) EXPECT_EQ(per_user[u], 2) << u;
@@ -63,7 +63,7 @@ TEST(Split, UserLastRefusesToLeaveAUserNothingToTrainOn) {
   SplitSpec spec;
   spec.kind = SplitKind::user_last;
   spec.valid_last = 1000;
-  Error e = test_support::expect_error([&] { split_ratings(d, spec); });
+  Error e = test_support::expect_error([&] { split_ratings(d, spec, 0); });
   EXPECT_EQ(e.code(), ExitCode::data);
   EXPECT_NE(std::string(e.what()).find("leaves user"), std::string::npos) << e.what();
 }
@@ -73,7 +73,7 @@ TEST(Split, TimeSplitsNeedTimestamps) {
   d.has_timestamps = false;
   SplitSpec spec;
   spec.kind = SplitKind::time;
-  EXPECT_EQ(test_support::expect_error([&] { split_ratings(d, spec); }).code(), ExitCode::data);
+  EXPECT_EQ(test_support::expect_error([&] { split_ratings(d, spec, 0); }).code(), ExitCode::data);
 }
 
 TEST(Split, TrainingRowsFollowTheSeedsPermutationWhateverTheSplit) {
@@ -154,8 +154,7 @@ TEST(Split, UserRandomHoldsOutEachUsersShareAndKeepsOneRatingUsersWhole) {
   spec.kind = SplitKind::user_random;
   spec.valid_pct = 0.25;
   spec.test_pct = 0.1;
-  spec.seed = 3;
-  const TrainValidSplit s = split_ratings(d, spec);
+  const TrainValidSplit s = split_ratings(d, spec, 3);
   const auto total = held_out_per_user(d, [&] {
     std::vector<std::int32_t> all(d.size());
     std::iota(all.begin(), all.end(), 0);
@@ -173,8 +172,7 @@ TEST(Split, UserRandomHoldsOutEachUsersShareAndKeepsOneRatingUsersWhole) {
   EXPECT_GE(whole, 1u);
   EXPECT_EQ(s.train.size() + s.valid.size() + s.test_rows.size(), d.size());
   // Another seed draws other rows.
-  spec.seed = 4;
-  EXPECT_NE(split_ratings(d, spec).valid_rows, s.valid_rows);
+  EXPECT_NE(split_ratings(d, spec, 4).valid_rows, s.valid_rows);
 }
 
 TEST(Split, UserTimeHoldsOutEachUsersLatestRatingsTestLatestOfAll) {
@@ -183,7 +181,7 @@ TEST(Split, UserTimeHoldsOutEachUsersLatestRatingsTestLatestOfAll) {
   spec.kind = SplitKind::user_time;
   spec.valid_pct = 0.2;
   spec.test_pct = 0.2;
-  const TrainValidSplit s = split_ratings(d, spec);
+  const TrainValidSplit s = split_ratings(d, spec, 0);
   // Per user: every training rating is earlier than every validation rating, which is earlier
   // than every test rating.
   const size_t users = d.vocabulary.user_rows();
@@ -207,8 +205,7 @@ TEST(Split, TestRowsFollowTheValidationRowsOfTheRandomSplitAndNeverTrain) {
   SplitSpec spec;
   spec.valid_pct = 0.2;
   spec.test_pct = 0.1;
-  spec.seed = 9;
-  const TrainValidSplit three = split_ratings(d, spec);
+  const TrainValidSplit three = split_ratings(d, spec, 9);
   const TrainValidSplit two = random_split(d, 0.2, 9);
   EXPECT_EQ(three.valid_rows, two.valid_rows);  // fastai's validation rows, unchanged
   EXPECT_EQ(three.test_rows.size(), static_cast<size_t>(0.1 * static_cast<double>(d.size())));
@@ -225,13 +222,13 @@ TEST(Split, SharesThatLeaveNothingToTrainOnOrTestRowsWithoutAShareAreUsageErrors
   SplitSpec spec;
   spec.valid_pct = 0.5;
   spec.test_pct = 0.5;
-  Error e = test_support::expect_error([&] { split_ratings(d, spec); });
+  Error e = test_support::expect_error([&] { split_ratings(d, spec, 0); });
   EXPECT_EQ(e.code(), ExitCode::usage);
   EXPECT_NE(std::string(e.what()).find("--test-pct"), std::string::npos) << e.what();
   spec.kind = SplitKind::user_last;
   spec.valid_pct = 0.2;
   spec.test_pct = 0.1;
-  e = test_support::expect_error([&] { split_ratings(d, spec); });
+  e = test_support::expect_error([&] { split_ratings(d, spec, 0); });
   EXPECT_EQ(e.code(), ExitCode::usage);
   EXPECT_NE(std::string(e.what()).find("--test-pct needs a split by shares"), std::string::npos) << e.what();
 }

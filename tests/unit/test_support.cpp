@@ -73,9 +73,9 @@ EncodedRatings synthetic_ratings(int users, int items, double density, unsigned 
 EngineSetup synthetic_setup(const TrainValidSplit& split, Arch arch, int users, int items, int factors,
                             std::uint64_t seed) {
   EngineSetup s;
-  s.shape = {arch, users + 1, items + 1, factors, 0.0f, 5.5f, {}};
+  s.shape = {{arch, factors, 0.0f, 5.5f, {}}, users + 1, items + 1};
   s.data = &split;
-  s.options.factors = factors;
+  s.options.model.factors = factors;
   s.initial = initial_embedding_weights(s.shape, 0.01f, seed);
   return s;
 }

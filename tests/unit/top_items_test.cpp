@@ -11,7 +11,7 @@ namespace {
 // their scores tie for every user.
 SavedModel random_model() {
   SavedModel m;
-  m.shape = {Arch::dot_bias, 7, 21, 3, 0.0f, 5.5f, {}};
+  m.shape = {{Arch::dot_bias, 3, 0.0f, 5.5f, {}}, 7, 21};
   m.weights = initial_embedding_weights(m.shape, 1.0f, 5);
   auto& items = m.weights.tensors[1].values;
   for (size_t j = 0; j < 3; ++j) items[9 * 3 + j] = items[5 * 3 + j];

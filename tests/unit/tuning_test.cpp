@@ -77,10 +77,10 @@ TEST(Tuning, CategoricalOptionsTakeNamesAndApplyThem) {
   EXPECT_EQ(value_text(arch, arch.values[0]), "nn");
   TrainOptions t;
   apply_configuration({arch, optimizer}, {arch.values[1], optimizer.values[1]}, t);
-  EXPECT_EQ(t.arch, Arch::dot_bias);
+  EXPECT_EQ(t.model.arch, Arch::dot_bias);
   EXPECT_EQ(t.optimizer, OptimizerKind::sparse_adam);
   apply_configuration({arch}, {arch.values[0]}, t);
-  EXPECT_EQ(t.arch, Arch::nn);
+  EXPECT_EQ(t.model.arch, Arch::nn);
   // A journal line names the value and reads back as the same index.
   TrialResult r;
   r.values = {arch.values[0]};
