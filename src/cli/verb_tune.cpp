@@ -50,7 +50,7 @@ double metric_of(const FoldResult& f, TuningMetric m) {
 
 Evaluation evaluate_on(const SavedModel& model, const RatingSet& set, const EvaluationOptions& eval) {
   EvaluationRows rows;
-  rows.user = set.user, rows.item = set.item, rows.rating = set.rating;
+  static_cast<RatingSet&>(rows) = set;
   return evaluate(model, rows, eval);
 }
 

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "data/rating_set.h"
 #include "data/ratings_loader.h"
 
 namespace collab {
@@ -22,16 +23,14 @@ struct Vocabulary {
   size_t item_rows() const { return item_titles.size(); }
 };
 
-struct EncodedRatings {
-  std::vector<std::int32_t> user;  // indices into vocabulary.user_ids
-  std::vector<std::int32_t> item;  // indices into vocabulary.item_titles
-  std::vector<float> rating;
+// The data set: its ratings (rows of `vocabulary`) and, beside them, each rating's own movieId and
+// time.
+struct EncodedRatings : RatingSet {
   std::vector<std::int32_t> movie_id;   // each rating's own movieId (an item may have several)
   std::vector<std::int64_t> timestamp;  // 0 where the file has none
   bool has_timestamps = true;
   Vocabulary vocabulary;
   size_t dropped_ratings = 0;      // ratings whose movieId has no movie
-  size_t size() const { return rating.size(); }
 };
 
 // Consumes `raw` (its columns are moved or freed) to keep peak memory low on large sets.

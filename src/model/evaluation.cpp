@@ -59,9 +59,7 @@ EvaluationRows validation_rows_of(const SavedModel& m) {
   if (rows_differ)
     throw data_error(changed + " (the rows of its split, or their ratings, differ); give --ratings FILE");
   EvaluationRows rows;
-  rows.user = split.valid.user;
-  rows.item = split.valid.item;
-  rows.rating = split.valid.rating;
+  static_cast<RatingSet&>(rows) = split.valid;
   for (auto r : split.valid_rows) {
     rows.user_id.push_back(data.vocabulary.user_ids[static_cast<size_t>(data.user[static_cast<size_t>(r)])]);
     rows.movie_id.push_back(data.movie_id[static_cast<size_t>(r)]);

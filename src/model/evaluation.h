@@ -14,9 +14,7 @@
 namespace collab {
 
 // Ratings to evaluate on, in the model's encoding (row 0 for a user or item it does not know).
-struct EvaluationRows {
-  std::vector<std::int32_t> user, item;
-  std::vector<float> rating;
+struct EvaluationRows : RatingSet {
   std::vector<std::int32_t> user_id;  // the ratings' own ids, for --predictions
   std::vector<std::int32_t> movie_id;
 };

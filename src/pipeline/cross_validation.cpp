@@ -46,8 +46,7 @@ std::vector<FoldResult> cross_validate(const TrainingRequest& request, const Enc
     const double fit_seconds = seconds_since(started);
     const auto evaluating = std::chrono::steady_clock::now();
     EvaluationRows rows;
-    rows.user = run->split.valid.user, rows.item = run->split.valid.item,
-    rows.rating = run->split.valid.rating;
+    static_cast<RatingSet&>(rows) = run->split.valid;
     FoldResult r = fold_result(evaluate(model, rows, evaluation));
     r.fit_seconds = fit_seconds;
     r.eval_seconds = seconds_since(evaluating);

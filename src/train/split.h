@@ -29,14 +29,6 @@
 
 namespace collab {
 
-// Ratings as three parallel columns, the form the trainers take.
-struct RatingSet {
-  std::vector<std::int32_t> user;
-  std::vector<std::int32_t> item;
-  std::vector<float> rating;
-  size_t size() const { return rating.size(); }
-};
-
 struct TrainValidSplit {
   RatingSet train;
   RatingSet valid;
