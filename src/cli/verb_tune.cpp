@@ -127,6 +127,13 @@ class TuneRun {
     settings_.jobs = jobs;
     settings_.seed = request_.options.seed;
     settings_.minimise = minimised(o.metric);
+    // A trial's length, roughly: its epochs times the work per rating of its factors (plus what
+    // every rating costs). A wrong guess costs only idle cores at the end, never other results.
+    if (!o.prune && o.time_budget <= 0)
+      settings_.order = longest_first(space_.options, settings_, [this](const Configuration& values) {
+        const TrainOptions t = configured(values).options;
+        return static_cast<double>(t.epochs) * (t.factors + 16.0);
+      });
     // Each trial on one thread when several run at once; the results do not depend on it.
     trial_threads_ = verb->count("--threads") > 0 ? request_.options.threads : (jobs * local_ranks > 1 ? 1 : 0);
   }

@@ -194,6 +194,9 @@ struct SearchSettings {
   int jobs = 1;               // trials at once, each on its own std::thread
   std::uint64_t seed = 0;
   bool minimise = true;  // TPE: which scores are better
+  // The order trials are handed out in (a permutation of the trial numbers); empty: by number.
+  // Rows are reported in trial order whatever it is.
+  std::vector<int> order;
   // Across processes: the trials come from this queue in the ranks' store (train/trial_queue.h),
   // and rank 0 alone reports them (on_finished, on_ordered) and returns them.
   TrialQueue* queue = nullptr;
@@ -201,6 +204,13 @@ struct SearchSettings {
 
 // How many trials the search has: --trials, and for grid search at most the grid's size.
 size_t search_size(const std::vector<TunedOption>& space, const SearchSettings& settings);
+// Longest first: grid and random search know every configuration in advance, so their trials
+// can be handed out by decreasing `cost` (ties by number), leaving short ones to end the search
+// and no core waiting long for the last. Empty (by number) for TPE, whose proposals wait for
+// earlier trials, and wherever the order must be the trials' own: with ASHA's rungs (a trial
+// waits for every lower one) or a time budget (the trials run are the first ones).
+std::vector<int> longest_first(const std::vector<TunedOption>& space, const SearchSettings& settings,
+                               const std::function<double(const Configuration&)>& cost);
 // The trials a proposal for `trial` must see: those numbered below this (0: none).
 size_t proposal_history_end(const SearchSettings& settings, size_t trial);
 // Trial `trial`'s configuration, from `history` (exactly the trials below proposal_history_end).

@@ -34,6 +34,7 @@ class RankSearch {
 
   std::vector<TrialResult> run() {
     queue_.set_runner([this](int trial) { run_one(trial); }, cb_.should_stop);
+    queue_.hand_out_in(settings_.order);
     queue_.open(done_);
     std::vector<std::thread> threads;
     for (int j = 0; j < std::max(1, settings_.jobs); ++j)

@@ -169,6 +169,27 @@ TEST(TrialQueue, RandomSearchOnThreeRanksEndsAsOneProcessAndRankZeroPrintsInOrde
   EXPECT_EQ(run.printed, in_order);
 }
 
+TEST(TrialQueue, TrialsHandedOutLongestFirstEndAsOneProcessAndPrintInOrder) {
+  SearchSettings s = settings(SearchKind::random, 20);
+  s.order = longest_first(space(), s, [](const Configuration& c) { return c[0]; });
+  std::vector<int> in_order(20);
+  for (int i = 0; i < 20; ++i) in_order[i] = i;
+  ASSERT_NE(s.order, in_order);
+  std::vector<int> handed;
+  std::mutex lock;
+  const RankRun run = run_ranks(2, 1, s, [&](StoreRank&, int trial, const Configuration& c) {
+    std::lock_guard<std::mutex> g(lock);
+    handed.push_back(trial);
+    return scored(trial, c);
+  });
+  for (const auto& f : run.failures) EXPECT_FALSE(f) << message_of(f);
+  expect_same(run.results, one_process(settings(SearchKind::random, 20)));
+  EXPECT_EQ(run.printed, in_order);
+  // The first trial to start is the first or the second of the order (ranks race for them).
+  ASSERT_EQ(handed.size(), 20u);
+  EXPECT_TRUE(handed[0] == s.order[0] || handed[0] == s.order[1]) << handed[0];
+}
+
 TEST(TrialQueue, TpeOnTwoRanksProposesAsOneProcess) {
   const SearchSettings s = settings(SearchKind::tpe, 26);
   const RankRun run = run_ranks(2, 2, s, nullptr);

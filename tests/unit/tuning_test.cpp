@@ -234,6 +234,25 @@ TEST(Tuning, AJournalRoundTripsAndRefusesAnotherSearch) {
   EXPECT_TRUE(read_journal(path, space, "abc").empty());
 }
 
+TEST(Tuning, GridAndRandomTrialsAreHandedOutLongestFirstTiesByNumberTpesByNumber) {
+  const std::vector<TunedOption> space = {parse_tuned_option("epochs=3,1,2,1")};
+  SearchSettings s;
+  s.kind = SearchKind::grid;
+  s.trials = 10;
+  auto cost = [](const Configuration& c) { return c[0]; };
+  EXPECT_EQ(longest_first(space, s, cost), (std::vector<int>{0, 2, 1, 3}));
+  s.kind = SearchKind::random;
+  s.trials = 30;
+  const std::vector<int> order = longest_first(space, s, cost);
+  ASSERT_EQ(order.size(), 30u);
+  for (size_t k = 1; k < order.size(); ++k) {
+    const double a = random_configuration(space, 0, order[k - 1])[0], b = random_configuration(space, 0, order[k])[0];
+    EXPECT_TRUE(a > b || (a == b && order[k - 1] < order[k])) << k;
+  }
+  s.kind = SearchKind::tpe;
+  EXPECT_TRUE(longest_first(space, s, cost).empty());
+}
+
 TEST(Tpe, TheParzenEstimatorsDensityIntegratesToOneOverItsRange) {
   const ParzenEstimator p =
       parzen_estimator({-8.1, -7.9, -3.0, -2.2}, tpe_weights(4), std::log(1e-4), std::log(1e-1));
