@@ -119,13 +119,19 @@ std::optional<int> TrialQueue::take_new(bool budget_passed) {
 }
 
 bool TrialQueue::all_ended() {
+  const std::optional<size_t> running = running_when_drained();
+  return running && *running == 0;
+}
+
+std::optional<size_t> TrialQueue::running_when_drained() {
   // Closed first, then how many were handed out: a trial handed out later sees the queue closed.
   const bool closed = ranks_.store_get(key("closed")).has_value();
   const size_t handed = std::min<size_t>(n_, static_cast<size_t>(count("next")));
-  if (!closed && handed < n_) return false;
+  if (!closed && handed < n_) return std::nullopt;
+  size_t running = 0;
   for (size_t k = 0; k < handed; ++k)
-    if (!resolved(trial_at(k))) return false;
-  return true;
+    if (!resolved(trial_at(k))) ++running;
+  return running;
 }
 
 void TrialQueue::post(const TrialResult& r) {

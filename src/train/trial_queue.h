@@ -73,6 +73,9 @@ class TrialQueue {
   std::optional<int> take_new(bool budget_passed);
   // Whether every trial that will ever run has ended (a result posted or skipped).
   bool all_ended();
+  // Once every trial has been handed out (or the queue closed): how many of them have not ended;
+  // none before.
+  std::optional<size_t> running_when_drained();
 
   void post(const TrialResult& r);
   void skip(int trial);

@@ -192,6 +192,9 @@ struct SearchSettings {
   int trials = 20;            // at most this many (grid: at most the grid's size)
   double time_budget_s = 0;   // 0: none; else no trial starts after this many seconds (but the first)
   int jobs = 1;               // trials at once, each on its own std::thread
+  // Across ranks: the workers of all the ranks on rank 0's machine (0: rank 0's own jobs), so
+  // that rank 0 sees a core of its machine idle when fewer trials than that run (on_idle_core).
+  int workers_here = 0;
   std::uint64_t seed = 0;
   bool minimise = true;  // TPE: which scores are better
   // The order trials are handed out in (a permutation of the trial numbers); empty: by number.
@@ -226,6 +229,11 @@ struct SearchCallbacks {
   std::function<void(const TrialResult&)> on_ordered;
   // Polled before each trial starts: true stops the search (Ctrl-C).
   std::function<bool()> should_stop;
+  // At most once, on the process that reports (rank 0), when every trial has been handed out and
+  // a core of its machine is idle (a worker found nothing to take while others run): the best
+  // finished trial so far, which the caller may start retraining on a thread of its own in case
+  // it stays the best. It must return at once.
+  std::function<void(const TrialResult&)> on_idle_core;
 };
 
 // Runs the search: the trials in `done` (a journal's, by trial number) are not run again; the

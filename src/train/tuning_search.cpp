@@ -63,6 +63,7 @@ class Search {
       return std::nullopt;
     }
     started_one_ = true;  // the budget never stops the first trial
+    ++running_;
     return trial_at(next_++);
   }
 
@@ -95,6 +96,7 @@ class Search {
         std::lock_guard<std::mutex> g(lock_);
         if (cb_.on_finished) cb_.on_finished(r);
         results_[*trial] = std::move(r);
+        --running_;
         finished_.notify_all();
       } catch (...) {
         std::lock_guard<std::mutex> g(lock_);
@@ -104,6 +106,24 @@ class Search {
         return;
       }
     }
+    idle();
+  }
+
+  // This worker has nothing left to take while others still run: its core is idle.
+  void idle() {
+    std::optional<TrialResult> best;
+    {
+      std::lock_guard<std::mutex> g(lock_);
+      if (!cb_.on_idle_core || idle_told_ || stop_ || failure_ || running_ == 0) return;
+      std::vector<TrialResult> finished;
+      for (const auto& r : results_)
+        if (r) finished.push_back(*r);
+      const int b = best_trial(finished, settings_.minimise);
+      if (b < 0) return;
+      idle_told_ = true;
+      best = finished[static_cast<size_t>(b)];
+    }
+    cb_.on_idle_core(*best);
   }
 
   const std::vector<TunedOption>& space_;
@@ -115,7 +135,8 @@ class Search {
   std::mutex lock_;
   std::condition_variable finished_;  // TPE: a proposal waits for the trials it sees
   size_t next_ = 0, next_ordered_ = 0;  // next_: the next place in the hand-out order
-  bool stop_ = false, started_one_ = false;
+  size_t running_ = 0;  // trials taken and not yet finished
+  bool stop_ = false, started_one_ = false, idle_told_ = false;
   std::exception_ptr failure_;
 };
 

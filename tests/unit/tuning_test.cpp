@@ -191,6 +191,43 @@ TEST(Tuning, RandomSearchGivesTheSameTrialsAndBestWhateverTheJobs) {
   EXPECT_EQ(best_trial(one, true), best_trial(four, true));
 }
 
+// The last trial runs long: the other worker idles meanwhile.
+std::vector<TrialResult> idle_search(int jobs, std::vector<TrialResult>* told) {
+  const std::vector<TunedOption> space = {parse_tuned_option("lr=1e-4..1e-1")};
+  SearchSettings s;
+  s.trials = 12;
+  s.jobs = jobs;
+  s.seed = 3;
+  std::mutex m;
+  SearchCallbacks cb;
+  cb.run_trial = [&](int trial, const Configuration& c) {
+    if (trial == 11) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    TrialResult r;
+    r.trial = trial;
+    r.values = c;
+    r.score = trial == 11 ? 0 : std::abs(std::log10(c[0]) + 2.5) + 1;  // the slow one wins
+    return r;
+  };
+  cb.on_ordered = [](const TrialResult&) {};
+  cb.on_idle_core = [&](const TrialResult& best) {
+    std::lock_guard<std::mutex> g(m);
+    told->push_back(best);
+  };
+  return run_search(space, s, {}, cb);
+}
+
+TEST(Tuning, AnIdleCoreAtTheEndIsToldTheBestSoFarOnceAndOnlyWhenAWorkerIdles) {
+  std::vector<TrialResult> told;
+  const auto all = idle_search(2, &told);
+  ASSERT_EQ(told.size(), 1u);
+  std::vector<TrialResult> before_last(all.begin(), all.begin() + 11);
+  EXPECT_EQ(told[0].trial, best_trial(before_last, true));  // the best before the slow last one
+  EXPECT_NE(told[0].trial, best_trial(all, true));          // which then overtook it
+  told.clear();
+  idle_search(1, &told);  // one worker: no core ever idles
+  EXPECT_TRUE(told.empty());
+}
+
 TEST(Tuning, TrialsAlreadyDoneAreNotRunAgain) {
   auto all = search_with(1);
   std::vector<TrialResult> done(all.begin(), all.begin() + 10);
