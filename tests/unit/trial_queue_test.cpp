@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <cmath>
 #include <map>
 #include <memory>
@@ -312,10 +313,14 @@ TEST(TrialQueue, AshasDecisionsOnTwoRanksAreOneProcesss) {
 }
 
 TEST(TrialQueue, ARanksFailureStopsEveryRankWithItsCode) {
+  // Ranks 0 and 1 hold their trials until rank 2 has failed: else they could end all 30 before
+  // rank 2, which looks for the open queue every poll, takes one.
   const RankRun run = run_ranks(3, 1, settings(SearchKind::random, 30),
                                 [](StoreRank& me, int trial, const Configuration& c) {
                                   if (me.rank() == 2)
                                     throw cannot_write("--journal j: cannot write to it");
+                                  for (int i = 0; i < 5000 && !me.store_get("tune/failed"); ++i)
+                                    std::this_thread::sleep_for(std::chrono::milliseconds(1));
                                   return scored(trial, c);
                                 });
   for (int r = 0; r < 3; ++r) {
