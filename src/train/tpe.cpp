@@ -216,7 +216,8 @@ std::vector<double> internal_point(const std::vector<TunedOption>& space, const 
 
 // The best gamma(n) of the n finished trials below, the rest above, each oldest first; then the
 // running ones (`pending`, newer than any finished) above, as Optuna's constant liar puts them.
-RankedHistory rank_history(const std::vector<TunedOption>& space, const std::vector<TrialResult>& history,
+RankedHistory rank_history(const std::vector<TunedOption>& space,
+                           const std::vector<TrialResult>& history,
                            const std::vector<Configuration>& pending, bool minimise) {
   // Best first; no score (diverged) is the worst; ties by trial number.
   std::vector<const TrialResult*> ranked;
@@ -232,8 +233,10 @@ RankedHistory rank_history(const std::vector<TunedOption>& space, const std::vec
     return a->trial < b->trial;
   });
   const size_t n = ranked.size();
-  const size_t n_below = std::min(kTpeGammaCap, static_cast<size_t>(std::ceil(0.1 * static_cast<double>(n))));
-  std::vector<const TrialResult*> below(ranked.begin(), ranked.begin() + static_cast<std::ptrdiff_t>(n_below)),
+  const size_t n_below =
+      std::min(kTpeGammaCap, static_cast<size_t>(std::ceil(0.1 * static_cast<double>(n))));
+  std::vector<const TrialResult*> below(ranked.begin(),
+                                        ranked.begin() + static_cast<std::ptrdiff_t>(n_below)),
       above(ranked.begin() + static_cast<std::ptrdiff_t>(n_below), ranked.end());
   auto by_trial = [](const TrialResult* a, const TrialResult* b) { return a->trial < b->trial; };
   std::sort(below.begin(), below.end(), by_trial);
@@ -252,8 +255,8 @@ RankedHistory rank_history(const std::vector<TunedOption>& space, const std::vec
 // for l and g, and the best of kTpeCandidates draws from l by log l(x) - log g(x) (the first on a
 // tie), each option drawing from its own stream.
 Configuration propose_one(const std::vector<TunedOption>& space, std::uint64_t seed, size_t trial,
-                          const std::vector<TrialResult>& history, const std::vector<Configuration>& pending,
-                          bool minimise) {
+                          const std::vector<TrialResult>& history,
+                          const std::vector<Configuration>& pending, bool minimise) {
   const RankedHistory h = rank_history(space, history, pending, minimise);
   auto option_of = [](const std::vector<std::vector<double>>& points, size_t i) {
     std::vector<std::vector<double>> out;

@@ -100,7 +100,8 @@ class RankSearch {
   void watch_for_an_idle_core() {
     while (!workers_done_ && !idle_told_ && !queue_.failing()) {
       const std::optional<size_t> running = queue_.running_when_drained();
-      if (running && *running > 0 && *running < static_cast<size_t>(settings_.workers_here)) return tell_idle();
+      if (running && *running > 0 && *running < static_cast<size_t>(settings_.workers_here))
+        return tell_idle();
       std::this_thread::sleep_for(TrialQueue::poll);
     }
   }
