@@ -164,6 +164,8 @@ std::string search_fingerprint(const TrainValidSplit& split, const std::vector<T
     value(t.low), value(t.high), value(t.log_scale);
   }
   value(o.search), value(o.metric), value(o.k), value(o.tune_pct), value(o.folds), value(o.prune);
+  // TPE's proposal rules, versioned: a journal of an earlier version's proposals is another search.
+  if (o.search == SearchKind::tpe) f.text("tpe 2");
   const TrainOptions& t = r.options;
   value(t.model.arch), value(t.epochs), value(t.lr), value(t.wd), value(t.batch_size), value(t.model.factors);
   value(t.model.y_low), value(t.model.y_high), value(t.seed), value(t.optimizer), value(t.init_std);

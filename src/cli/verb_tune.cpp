@@ -5,12 +5,14 @@
 // the ranks take trials from one queue in c10d's store (train/trial_queue.h); rank 0 alone
 // reads and writes the journal, prints, retrains the best and writes the model and picture.
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <exception>
 #include <memory>
 #include <mutex>
+#include <thread>
 
 #include "launcher.h"
 #include "model/evaluation.h"
@@ -124,8 +126,17 @@ class TuneRun {
     settings_.trials = o.trials;
     settings_.time_budget_s = o.time_budget;
     settings_.jobs = jobs;
+    // Ranks all on this machine (--nproc, torchrun on one node): their workers share its cores.
+    if (dist_.active() && dist_.local_world_size == dist_.world_size) settings_.workers_here = jobs * local_ranks;
     settings_.seed = request_.options.seed;
     settings_.minimise = minimised(o.metric);
+    // A trial's length, roughly: its epochs times the work per rating of its factors (plus what
+    // every rating costs). A wrong guess costs only idle cores at the end, never other results.
+    if (!o.prune && o.time_budget <= 0)
+      settings_.order = longest_first(space_.options, settings_, [this](const Configuration& values) {
+        const TrainOptions t = configured(values).options;
+        return static_cast<double>(t.epochs) * (t.factors + 16.0);
+      });
     // Each trial on one thread when several run at once; the results do not depend on it.
     trial_threads_ = verb->count("--threads") > 0 ? request_.options.threads : (jobs * local_ranks > 1 ? 1 : 0);
   }
@@ -186,6 +197,8 @@ class TuneRun {
       cb.on_finished = [&](const TrialResult& r) { append_journal(o_.journal, journal_line(space_.options, search, r)); };
     cb.on_ordered = [this](const TrialResult& r) { print_tune_trial(table_, r); };
     cb.should_stop = [] { return stop_requested().load(); };
+    // A core idles at the end of the search: the best so far starts its retraining there.
+    cb.on_idle_core = [this](const TrialResult& best) { speculation_ = std::make_unique<Speculation>(*this, best); };
     return run_search(space_.options, settings_, done, cb);
   }
 
@@ -264,15 +277,71 @@ class TuneRun {
     if (!rungs_->promote(result.trial, result.rungs.size() - 1, score)) throw TrialPruned{done, score};
   }
 
+  // A configuration trained on the whole training part (`data` split by `outer`).
+  struct Retrained {
+    std::unique_ptr<PreparedTraining> run;
+    SavedModel model;
+  };
+  Retrained retrain(const Configuration& values, const std::atomic<bool>* stop, EncodedRatings data,
+                    TrainValidSplit outer) const {
+    const TrainingRequest r = configured(values);
+    Retrained out;
+    out.run = prepare_training_on(r, std::move(data), std::move(outer));
+    FitHooks hooks;
+    hooks.stop = stop;
+    out.model = train_model(*out.run, r, hooks);
+    return out;
+  }
+
+  // The best trial so far, retrained on a thread of its own while a core idles at the end of the
+  // search; used if it stays the best (training is a function of the configuration and the seed,
+  // whatever the threads), abandoned otherwise.
+  struct Speculation {
+    Speculation(const TuneRun& tune, const TrialResult& best) : trial(best.trial) {
+      thread = std::thread([this, &tune, values = best.values] {
+        try {
+          retrained = tune.retrain(values, &stop, tune.rows_.data, tune.rows_.outer);  // copies: trials read them
+        } catch (...) {
+          error = std::current_exception();
+        }
+        done = true;
+      });
+    }
+    ~Speculation() {
+      stop = true;
+      if (thread.joinable()) thread.join();
+    }
+    // Its result, once it has finished (Ctrl-C stops the wait).
+    Retrained take() {
+      while (!done) {
+        if (stop_requested()) stop = true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      }
+      thread.join();
+      if (error) std::rethrow_exception(error);
+      return std::move(retrained);
+    }
+    const int trial;
+    std::atomic<bool> stop{false}, done{false};
+    Retrained retrained;
+    std::exception_ptr error;
+    std::thread thread;
+  };
+
   // The best configuration, retrained on the whole training part and scored once on the test rows;
   // the model and the picture are staged together, so that a failure to write one leaves neither.
   void retrain_best(const std::vector<TrialResult>& results, const TrialResult& best) {
     TrainingRequest final_request = configured(best.values);
     const size_t train_rows = rows_.outer.train.size(), test_rows = rows_.outer.valid.size();
-    auto run = prepare_training_on(final_request, std::move(rows_.data), std::move(rows_.outer));
-    FitHooks hooks;
-    hooks.stop = &stop_requested();
-    const SavedModel model = train_model(*run, final_request, hooks);
+    Retrained retrained;
+    if (speculation_ && speculation_->trial == best.trial) {
+      retrained = speculation_->take();
+    } else {
+      speculation_.reset();  // another trial overtook it: stopped
+      retrained = retrain(best.values, &stop_requested(), std::move(rows_.data), std::move(rows_.outer));
+    }
+    const SavedModel& model = retrained.model;
+    const auto& run = retrained.run;
     EvaluationOptions eval;
     eval.k = o_.k;
     eval.threads = request_.options.threads;
@@ -302,6 +371,7 @@ class TuneRun {
   EncodedRatings vocabulary_only_;
   std::unique_ptr<TrialRungs> rungs_;  // --prune
   const DistributedSetup dist_;
+  std::unique_ptr<Speculation> speculation_;  // last: stopped before what it reads goes
 };
 
 }  // namespace

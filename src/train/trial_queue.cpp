@@ -102,9 +102,9 @@ std::optional<int> TrialQueue::take_new(bool budget_passed) {
   for (;;) {
     if (static_cast<size_t>(count("next")) >= n_ || ranks_.store_get(key("closed")))
       return std::nullopt;
-    const std::int64_t t = ranks_.store_add(key("next"), 1) - 1;
-    if (static_cast<size_t>(t) >= n_) return std::nullopt;
-    const int trial = static_cast<int>(t);
+    const std::int64_t k = ranks_.store_add(key("next"), 1) - 1;
+    if (static_cast<size_t>(k) >= n_) return std::nullopt;
+    const int trial = trial_at(static_cast<size_t>(k));
     if (resolved(trial)) continue;  // a journal's
     // Read after the handing out: a rank that sees the queue open here started before it closed.
     if (ranks_.store_get(key("closed")) || (budget_passed && count("begun") > 0)) {
@@ -119,13 +119,19 @@ std::optional<int> TrialQueue::take_new(bool budget_passed) {
 }
 
 bool TrialQueue::all_ended() {
+  const std::optional<size_t> running = running_when_drained();
+  return running && *running == 0;
+}
+
+std::optional<size_t> TrialQueue::running_when_drained() {
   // Closed first, then how many were handed out: a trial handed out later sees the queue closed.
   const bool closed = ranks_.store_get(key("closed")).has_value();
   const size_t handed = std::min<size_t>(n_, static_cast<size_t>(count("next")));
-  if (!closed && handed < n_) return false;
-  for (size_t t = 0; t < handed; ++t)
-    if (!resolved(static_cast<int>(t))) return false;
-  return true;
+  if (!closed && handed < n_) return std::nullopt;
+  size_t running = 0;
+  for (size_t k = 0; k < handed; ++k)
+    if (!resolved(trial_at(k))) ++running;
+  return running;
 }
 
 void TrialQueue::post(const TrialResult& r) {
@@ -284,9 +290,9 @@ void TrialQueue::heartbeat() {
     if (r != me) seen[r] = count("beat/" + std::to_string(r));
   std::map<int, std::optional<std::string>> owners;  // the unfinished trials handed out
   const size_t handed = std::min<size_t>(n_, static_cast<size_t>(count("next")));
-  for (size_t t = 0; t < handed; ++t)
-    if (!resolved(static_cast<int>(t)))
-      owners[static_cast<int>(t)] = ranks_.store_get(key("owner/" + std::to_string(t)));
+  for (size_t k = 0; k < handed; ++k)
+    if (const int t = trial_at(k); !resolved(t))
+      owners[t] = ranks_.store_get(key("owner/" + std::to_string(t)));
   const std::optional<std::string> failed = ranks_.store_get(key("failed"));
   std::lock_guard<std::mutex> g(lock_);
   if (failed && !failure_) failure_ = posted_failure(*failed);

@@ -4,7 +4,8 @@
 // scored for rank 0 to print and journal in trial order.
 //
 // The keys, under "tune/":
-//   next          how many trials were handed out: store_add hands out the next, in order
+//   next          how many trials were handed out: store_add hands out the next, in the order
+//                 of hand_out_in
 //   begun         how many trials started (--time-budget never stops the first)
 //   owner/T       "RANK GEN": the rank that runs trial T, handed out for the GEN-th time (0: first)
 //   result/T      trial T's journal line (train/tuning.h), once it finished
@@ -56,6 +57,9 @@ class TrialQueue {
 
   bool lead() const { return ranks_.rank() == 0; }
   size_t trials() const { return n_; }
+  // The order trials are handed out in (SearchSettings::order; empty: by number), the same on
+  // every rank; set before open().
+  void hand_out_in(std::vector<int> order) { order_ = std::move(order); }
   // Rank 0 posts the trials of its journal; every rank then waits until it has.
   void open(const std::vector<TrialResult>& done);
 
@@ -69,6 +73,9 @@ class TrialQueue {
   std::optional<int> take_new(bool budget_passed);
   // Whether every trial that will ever run has ended (a result posted or skipped).
   bool all_ended();
+  // Once every trial has been handed out (or the queue closed): how many of them have not ended;
+  // none before.
+  std::optional<size_t> running_when_drained();
 
   void post(const TrialResult& r);
   void skip(int trial);
@@ -107,12 +114,14 @@ class TrialQueue {
   void watch();
   void run_elsewhere(int trial);
   bool dead(int rank) const;  // under lock_
+  int trial_at(size_t k) const { return order_.empty() ? static_cast<int>(k) : order_[k]; }
 
   Communicator& ranks_;
   const std::vector<TunedOption>& space_;
   const std::string search_;
   const size_t n_;
   const std::chrono::milliseconds timeout_;
+  std::vector<int> order_;
 
   mutable std::mutex lock_;
   std::condition_variable stopping_;

@@ -73,11 +73,13 @@ Configuration grid_configuration(const std::vector<TunedOption>& space, size_t t
 Configuration random_configuration(const std::vector<TunedOption>& space, std::uint64_t seed, size_t trial);
 
 // Tree-structured Parzen Estimator (Bergstra et al. 2011) with Optuna's default sampler settings,
-// one tuned option at a time (independent, univariate). The first kTpeStartupTrials trials are
-// random search's own draws. After that the trials a proposal sees are split by score into the
-// best gamma(n) = min(ceil(0.1 n), 25) ("below", l) and the rest ("above", g); kTpeCandidates
-// values are drawn from l and the one maximising log l(x) - log g(x) is kept. A trial without a
-// score (a diverged loss) counts as the worst.
+// each tuned option on its own (univariate, Optuna 4's default), with Optuna 5's constant liar.
+// The first kTpeStartupTrials trials are random search's own draws. After that the trials a
+// proposal sees are split by score into the best gamma(n) = min(ceil(0.1 n), 25) ("below", l)
+// and the rest ("above", g); for each option kTpeCandidates values are drawn from l and the one
+// maximising log l(x) - log g(x) is kept. A trial without a score (a diverged loss) counts as
+// the worst. The trials of the proposal's own batch that come before it (running, as far as it
+// knows) join "above" (the constant liar), so that a batch's proposals spread out.
 constexpr size_t kTpeStartupTrials = 10;
 constexpr size_t kTpeCandidates = 24;
 constexpr double kTpePriorWeight = 1.0;
@@ -89,26 +91,46 @@ constexpr size_t kTpeGammaCap = 25;
 constexpr size_t kTpeBatch = 4;
 size_t tpe_history_end(size_t trial);
 
-// A mixture of Gaussians truncated to [low, high], in the search's internal space (the log of
-// the value on a log scale; whole numbers widened by 0.5 each side): one component per
-// observation plus a prior one (the range's center, sigma its width). Each observation's sigma
-// is the larger distance to its neighbours (the range's ends bounding the outermost), clipped to
-// [width / min(100, 1 + components), width] (Optuna's "magic clip").
+// A Parzen estimator over a space: a mixture of kernels, one per observation plus a prior one
+// (last), each a product over the space's options (TPE builds one per option; over several it is
+// Optuna's multivariate estimator). A point is in
+// the search's internal space: a range's value as its log on a log scale, a list's as the index
+// of its value. A range's kernel is a Gaussian truncated to [low, high] (whole numbers widened by
+// 0.5 each side): its center the observation, its sigma the larger distance to its neighbouring
+// observations (the outermost: the distance to its one neighbour; a lone one: to the farther
+// end), clipped to [width / min(100, 2 + observations), width] (Optuna's "magic clip"); the
+// prior's center is the range's, its sigma the width. A whole number's density is the mass of
+// its rounded cell. A list's kernel gives the observed value 1 and every value
+// kTpePriorWeight / (observations + 1), normalised; the prior's is uniform.
 struct ParzenEstimator {
-  double low = 0, high = 0;
-  std::vector<double> mu, sigma, weight;  // weights sum to 1
-  double log_pdf(double x) const;
-  double sample(Rng& rng) const;
+  struct Dimension {
+    const TunedOption* option = nullptr;
+    double low = 0, high = 0;               // a range's internal bounds
+    std::vector<double> mu, sigma;          // a range's, per kernel
+    std::vector<std::vector<double>> p;     // a list's, per kernel: each value's probability
+  };
+  std::vector<Dimension> dims;
+  std::vector<double> weight;  // per kernel, summing to 1
+  double log_pdf(const std::vector<double>& x) const;
+  // A kernel by its weight, then each option from it; whole numbers rounded (in internal space).
+  std::vector<double> sample(Rng& rng) const;
 };
-// `weights`: each observation's, before the prior's kTpePriorWeight is added and all normalised.
-ParzenEstimator parzen_estimator(const std::vector<double>& observations,
-                                 const std::vector<double>& weights, double low, double high);
+// `observations`: points in internal space, oldest first; `weights`: each one's, before the
+// prior's kTpePriorWeight is added and all normalised.
+ParzenEstimator parzen_estimator(const std::vector<TunedOption>& space,
+                                 const std::vector<std::vector<double>>& observations,
+                                 const std::vector<double>& weights);
+// A configuration's value of option `o` in internal space, and back.
+double tpe_internal(const TunedOption& o, double value);
+double tpe_external(const TunedOption& o, double x);
 // Optuna's default observation weights, oldest first: 1 for the newest 25, a ramp from 1/n to 1
 // for older ones.
 std::vector<double> tpe_weights(size_t n);
 
 struct TrialResult;
-// TPE's proposal for `trial` from `history` (the finished trials it may see, any order).
+// TPE's proposal for `trial` from `history` (the finished trials it may see, any order); the
+// trials from tpe_history_end(trial) up to it are proposed again from the same history, as the
+// running ones it lies about.
 Configuration tpe_configuration(const std::vector<TunedOption>& space, std::uint64_t seed,
                                 size_t trial, const std::vector<TrialResult>& history,
                                 bool minimise);
@@ -192,8 +214,14 @@ struct SearchSettings {
   int trials = 20;            // at most this many (grid: at most the grid's size)
   double time_budget_s = 0;   // 0: none; else no trial starts after this many seconds (but the first)
   int jobs = 1;               // trials at once, each on its own std::thread
+  // Across ranks: the workers of all the ranks on rank 0's machine (0: rank 0's own jobs), so
+  // that rank 0 sees a core of its machine idle when fewer trials than that run (on_idle_core).
+  int workers_here = 0;
   std::uint64_t seed = 0;
   bool minimise = true;  // TPE: which scores are better
+  // The order trials are handed out in (a permutation of the trial numbers); empty: by number.
+  // Rows are reported in trial order whatever it is.
+  std::vector<int> order;
   // Across processes: the trials come from this queue in the ranks' store (train/trial_queue.h),
   // and rank 0 alone reports them (on_finished, on_ordered) and returns them.
   TrialQueue* queue = nullptr;
@@ -201,6 +229,13 @@ struct SearchSettings {
 
 // How many trials the search has: --trials, and for grid search at most the grid's size.
 size_t search_size(const std::vector<TunedOption>& space, const SearchSettings& settings);
+// Longest first: grid and random search know every configuration in advance, so their trials
+// can be handed out by decreasing `cost` (ties by number), leaving short ones to end the search
+// and no core waiting long for the last. Empty (by number) for TPE, whose proposals wait for
+// earlier trials, and wherever the order must be the trials' own: with ASHA's rungs (a trial
+// waits for every lower one) or a time budget (the trials run are the first ones).
+std::vector<int> longest_first(const std::vector<TunedOption>& space, const SearchSettings& settings,
+                               const std::function<double(const Configuration&)>& cost);
 // The trials a proposal for `trial` must see: those numbered below this (0: none).
 size_t proposal_history_end(const SearchSettings& settings, size_t trial);
 // Trial `trial`'s configuration, from `history` (exactly the trials below proposal_history_end).
@@ -216,6 +251,11 @@ struct SearchCallbacks {
   std::function<void(const TrialResult&)> on_ordered;
   // Polled before each trial starts: true stops the search (Ctrl-C).
   std::function<bool()> should_stop;
+  // At most once, on the process that reports (rank 0), when every trial has been handed out and
+  // a core of its machine is idle (a worker found nothing to take while others run): the best
+  // finished trial so far, which the caller may start retraining on a thread of its own in case
+  // it stays the best. It must return at once.
+  std::function<void(const TrialResult&)> on_idle_core;
 };
 
 // Runs the search: the trials in `done` (a journal's, by trial number) are not run again; the

@@ -2,6 +2,7 @@
 // trials from the store's queue (train/trial_queue.h), TPE's proposals and ASHA's rungs wait on
 // the store, and rank 0 reports every trial in trial order.
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <climits>
 #include <cmath>
@@ -34,11 +35,18 @@ class RankSearch {
 
   std::vector<TrialResult> run() {
     queue_.set_runner([this](int trial) { run_one(trial); }, cb_.should_stop);
+    queue_.hand_out_in(settings_.order);
     queue_.open(done_);
     std::vector<std::thread> threads;
     for (int j = 0; j < std::max(1, settings_.jobs); ++j)
       threads.emplace_back([this] { worker(); });
+    // Rank 0's own workers may all be busy while another rank's, on this machine, idles.
+    std::thread idle_watch;
+    if (queue_.lead() && cb_.on_idle_core && settings_.workers_here > std::max(1, settings_.jobs))
+      idle_watch = std::thread([this] { watch_for_an_idle_core(); });
     for (std::thread& t : threads) t.join();
+    workers_done_ = true;
+    if (idle_watch.joinable()) idle_watch.join();
     if (failure_) std::rethrow_exception(failure_);
     queue_.leave();
     if (!queue_.lead()) return {};
@@ -83,8 +91,29 @@ class RankSearch {
               queue_.take_new(settings_.time_budget_s > 0 && elapsed >= settings_.time_budget_s))
         return t;
       if (queue_.all_ended()) return std::nullopt;
+      if (queue_.lead()) tell_idle();  // this worker's core idles until the search ends
       std::this_thread::sleep_for(TrialQueue::poll);
     }
+  }
+
+  // Rank 0, while its workers run: the moment fewer trials run than the machine has workers.
+  void watch_for_an_idle_core() {
+    while (!workers_done_ && !idle_told_ && !queue_.failing()) {
+      const std::optional<size_t> running = queue_.running_when_drained();
+      if (running && *running > 0 && *running < static_cast<size_t>(settings_.workers_here))
+        return tell_idle();
+      std::this_thread::sleep_for(TrialQueue::poll);
+    }
+  }
+
+  // Rank 0: on_idle_core with the best trial so far, once.
+  void tell_idle() {
+    if (!cb_.on_idle_core || idle_told_.exchange(true) || queue_.failing()) return;
+    std::vector<TrialResult> finished;
+    for (size_t t = 0; t < n_; ++t)
+      if (const std::optional<TrialResult> r = queue_.result(static_cast<int>(t))) finished.push_back(*r);
+    const int b = best_trial(finished, settings_.minimise);
+    if (b >= 0) cb_.on_idle_core(finished[static_cast<size_t>(b)]);
   }
 
   // Proposes, trains and posts one trial. A TPE trial whose history lost a trial to the time
@@ -150,6 +179,7 @@ class RankSearch {
   std::mutex order_lock_, failure_lock_;
   std::exception_ptr failure_;
   const std::chrono::steady_clock::time_point started_;
+  std::atomic<bool> idle_told_{false}, workers_done_{false};
 };
 
 // ASHA's rungs in the store: a trial's rung score is posted, and it waits until every lower trial

@@ -49,10 +49,12 @@ class Search {
   }
 
   // The next trial to run, or none: all handed out, stopped, or out of time.
+  size_t trial_at(size_t k) const { return settings_.order.empty() ? k : static_cast<size_t>(settings_.order[k]); }
+
   std::optional<size_t> take_trial() {
     std::lock_guard<std::mutex> g(lock_);
     flush_ordered();
-    while (next_ < n_ && results_[next_]) ++next_;
+    while (next_ < n_ && results_[trial_at(next_)]) ++next_;
     const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
     if (stop_ || next_ >= n_ || (settings_.time_budget_s > 0 && started_one_ && elapsed >= settings_.time_budget_s))
       return std::nullopt;
@@ -61,7 +63,8 @@ class Search {
       return std::nullopt;
     }
     started_one_ = true;  // the budget never stops the first trial
-    return next_++;
+    ++running_;
+    return trial_at(next_++);
   }
 
   // The trial's configuration; none when another trial failed while a TPE proposal waited.
@@ -93,6 +96,7 @@ class Search {
         std::lock_guard<std::mutex> g(lock_);
         if (cb_.on_finished) cb_.on_finished(r);
         results_[*trial] = std::move(r);
+        --running_;
         finished_.notify_all();
       } catch (...) {
         std::lock_guard<std::mutex> g(lock_);
@@ -102,6 +106,24 @@ class Search {
         return;
       }
     }
+    idle();
+  }
+
+  // This worker has nothing left to take while others still run: its core is idle.
+  void idle() {
+    std::optional<TrialResult> best;
+    {
+      std::lock_guard<std::mutex> g(lock_);
+      if (!cb_.on_idle_core || idle_told_ || stop_ || failure_ || running_ == 0) return;
+      std::vector<TrialResult> finished;
+      for (const auto& r : results_)
+        if (r) finished.push_back(*r);
+      const int b = best_trial(finished, settings_.minimise);
+      if (b < 0) return;
+      idle_told_ = true;
+      best = finished[static_cast<size_t>(b)];
+    }
+    cb_.on_idle_core(*best);
   }
 
   const std::vector<TunedOption>& space_;
@@ -112,8 +134,9 @@ class Search {
   const std::chrono::steady_clock::time_point started_;
   std::mutex lock_;
   std::condition_variable finished_;  // TPE: a proposal waits for the trials it sees
-  size_t next_ = 0, next_ordered_ = 0;
-  bool stop_ = false, started_one_ = false;
+  size_t next_ = 0, next_ordered_ = 0;  // next_: the next place in the hand-out order
+  size_t running_ = 0;  // trials taken and not yet finished
+  bool stop_ = false, started_one_ = false, idle_told_ = false;
   std::exception_ptr failure_;
 };
 
@@ -122,6 +145,20 @@ class Search {
 size_t search_size(const std::vector<TunedOption>& space, const SearchSettings& settings) {
   return settings.kind == SearchKind::grid ? std::min<size_t>(settings.trials, grid_size(space))
                                            : static_cast<size_t>(settings.trials);
+}
+
+std::vector<int> longest_first(const std::vector<TunedOption>& space, const SearchSettings& settings,
+                               const std::function<double(const Configuration&)>& cost) {
+  if (settings.kind == SearchKind::tpe) return {};
+  const size_t n = search_size(space, settings);
+  std::vector<double> c(n);
+  std::vector<int> order(n);
+  for (size_t t = 0; t < n; ++t) {
+    c[t] = cost(propose(space, settings, t, {}));
+    order[t] = static_cast<int>(t);
+  }
+  std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return c[a] > c[b]; });
+  return order;
 }
 
 size_t proposal_history_end(const SearchSettings& settings, size_t trial) {

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <cmath>
 #include <map>
 #include <memory>
@@ -169,6 +170,67 @@ TEST(TrialQueue, RandomSearchOnThreeRanksEndsAsOneProcessAndRankZeroPrintsInOrde
   EXPECT_EQ(run.printed, in_order);
 }
 
+TEST(TrialQueue, TrialsHandedOutLongestFirstEndAsOneProcessAndPrintInOrder) {
+  SearchSettings s = settings(SearchKind::random, 20);
+  s.order = longest_first(space(), s, [](const Configuration& c) { return c[0]; });
+  std::vector<int> in_order(20);
+  for (int i = 0; i < 20; ++i) in_order[i] = i;
+  ASSERT_NE(s.order, in_order);
+  std::vector<int> handed;
+  std::mutex lock;
+  const RankRun run = run_ranks(2, 1, s, [&](StoreRank&, int trial, const Configuration& c) {
+    std::lock_guard<std::mutex> g(lock);
+    handed.push_back(trial);
+    return scored(trial, c);
+  });
+  for (const auto& f : run.failures) EXPECT_FALSE(f) << message_of(f);
+  expect_same(run.results, one_process(settings(SearchKind::random, 20)));
+  EXPECT_EQ(run.printed, in_order);
+  // The first trial to start is the first or the second of the order (ranks race for them).
+  ASSERT_EQ(handed.size(), 20u);
+  EXPECT_TRUE(handed[0] == s.order[0] || handed[0] == s.order[1]) << handed[0];
+}
+
+TEST(TrialQueue, RankZeroIsToldOfAnIdleCoreOnItsMachineWhenAnotherRanksWorkerIdles) {
+  // Two ranks of one job on one machine; rank 0's one trial runs long, so rank 1 runs the rest
+  // and then idles while rank 0's only worker is busy.
+  SearchSettings s = settings(SearchKind::random, 6);
+  s.workers_here = 2;
+  MemoryStore store;
+  std::vector<std::unique_ptr<StoreRank>> ranks;
+  for (int r = 0; r < 2; ++r) ranks.push_back(std::make_unique<StoreRank>(store, r, 2));
+  std::atomic<int> told_0{0}, told_1{0}, best_told{-1}, slow{-1};
+  std::vector<std::thread> threads;
+  for (int r = 0; r < 2; ++r)
+    threads.emplace_back([&, r] {
+      TrialQueue queue(*ranks[r], space(), "search", 6, std::chrono::milliseconds(2000));
+      SearchSettings mine = s;
+      mine.queue = &queue;
+      SearchCallbacks cb;
+      cb.run_trial = [&, r](int trial, const Configuration& c) {
+        if (r == 0) {
+          slow = trial;
+          std::this_thread::sleep_for(std::chrono::milliseconds(500));
+        }
+        return scored(trial, c);
+      };
+      cb.on_ordered = [](const TrialResult&) {};
+      cb.on_idle_core = [&, r](const TrialResult& best) {
+        ++(r == 0 ? told_0 : told_1);
+        best_told = best.trial;
+      };
+      run_search(space(), mine, {}, cb);
+    });
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(told_0, 1);
+  EXPECT_EQ(told_1, 0);
+  std::vector<TrialResult> others;  // rank 1's, all finished when it idled
+  for (int t = 0; t < 6; ++t)
+    if (t != slow) others.push_back(scored(t, random_configuration(space(), 5, t)));
+  ASSERT_EQ(others.size(), 5u);
+  EXPECT_EQ(best_told, others[best_trial(others, true)].trial);
+}
+
 TEST(TrialQueue, TpeOnTwoRanksProposesAsOneProcess) {
   const SearchSettings s = settings(SearchKind::tpe, 26);
   const RankRun run = run_ranks(2, 2, s, nullptr);
@@ -251,10 +313,14 @@ TEST(TrialQueue, AshasDecisionsOnTwoRanksAreOneProcesss) {
 }
 
 TEST(TrialQueue, ARanksFailureStopsEveryRankWithItsCode) {
+  // Ranks 0 and 1 hold their trials until rank 2 has failed: else they could end all 30 before
+  // rank 2, which looks for the open queue every poll, takes one.
   const RankRun run = run_ranks(3, 1, settings(SearchKind::random, 30),
                                 [](StoreRank& me, int trial, const Configuration& c) {
                                   if (me.rank() == 2)
                                     throw cannot_write("--journal j: cannot write to it");
+                                  for (int i = 0; i < 5000 && !me.store_get("tune/failed"); ++i)
+                                    std::this_thread::sleep_for(std::chrono::milliseconds(1));
                                   return scored(trial, c);
                                 });
   for (int r = 0; r < 3; ++r) {

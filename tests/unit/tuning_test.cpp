@@ -191,6 +191,43 @@ TEST(Tuning, RandomSearchGivesTheSameTrialsAndBestWhateverTheJobs) {
   EXPECT_EQ(best_trial(one, true), best_trial(four, true));
 }
 
+// The last trial runs long: the other worker idles meanwhile.
+std::vector<TrialResult> idle_search(int jobs, std::vector<TrialResult>* told) {
+  const std::vector<TunedOption> space = {parse_tuned_option("lr=1e-4..1e-1")};
+  SearchSettings s;
+  s.trials = 12;
+  s.jobs = jobs;
+  s.seed = 3;
+  std::mutex m;
+  SearchCallbacks cb;
+  cb.run_trial = [&](int trial, const Configuration& c) {
+    if (trial == 11) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    TrialResult r;
+    r.trial = trial;
+    r.values = c;
+    r.score = trial == 11 ? 0 : std::abs(std::log10(c[0]) + 2.5) + 1;  // the slow one wins
+    return r;
+  };
+  cb.on_ordered = [](const TrialResult&) {};
+  cb.on_idle_core = [&](const TrialResult& best) {
+    std::lock_guard<std::mutex> g(m);
+    told->push_back(best);
+  };
+  return run_search(space, s, {}, cb);
+}
+
+TEST(Tuning, AnIdleCoreAtTheEndIsToldTheBestSoFarOnceAndOnlyWhenAWorkerIdles) {
+  std::vector<TrialResult> told;
+  const auto all = idle_search(2, &told);
+  ASSERT_EQ(told.size(), 1u);
+  std::vector<TrialResult> before_last(all.begin(), all.begin() + 11);
+  EXPECT_EQ(told[0].trial, best_trial(before_last, true));  // the best before the slow last one
+  EXPECT_NE(told[0].trial, best_trial(all, true));          // which then overtook it
+  told.clear();
+  idle_search(1, &told);  // one worker: no core ever idles
+  EXPECT_TRUE(told.empty());
+}
+
 TEST(Tuning, TrialsAlreadyDoneAreNotRunAgain) {
   auto all = search_with(1);
   std::vector<TrialResult> done(all.begin(), all.begin() + 10);
@@ -234,27 +271,102 @@ TEST(Tuning, AJournalRoundTripsAndRefusesAnotherSearch) {
   EXPECT_TRUE(read_journal(path, space, "abc").empty());
 }
 
-TEST(Tpe, TheParzenEstimatorsDensityIntegratesToOneOverItsRange) {
-  const ParzenEstimator p =
-      parzen_estimator({-8.1, -7.9, -3.0, -2.2}, tpe_weights(4), std::log(1e-4), std::log(1e-1));
-  const size_t steps = 200000;
-  const double h = (p.high - p.low) / steps;
-  double integral = 0;
-  for (size_t i = 0; i < steps; ++i) integral += std::exp(p.log_pdf(p.low + (i + 0.5) * h)) * h;
-  EXPECT_NEAR(integral, 1.0, 1e-3);
-  // The sigmas stay within Optuna's magic clip and the prior keeps the whole width.
-  const double width = p.high - p.low;
-  for (double s : p.sigma) {
-    EXPECT_GE(s, width / 6 - 1e-12);
-    EXPECT_LE(s, width + 1e-12);
+TEST(Tuning, GridAndRandomTrialsAreHandedOutLongestFirstTiesByNumberTpesByNumber) {
+  const std::vector<TunedOption> space = {parse_tuned_option("epochs=3,1,2,1")};
+  SearchSettings s;
+  s.kind = SearchKind::grid;
+  s.trials = 10;
+  auto cost = [](const Configuration& c) { return c[0]; };
+  EXPECT_EQ(longest_first(space, s, cost), (std::vector<int>{0, 2, 1, 3}));
+  s.kind = SearchKind::random;
+  s.trials = 30;
+  const std::vector<int> order = longest_first(space, s, cost);
+  ASSERT_EQ(order.size(), 30u);
+  for (size_t k = 1; k < order.size(); ++k) {
+    const double a = random_configuration(space, 0, order[k - 1])[0], b = random_configuration(space, 0, order[k])[0];
+    EXPECT_TRUE(a > b || (a == b && order[k - 1] < order[k])) << k;
   }
-  EXPECT_DOUBLE_EQ(p.sigma.back(), width);
+  s.kind = SearchKind::tpe;
+  EXPECT_TRUE(longest_first(space, s, cost).empty());
+}
+
+TEST(Tpe, TheParzenEstimatorsDensityIntegratesToOneOverTheSpace) {
+  // A log range, a whole number and a list: the density over lr times the masses of the
+  // factors' cells and the list's values sums to one.
+  const std::vector<TunedOption> space = {parse_tuned_option("lr=1e-4..1e-1"), parse_tuned_option("factors=1..6"),
+                                          parse_tuned_option("wd=0.01,0.1")};
+  std::vector<std::vector<double>> seen;
+  for (const Configuration& c : std::vector<Configuration>{{3e-4, 2, 0.1}, {4e-4, 5, 0.01}, {0.05, 6, 0.1}, {0.1, 1, 0.1}})
+    seen.push_back({tpe_internal(space[0], c[0]), tpe_internal(space[1], c[1]), tpe_internal(space[2], c[2])});
+  const ParzenEstimator p = parzen_estimator(space, seen, tpe_weights(4));
+  const double low = std::log(1e-4), high = std::log(1e-1);
+  const size_t steps = 20000;
+  const double h = (high - low) / steps;
+  double integral = 0;
+  for (size_t i = 0; i < steps; ++i)
+    for (double factors = 1; factors <= 6; ++factors)
+      for (double wd = 0; wd <= 1; ++wd) integral += std::exp(p.log_pdf({low + (i + 0.5) * h, factors, wd})) * h;
+  EXPECT_NEAR(integral, 1.0, 1e-3);
   Rng rng(3, 0);
   for (int i = 0; i < 1000; ++i) {
-    const double x = p.sample(rng);
-    EXPECT_GE(x, p.low);
-    EXPECT_LE(x, p.high);
+    const std::vector<double> x = p.sample(rng);
+    EXPECT_GE(x[0], low);
+    EXPECT_LE(x[0], high);
+    EXPECT_EQ(x[1], std::round(x[1]));  // whole numbers come rounded
+    EXPECT_GE(x[1], 1);
+    EXPECT_LE(x[1], 6);
+    EXPECT_TRUE(x[2] == 0 || x[2] == 1);
   }
+}
+
+TEST(Tpe, EachSigmaIsTheLargerGapToANeighbourTheOutermostTheirOneGapWithinTheMagicClip) {
+  const std::vector<TunedOption> space = {parse_tuned_option("lr=1e-4..1e-1")};
+  const double low = std::log(1e-4), high = std::log(1e-1), width = high - low;
+  const ParzenEstimator p = parzen_estimator(space, {{-3.0}, {-8.1}, {-2.2}, {-7.9}}, tpe_weights(4));
+  const std::vector<double>& sigma = p.dims[0].sigma;
+  ASSERT_EQ(sigma.size(), 5u);
+  const double clip = width / 6;           // width / min(100, 2 + 4 observations)
+  EXPECT_NEAR(sigma[0], 4.9, 1e-12);       // -3.0: the larger of 4.9 and 0.8
+  EXPECT_NEAR(sigma[1], clip, 1e-12);      // -8.1: its one neighbour 0.2 away, clipped up
+  EXPECT_NEAR(sigma[2], clip, 1e-12);      // -2.2: 0.8, not the 0.5 to the end; clipped up
+  EXPECT_NEAR(sigma[3], 4.9, 1e-12);       // -7.9
+  EXPECT_DOUBLE_EQ(sigma[4], width);       // the prior: the whole width, at the center
+  EXPECT_DOUBLE_EQ(p.dims[0].mu[4], 0.5 * (low + high));
+  // A lone observation: the larger distance to an end.
+  const ParzenEstimator one = parzen_estimator(space, {{-8.0}}, tpe_weights(1));
+  EXPECT_NEAR(one.dims[0].sigma[0], high + 8.0, 1e-12);
+  EXPECT_DOUBLE_EQ(one.weight[0], 0.5);  // the observation and the prior's 1.0
+}
+
+TEST(Tpe, TheDensityIsAMixtureOfKernelsOverTheWholeSpaceNotAProductOfPerOptionMixtures) {
+  // Two observations at opposite corners of [1, 2]^2: (1.1, 1.1) and (1.9, 1.9) are likely,
+  // (1.1, 1.9) not, which independent per-option estimators could not tell apart.
+  const std::vector<TunedOption> space = {parse_tuned_option("lr=1..2:lin"), parse_tuned_option("wd=1..2:lin")};
+  const ParzenEstimator p = parzen_estimator(space, {{1.1, 1.1}, {1.9, 1.9}}, tpe_weights(2));
+  EXPECT_GT(p.log_pdf({1.1, 1.1}), p.log_pdf({1.1, 1.9}));
+  EXPECT_NEAR(p.log_pdf({1.1, 1.1}), p.log_pdf({1.9, 1.9}), 1e-12);
+  // By hand: the log of the weighted sum over the three kernels of the product of each option's
+  // truncated Gaussian density.
+  auto truncated = [](double x, double mu, double sigma) {
+    auto cdf = [](double z) { return 0.5 * std::erfc(-z / std::sqrt(2.0)); };
+    const double z = (x - mu) / sigma;
+    return std::exp(-0.5 * z * z) / (sigma * std::sqrt(2 * M_PI)) / (cdf((2 - mu) / sigma) - cdf((1 - mu) / sigma));
+  };
+  const double s = 0.8, prior = 1.0;  // each observation's gap to the other; the prior's width
+  const double expected = (truncated(1.3, 1.1, s) * truncated(1.6, 1.1, s) + truncated(1.3, 1.9, s) * truncated(1.6, 1.9, s) +
+                           truncated(1.3, 1.5, prior) * truncated(1.6, 1.5, prior)) / 3;
+  EXPECT_NEAR(p.log_pdf({1.3, 1.6}), std::log(expected), 1e-12);
+}
+
+TEST(Tpe, AListsKernelFavoursItsObservedValueAndThePriorIsUniform) {
+  const std::vector<TunedOption> space = {parse_tuned_option("wd=0.01,0.1,1")};
+  const ParzenEstimator p = parzen_estimator(space, {{2}, {0}}, tpe_weights(2));
+  // Each observation: 1 on its value plus the prior's 1.0 over 3 kernels on every value.
+  const double spread = 1.0 / 3;
+  EXPECT_NEAR(p.dims[0].p[0][2], (1 + spread) / (1 + 3 * spread), 1e-12);
+  EXPECT_NEAR(p.dims[0].p[0][1], spread / (1 + 3 * spread), 1e-12);
+  EXPECT_NEAR(p.dims[0].p[2][1], 1.0 / 3, 1e-12);
+  EXPECT_NEAR(std::exp(p.log_pdf({0})) + std::exp(p.log_pdf({1})) + std::exp(p.log_pdf({2})), 1.0, 1e-12);
 }
 
 TEST(Tpe, ProposalsComeInBatchesOfFourAfterTenRandomTrials) {
@@ -321,6 +433,21 @@ TEST(Tpe, GivesTheSameProposalsWhateverTheJobs) {
     EXPECT_EQ(one[i].values, two[i].values) << "trial " << i;
     EXPECT_EQ(one[i].values, three[i].values) << "trial " << i;
   }
+}
+
+TEST(Tpe, ABatchsProposalsDependOnlyOnTheTrialsBeforeTheBatchInAnyOrder) {
+  const auto all = quadratic_search(SearchKind::tpe, 5, 1, 14);
+  const std::vector<TunedOption> space = {parse_tuned_option("lr=1e-5..1"), parse_tuned_option("wd=0.01,0.1,1"),
+                                          parse_tuned_option("factors=1..100")};
+  const std::vector<TrialResult> history(all.begin(), all.begin() + 10);
+  std::set<Configuration> batch;
+  for (size_t t = 10; t < 14; ++t) {
+    // Any order of the history, and whatever else finished: the same proposal.
+    std::vector<TrialResult> shuffled(history.rbegin(), history.rend());
+    EXPECT_EQ(tpe_configuration(space, 5, t, shuffled, true), all[t].values) << "trial " << t;
+    batch.insert(all[t].values);
+  }
+  EXPECT_EQ(batch.size(), 4u);  // the batch spreads out
 }
 
 TEST(Tpe, ResumedTrialsCountAsFinished) {
