@@ -135,7 +135,7 @@ class TuneRun {
     if (!o.prune && o.time_budget <= 0)
       settings_.order = longest_first(space_.options, settings_, [this](const Configuration& values) {
         const TrainOptions t = configured(values).options;
-        return static_cast<double>(t.epochs) * (t.factors + 16.0);
+        return static_cast<double>(t.epochs) * (t.model.factors + 16.0);
       });
     // Each trial on one thread when several run at once; the results do not depend on it.
     trial_threads_ = verb->count("--threads") > 0 ? request_.options.threads : (jobs * local_ranks > 1 ? 1 : 0);
