@@ -150,14 +150,19 @@ TEST(Tuning, TheBestTrialIsTheEarliestOfTheBestFiniteScores) {
   EXPECT_EQ(best_trial(r, true), -1);
 }
 
+SearchSettings settings_of(int trials, int jobs, std::uint64_t seed) {
+  SearchSettings s;
+  s.trials = trials;
+  s.jobs = jobs;
+  s.seed = seed;
+  return s;
+}
+
 // A made-up objective: the results of a random search must not depend on --jobs.
 std::vector<TrialResult> search_with(int jobs, const std::vector<TrialResult>& done = {},
                                      std::vector<int>* ran = nullptr) {
   const std::vector<TunedOption> space = {parse_tuned_option("lr=1e-4..1e-1"), parse_tuned_option("factors=8..64")};
-  SearchSettings s;
-  s.trials = 24;
-  s.jobs = jobs;
-  s.seed = 11;
+  const SearchSettings s = settings_of(24, jobs, 11);
   std::mutex m;
   SearchCallbacks cb;
   cb.run_trial = [&](int trial, const Configuration& c) {
@@ -194,10 +199,7 @@ TEST(Tuning, RandomSearchGivesTheSameTrialsAndBestWhateverTheJobs) {
 // The last trial runs long: the other worker idles meanwhile.
 std::vector<TrialResult> idle_search(int jobs, std::vector<TrialResult>* told) {
   const std::vector<TunedOption> space = {parse_tuned_option("lr=1e-4..1e-1")};
-  SearchSettings s;
-  s.trials = 12;
-  s.jobs = jobs;
-  s.seed = 3;
+  const SearchSettings s = settings_of(12, jobs, 3);
   std::mutex m;
   SearchCallbacks cb;
   cb.run_trial = [&](int trial, const Configuration& c) {
