@@ -1,9 +1,6 @@
 #include "cpu/shard_checkpoint.h"
 
-#include <fcntl.h>
-#include <sys/file.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -169,23 +166,12 @@ void remove_older_shards(const std::string& dir, int ranks, int rank, int epoch)
   }
 }
 
-ShardFolderLock::ShardFolderLock(const std::string& dir, int ranks, int rank) {
+std::unique_ptr<ExclusiveLock> lock_shard_folder(const std::string& dir, int ranks, int rank) {
   make_folder(dir);
   const std::string path = dir + "/.shard-" + std::to_string(rank) + "-of-" + std::to_string(ranks) + ".lock";
-  fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
-  if (fd_ < 0) throw cannot_write("--checkpoint " + dir + ": cannot create " + path + ": " + std::strerror(errno));
-  if (::flock(fd_, LOCK_EX | LOCK_NB) == 0) return;
-  const int error = errno;
-  ::close(fd_);
-  fd_ = -1;
-  if (error == EWOULDBLOCK)
-    throw cannot_write("--checkpoint " + dir + " is in use by another job (its rank " + std::to_string(rank) +
-                       " holds it): wait for that job, or choose another folder");
-  throw cannot_write("--checkpoint " + dir + ": cannot lock " + path + ": " + std::strerror(error));
-}
-
-ShardFolderLock::~ShardFolderLock() {
-  if (fd_ >= 0) ::close(fd_);  // closing releases the lock
+  return std::make_unique<ExclusiveLock>(path, ExclusiveLock::IfHeld::fail,
+                                         "--checkpoint " + dir + " is in use by another job (its rank " +
+                                             std::to_string(rank) + " holds it): wait for that job, or choose another folder");
 }
 
 }  // namespace collab

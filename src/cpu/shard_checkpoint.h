@@ -6,9 +6,11 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "support/files.h"
 #include "train/adam.h"
 #include "train/engine.h"
 
@@ -42,18 +44,10 @@ ShardSnapshot load_shard(const std::string& dir, int ranks, int rank, int epoch)
 // Removes the rank's shards of epochs before `epoch`.
 void remove_older_shards(const std::string& dir, int ranks, int rank, int epoch);
 
-// The rank's hold on `dir` for a job's life (flock on DIR/.shard-RANK-of-R.lock, created with the
-// folder if needed): a second job started on the same folder would write and remove the first
-// one's shards. The ranks of one job each hold their own. Held elsewhere: ExitCode::cannot_create.
-class ShardFolderLock {
- public:
-  ShardFolderLock(const std::string& dir, int ranks, int rank);
-  ~ShardFolderLock();
-  ShardFolderLock(const ShardFolderLock&) = delete;
-  ShardFolderLock& operator=(const ShardFolderLock&) = delete;
-
- private:
-  int fd_ = -1;
-};
+// The rank's hold on `dir` for a job's life (an ExclusiveLock on DIR/.shard-RANK-of-R.lock,
+// the folder created if needed): a second job started on the same folder would write and remove
+// the first one's shards. The ranks of one job each hold their own. Held elsewhere:
+// ExitCode::cannot_create.
+std::unique_ptr<ExclusiveLock> lock_shard_folder(const std::string& dir, int ranks, int rank);
 
 }  // namespace collab

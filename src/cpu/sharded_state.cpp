@@ -48,7 +48,7 @@ ShardedState::ShardedState(const EngineSetup& s)
       rank_(comm_.rank()),
       ranks_(comm_.world_size()),
       threads_(s.options.threads > 0 ? s.options.threads : 1),
-      folder_lock_(s.checkpoint_dir.empty() ? nullptr : std::make_unique<ShardFolderLock>(s.checkpoint_dir, ranks_, rank_)),
+      folder_lock_(s.checkpoint_dir.empty() ? nullptr : lock_shard_folder(s.checkpoint_dir, ranks_, rank_)),
       shape_(s.shape),
       options_(s.options),
       plan_(layout_for(s, ranks_)),

@@ -19,7 +19,7 @@
 namespace collab {
 
 struct ShardSnapshot;
-class ShardFolderLock;
+class ExclusiveLock;
 
 class ShardedState {
  public:
@@ -70,7 +70,7 @@ class ShardedState {
 
   Communicator& comm_;
   int rank_, ranks_, threads_;
-  std::unique_ptr<ShardFolderLock> folder_lock_;  // with --checkpoint, before anything is read or written
+  std::unique_ptr<ExclusiveLock> folder_lock_;  // with --checkpoint, before anything is read or written
   ModelShape shape_;
   TrainOptions options_;
   ShardPlan plan_;

@@ -78,7 +78,8 @@ InstallOutcome install_dataset(const InstallRequest& request) {
   fs::create_directories(r.data_dir, ec);
   if (ec) throw cannot_write("cannot create " + r.data_dir + ": " + ec.message());
   // Two runs fetching into one data directory take turns: the second finds the set installed.
-  const FolderLock lock(r.data_dir, "another collab is downloading into " + r.data_dir + "; waiting for it");
+  const ExclusiveLock lock(r.data_dir, ExclusiveLock::IfHeld::wait,
+                           "another collab is downloading into " + r.data_dir + "; waiting for it");
   if (!r.force && dataset_present(folder, r.name)) return InstallOutcome::already_present;
   const std::string zip = (fs::path(r.data_dir) / (r.name + ".zip")).string();
   if (r.force) fs::remove(zip + ".part", ec);

@@ -153,21 +153,31 @@ void remove_stale_temporaries(const std::string& folder, const std::string& base
   }
 }
 
-FolderLock::FolderLock(const std::string& folder, const std::string& waiting_note) {
-  fd_ = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd_ < 0) throw cannot_write("cannot open " + folder + ": " + std::strerror(errno));
+ExclusiveLock::ExclusiveLock(const std::string& path, IfHeld if_held, const std::string& busy) {
+  struct stat st {};
+  const bool folder = ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+  fd_ = folder ? ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+               : ::open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+  if (fd_ < 0) throw cannot_write("cannot open " + path + ": " + std::strerror(errno));
   if (::flock(fd_, LOCK_EX | LOCK_NB) == 0) return;
-  std::fprintf(stderr, "collab: %s\n", waiting_note.c_str());
+  const bool held = errno == EWOULDBLOCK;
+  if (held && if_held == IfHeld::fail) {
+    ::close(fd_);
+    fd_ = -1;
+    throw cannot_write(busy);
+  }
+  if (held) std::fprintf(stderr, "collab: %s\n", busy.c_str());
   while (::flock(fd_, LOCK_EX) != 0) {
     if (errno == EINTR && !stop_requested()) continue;
     const int error = errno;
     ::close(fd_);
+    fd_ = -1;
     if (error == EINTR) throw Interrupted();
-    throw cannot_write("cannot lock " + folder + ": " + std::strerror(error));
+    throw cannot_write("cannot lock " + path + ": " + std::strerror(error));
   }
 }
 
-FolderLock::~FolderLock() {
+ExclusiveLock::~ExclusiveLock() {
   if (fd_ >= 0) ::close(fd_);  // closing releases the lock
 }
 

@@ -75,15 +75,17 @@ class StagedFile {
   CleanupSection section_;
 };
 
-// An exclusive lock on a folder (flock on the folder itself, so no lock file is left behind),
-// held for the object's life. When another process holds it, `waiting_note` goes to stderr and
-// the constructor waits.
-class FolderLock {
+// An exclusive lock (flock) on a path, held for the object's life and released with the process:
+// a folder is locked on itself (no lock file is left behind), anything else is a lock file,
+// created if missing (never through a link). When another process holds it: `wait` says `busy`
+// on stderr once and waits; `fail` throws ExitCode::cannot_create with `busy` as its message.
+class ExclusiveLock {
  public:
-  FolderLock(const std::string& folder, const std::string& waiting_note);
-  ~FolderLock();
-  FolderLock(const FolderLock&) = delete;
-  FolderLock& operator=(const FolderLock&) = delete;
+  enum class IfHeld { wait, fail };
+  ExclusiveLock(const std::string& path, IfHeld if_held, const std::string& busy);
+  ~ExclusiveLock();
+  ExclusiveLock(const ExclusiveLock&) = delete;
+  ExclusiveLock& operator=(const ExclusiveLock&) = delete;
 
  private:
   int fd_ = -1;
