@@ -7,7 +7,7 @@
 #include <cstdio>
 #include <numeric>
 
-#include "cpu/bpr_kernels.h"
+#include "cpu/bpr_step.h"
 #include "cpu/cpu_engine.h"
 #include "cpu/exact_adam.h"
 #include "cpu/gradient_table.h"
@@ -20,33 +20,9 @@
 
 namespace collab {
 
-float bpr_triple(const float* pu, const float* qi, const float* qj, size_t k, bool has_bias, float bi, float bj,
-                 float scale, float* gu, float* gi, float* gj) {
-  float x = 0.0f;
-#pragma omp simd reduction(+ : x)
-  for (size_t f = 0; f < k; ++f) x += pu[f] * (qi[f] - qj[f]);
-  if (has_bias) x += bi - bj;
-  // loss = softplus(-x) = log(1 + e^-x), written to stay finite for large |x|;
-  // d loss / d x = -sigmoid(-x) = -1 / (1 + e^x). One exponential for both.
-  const float e = std::exp(-std::fabs(x));
-  const float loss = std::log1p(e) + std::max(-x, 0.0f);
-  const float g = -scale * (x > 0 ? e / (1.0f + e) : 1.0f / (1.0f + e));
-#pragma omp simd
-  for (size_t f = 0; f < k; ++f) {
-    gu[f] += g * (qi[f] - qj[f]);
-    gi[f] += g * pu[f];
-    gj[f] -= g * pu[f];
-  }
-  if (has_bias) gi[k] += g, gj[k] -= g;
-  return loss;
-}
-
 namespace {
 
-// A triple's rows (items' rows follow the users').
-struct Triple {
-  std::int32_t user, positive, negative;
-};
+using Triple = BprTriple;
 
 template <class Policy>
 class BprEngine final : public TrainingEngine {
@@ -121,14 +97,7 @@ class BprEngine final : public TrainingEngine {
   double validation_mse() override {
     if (valid_.empty()) return std::nan("");
     policy_.catch_up(valid_rows_);
-    const size_t k = store_.factors();
-    std::vector<float> scratch(3 * store_.stride(), 0.0f);
-    double sum = 0;
-    for (const Triple& t : valid_)
-      sum += bpr_triple(store_.param(static_cast<size_t>(t.user)), store_.param(static_cast<size_t>(t.positive)),
-                        store_.param(static_cast<size_t>(t.negative)), k, store_.has_bias(), bias(t.positive),
-                        bias(t.negative), 0.0f, scratch.data(), scratch.data() + store_.stride(),
-                        scratch.data() + 2 * store_.stride());
+    const double sum = bpr_triples_loss(store_, valid_);
     return sum / static_cast<double>(valid_.size());
   }
 
@@ -146,7 +115,6 @@ class BprEngine final : public TrainingEngine {
 
  private:
   std::int32_t item_row(std::int32_t item) const { return static_cast<std::int32_t>(store_.users()) + item; }
-  float bias(std::int32_t row) const { return store_.has_bias() ? store_.param(static_cast<size_t>(row))[store_.factors()] : 0.0f; }
 
   // Some trained item is not among u's positives.
   bool has_negatives(size_t u) const { return static_cast<size_t>(x_.count_of_user(u)) < x_.trained_items.size(); }
@@ -227,54 +195,14 @@ class BprEngine final : public TrainingEngine {
     return nullptr;
   }
 
-  // The triples' distinct rows into the gradient table, three slots a triple.
-  void list_rows() {
-    std::vector<std::int32_t>& rows = gradients_.rows;
-    std::vector<RowState>& states = store_.states;
-    lister_.begin(states, rows);
-    policy_.begin(3 * triples_.size());
-    auto add = [&](std::int32_t row) {
-      return lister_.add(states, rows, row, [this](std::int32_t r, RowState& state) { policy_.listed(r, state); });
-    };
-    slots_.resize(3 * triples_.size());
-    for (size_t t = 0; t < triples_.size(); ++t) {
-      slots_[3 * t] = add(triples_[t].user);
-      slots_[3 * t + 1] = add(triples_[t].positive);
-      slots_[3 * t + 2] = add(triples_[t].negative);
-    }
-    if constexpr (Policy::kSortedRows) {
-      std::sort(rows.begin(), rows.end());
-      for (size_t s = 0; s < rows.size(); ++s) states[static_cast<size_t>(rows[s])].slot = static_cast<std::int32_t>(s);
-      for (size_t t = 0; t < triples_.size(); ++t) {
-        slots_[3 * t] = states[static_cast<size_t>(triples_[t].user)].slot;
-        slots_[3 * t + 1] = states[static_cast<size_t>(triples_[t].positive)].slot;
-        slots_[3 * t + 2] = states[static_cast<size_t>(triples_[t].negative)].slot;
-      }
-    }
-  }
+  void list_rows() { list_triple_rows(triples_, store_.states, lister_, gradients_, policy_, slots_); }
 
   // The batch's mean loss, with its gradient in the table: sparse mode's by whole vectors where
   // the processor has AVX2 (cpu/bpr_kernels.h), exact mode's by bpr_triple's plain loops.
   float forward_backward() {
     if (triples_.empty()) return 0.0f;
     const float scale = 1.0f / static_cast<float>(triples_.size());
-    if (Policy::kVectorForward && use_avx2(KernelPath::best)) {
-      static_assert(sizeof(Triple) == 3 * sizeof(std::int32_t), "a triple is its three rows side by side");
-      scores_.resize(triples_.size() + 8);
-      const BprRows m{store_.param(0), 3 * store_.stride(), store_.stride(), store_.factors(), store_.has_bias(),
-                      gradients_.gradients()};
-      const double sum = bpr_batch_avx2(m, &triples_[0].user, slots_.data(), triples_.size(), scale, scores_.data());
-      return static_cast<float>(sum / static_cast<double>(triples_.size()));
-    }
-    double sum = 0;
-    for (size_t t = 0; t < triples_.size(); ++t) {
-      const Triple& x = triples_[t];
-      sum += bpr_triple(store_.param(static_cast<size_t>(x.user)), store_.param(static_cast<size_t>(x.positive)),
-                        store_.param(static_cast<size_t>(x.negative)), store_.factors(), store_.has_bias(),
-                        bias(x.positive), bias(x.negative), scale, gradients_.gradient(static_cast<size_t>(slots_[3 * t])),
-                        gradients_.gradient(static_cast<size_t>(slots_[3 * t + 1])),
-                        gradients_.gradient(static_cast<size_t>(slots_[3 * t + 2])));
-    }
+    const double sum = bpr_triples_pass(store_, gradients_, triples_, slots_, scale, Policy::kVectorForward, scores_);
     return static_cast<float>(sum / static_cast<double>(triples_.size()));
   }
 

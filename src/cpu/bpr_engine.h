@@ -13,15 +13,10 @@
 
 #include <memory>
 
+#include "cpu/bpr_step.h"
 #include "train/engine.h"
 
 namespace collab {
-
-// One triple's loss and its gradient (the unit tests hold it to finite differences): pu, qi,
-// qj are k factors; with biases bi, bj. Adds d loss / d param, times `scale`, into gu, gi, gj
-// (k floats each, then the bias at [k] when has_bias).
-float bpr_triple(const float* pu, const float* qi, const float* qj, size_t k, bool has_bias, float bi, float bj,
-                 float scale, float* gu, float* gi, float* gj);
 
 std::unique_ptr<TrainingEngine> make_bpr_engine(const EngineSetup& setup);
 

@@ -1,5 +1,6 @@
 // --dist shard: sparse-adam training whose ranks divide the model, its optimizer state and the
-// ratings (shard_plan.h has the strata). Each rank trains its stratum with the sparse engine's
+// ratings (shard_plan.h has the strata), for the rating loss and for BPR (block_negatives.h has
+// where a rank's negatives come from). Each rank trains its stratum with the sparse engine's
 // kernels and update policy; the ranks step in lockstep, one global step being every rank's
 // local batch (its share of --bs), so that a row's clock means the same on every rank and an
 // item block that moves carries its rows' clocks with it. A rank whose stratum runs out of
@@ -23,7 +24,8 @@
 namespace collab {
 namespace {
 
-constexpr std::uint64_t kStratumStream = 0x5348'4152'0000'0000;  // the order of a stratum's ratings
+constexpr std::uint64_t kStratumStream = 0x5348'4152'0000'0000;    // the order of a stratum's ratings
+constexpr std::uint64_t kNegativesStream = 0x5348'4E54'0000'0000;  // "SHNT": BPR's negatives in a sub-epoch
 
 size_t training_ratings(const ShardPlan& plan) {
   size_t n = 0;
@@ -76,18 +78,23 @@ class ShardedSparseEngine final : public TrainingEngine {
       state_.move_to_shift(shift);
       const int block = state_.held_block();
       shuffled_ = state_.train_stratum(block);
-      Rng rng(o_.seed, kStratumStream + (static_cast<std::uint64_t>(epoch) * static_cast<std::uint64_t>(state_.ranks()) +
-                                         static_cast<std::uint64_t>(state_.rank())) * static_cast<std::uint64_t>(state_.ranks()) +
-                           static_cast<std::uint64_t>(block));
+      // Drawn from the seed, the epoch, the rank and the block alone, so that a run resumed from
+      // a checkpoint draws what the uninterrupted run drew.
+      const std::uint64_t sub_epoch =
+          (static_cast<std::uint64_t>(epoch) * static_cast<std::uint64_t>(state_.ranks()) +
+           static_cast<std::uint64_t>(state_.rank())) * static_cast<std::uint64_t>(state_.ranks()) +
+          static_cast<std::uint64_t>(block);
+      Rng rng(o_.seed, kStratumStream + sub_epoch);
       rng.shuffle(shuffled_);
+      Rng negatives(o_.seed, kNegativesStream + sub_epoch);
       const size_t steps = steps_in_shift_[static_cast<size_t>(shift)], bs = state_.local_batch();
-      sums_.assign(steps, 0.0);
+      sums_.assign(steps, {});
       for (size_t t = 0; t < steps; ++t) {
         const StepHyper hyper = hyper_at(done + t);
-        sums_[t] = (t + 1) * bs <= shuffled_.size() ? state_.train_step(shuffled_.data() + t * bs, bs, hyper)
+        sums_[t] = (t + 1) * bs <= shuffled_.size() ? state_.train_step(shuffled_.data() + t * bs, bs, hyper, negatives)
                                                     : state_.idle_step(hyper);
       }
-      add_losses(shift, steps);
+      add_losses(steps);
       done += steps;
     }
     last_lr_ = hyper_at(done - 1).lr;
@@ -95,7 +102,7 @@ class ShardedSparseEngine final : public TrainingEngine {
     return smooth_.value();
   }
 
-  double validation_mse() override { return state_.validation_mse(); }
+  double validation_mse() override { return state_.validation_loss(); }
 
   void finish_pass(EpochRecord& record) override {
     record.lr = last_lr_;
@@ -112,7 +119,7 @@ class ShardedSparseEngine final : public TrainingEngine {
   }
 
   std::string device_name() const override {
-    return "cpu (sparse updates, sharded over " + std::to_string(state_.ranks()) + " ranks, " +
+    return std::string(o_.loss == Loss::bpr ? "cpu (BPR, " : "cpu (") + "sparse updates, sharded over " + std::to_string(state_.ranks()) + " ranks, " +
            std::to_string(state_.threads()) + (state_.threads() == 1 ? " thread" : " threads") + " each)";
   }
 
@@ -123,24 +130,23 @@ class ShardedSparseEngine final : public TrainingEngine {
     return {static_cast<float>(cycle.lr(pos)), static_cast<float>(cycle.mom(pos))};
   }
 
-  // Every rank's sums of squared errors of the sub-epoch's steps, gathered: each global step's
-  // loss (over every rank's batch of that step) into the smoothed loss, in step order, the same
-  // on every rank.
-  void add_losses(int shift, size_t steps) {
+  // Every rank's sums of the sub-epoch's steps' losses, gathered: each global step's loss (over
+  // every rank's batch of that step) into the smoothed loss, in step order, the same on every rank.
+  void add_losses(size_t steps) {
     const int ranks = state_.ranks();
     all_sums_.resize(steps * static_cast<size_t>(ranks));
-    state_.communicator().allgather_bytes(sums_.data(), steps * sizeof(double), all_sums_.data());
-    const auto bs = static_cast<size_t>(o_.batch_size);
+    state_.communicator().allgather_bytes(sums_.data(), steps * sizeof(LossSum), all_sums_.data());
     for (size_t t = 0; t < steps; ++t) {
-      double sum = 0;
-      size_t count = 0;
+      LossSum step;
       for (int r = 0; r < ranks; ++r) {
-        const size_t local = local_batch_size(bs, r, ranks);
-        if ((t + 1) * local > state_.plan().train_count(r, state_.plan().item_block(r, shift))) continue;
-        sum += all_sums_[static_cast<size_t>(r) * steps + t];
-        count += local;
+        const LossSum& mine = all_sums_[static_cast<size_t>(r) * steps + t];
+        if (mine.count == 0) continue;  // an idle step
+        step.sum += mine.sum;
+        step.count += mine.count;
       }
-      const double loss = sum / static_cast<double>(count);
+      // A step without a triple anywhere (BPR on ratings none of which is positive) adds 0, as
+      // one process's does.
+      const double loss = step.count > 0 ? step.sum / step.count : 0.0;
       if (!std::isfinite(loss))
         throw data_error("the training loss became " + std::to_string(loss) + " in epoch " +
                          std::to_string(state_.epochs_done()) + "; training diverged: try a lower --lr (now " +
@@ -155,7 +161,7 @@ class ShardedSparseEngine final : public TrainingEngine {
   std::vector<size_t> steps_in_shift_;  // global steps of each shift's sub-epoch
   size_t steps_per_epoch_ = 0, total_steps_ = 0;
   std::vector<Example> shuffled_;       // the sub-epoch's stratum in its order
-  std::vector<double> sums_, all_sums_;  // the sub-epoch's steps' sums of squared errors: this rank's, every rank's
+  std::vector<LossSum> sums_, all_sums_;  // the sub-epoch's steps' losses: this rank's, every rank's
   float last_lr_ = 0;
 };
 

@@ -2,17 +2,32 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <numeric>
 
+#include "cpu/block_negatives.h"
 #include "cpu/exact_adam.h"
 #include "cpu/shard_checkpoint.h"
 #include "cpu/shard_weights.h"
 #include "support/error.h"
+#include "support/random.h"
 #include "train/distributed.h"
 
 namespace collab {
 namespace {
+
+constexpr std::uint64_t kValidationNegatives = 0x5348'4E56'0000'0000;  // "SHNV": validation's negatives
+
+// The distinct rows of a block's validation triples, in increasing order.
+std::vector<std::int32_t> distinct_rows(const std::vector<BprTriple>& triples) {
+  std::vector<std::int32_t> rows;
+  rows.reserve(3 * triples.size());
+  for (const BprTriple& t : triples) rows.insert(rows.end(), {t.user, t.positive, t.negative});
+  std::sort(rows.begin(), rows.end());
+  rows.erase(std::unique(rows.begin(), rows.end()), rows.end());
+  return rows;
+}
 
 // The rank's RowStore: its users, then room for the largest item block.
 ModelShape local_shape(ModelShape shape, size_t users, size_t items) {
@@ -67,9 +82,34 @@ ShardedState::ShardedState(const EngineSetup& s)
     train_ = plan_.strata(s.data->train, rank_);
     valid_ = plan_.strata(s.data->valid, rank_);
   }
-  gradients_.size_for(local_batch_, store_.stride());
-  for (const auto& stratum : valid_) valid_rows_.push_back(distinct_rows(stratum));
+  if (options_.loss == Loss::bpr) {
+    start_bpr();
+  } else {
+    gradients_.size_for(local_batch_, store_.stride());
+    for (const auto& stratum : valid_) valid_rows_.push_back(distinct_rows(stratum));
+  }
   flush_denormals_on_this_thread();
+}
+
+void ShardedState::start_bpr() {
+  std::vector<size_t> block_items;
+  for (int b = 0; b < ranks_; ++b) block_items.push_back(plan_.items_of(b).size());
+  negatives_ = std::make_unique<BlockNegatives>(train_, block_items, users_, options_, comm_);
+  // Room for a step's triples: three rows each (size_for counts two a rating).
+  const size_t most = local_batch_ * static_cast<size_t>(options_.negatives);
+  gradients_.size_for((3 * most + 1) / 2, store_.stride());
+  // One process divides a step's gradient by its triples; a rank, which does not know how many
+  // the others drew, by how many a global step makes on average.
+  const double per_step = static_cast<double>(options_.batch_size) * negatives_->triples_per_rating();
+  bpr_scale_ = per_step > 0 ? static_cast<float>(1.0 / per_step) : 1.0f;
+  for (int b = 0; b < ranks_; ++b) {
+    Rng rng(options_.seed, kValidationNegatives + static_cast<std::uint64_t>(rank_ * ranks_ + b));
+    valid_triples_.push_back(negatives_->validation_triples(valid_[static_cast<size_t>(b)], b, rng));
+    valid_rows_.push_back(distinct_rows(valid_triples_.back()));
+  }
+  if (rank_ == 0 && negatives_->skipped_users() > 0)
+    std::fprintf(stderr, "collab: note: %zu users have no positive training interaction, or no item of an item block "
+                 "left to draw as a negative; BPR skips them there\n", negatives_->skipped_users());
 }
 
 ShardedState::~ShardedState() = default;
@@ -102,7 +142,13 @@ void ShardedState::apply(const StepHyper& hyper, int threads) {
   policy_.apply(gradients_, as_float(adam_step_constants(hyper, step_, options_)), threads);
 }
 
-double ShardedState::train_step(const Example* batch, size_t bs, const StepHyper& hyper) {
+LossSum ShardedState::train_step(const Example* batch, size_t bs, const StepHyper& hyper, Rng& negatives) {
+  const LossSum loss = negatives_ ? bpr_step(batch, bs, negatives) : rating_step(batch, bs);
+  apply(hyper, threads_);
+  return loss;
+}
+
+LossSum ShardedState::rating_step(const Example* batch, size_t bs) {
   list_batch_rows(batch, bs, store_.states, lister_, gradients_, policy_);
   policy_.before_forward(gradients_, threads_);
   dz_.resize(bs);
@@ -110,37 +156,54 @@ double ShardedState::train_step(const Example* batch, size_t bs, const StepHyper
   // d loss / d score over the global batch (every rank's share of --bs), as one process divides.
   const double sum = batch_errors(batch, bs, static_cast<size_t>(options_.batch_size), model, true, dz_.data(), nullptr);
   batch_gradients(batch, gradients_.slots.data(), bs, model, true, dz_.data());
-  apply(hyper, threads_);
-  return sum;
+  return {sum, static_cast<double>(bs)};
 }
 
-double ShardedState::idle_step(const StepHyper& hyper) {
+LossSum ShardedState::bpr_step(const Example* batch, size_t bs, Rng& negatives) {
+  triples_.clear();
+  negatives_->draw_triples(batch, bs, held_block(), negatives, triples_);
+  list_triple_rows(triples_, store_.states, lister_, gradients_, policy_, triple_slots_);
+  policy_.before_forward(gradients_, threads_);
+  const double sum = bpr_triples_pass(store_, gradients_, triples_, triple_slots_, bpr_scale_, true, scores_);
+  return {sum, static_cast<double>(triples_.size())};
+}
+
+LossSum ShardedState::idle_step(const StepHyper& hyper) {
   gradients_.rows.clear();
   apply(hyper, 1);
-  return 0;
+  return {};
 }
 
-double ShardedState::validation_mse() {
-  if (valid_total_ == 0) return std::nan("");
-  std::vector<double> by_block(static_cast<size_t>(ranks_), 0.0), squares;
+LossSum ShardedState::validation_of_held_block() {
+  const auto block = static_cast<size_t>(held_block());
+  policy_.catch_up(valid_rows_[block]);
+  if (negatives_) return {bpr_triples_loss(store_, valid_triples_[block]), static_cast<double>(valid_triples_[block].size())};
+  const std::vector<Example>& ratings = valid_[block];
   constexpr size_t kChunk = size_t{1} << 16;
+  std::vector<double> squares;
+  LossSum loss{0, static_cast<double>(ratings.size())};
+  for (size_t first = 0; first < ratings.size(); first += kChunk) {
+    squares.resize(std::min(kChunk, ratings.size() - first));
+    squared_errors(ratings.data() + first, squares.size(), forward_model(), shape_, squares.data());
+    for (double v : squares) loss.sum += v;
+  }
+  return loss;
+}
+
+double ShardedState::validation_loss() {
+  if (valid_total_ == 0) return std::nan("");
+  std::vector<LossSum> by_block(static_cast<size_t>(ranks_));
   for (int j = 0; j < ranks_; ++j) {
     if (j > 0) move_to_shift((shift_ + 1) % ranks_);
-    const auto block = static_cast<size_t>(held_block());
-    const std::vector<Example>& ratings = valid_[block];
-    policy_.catch_up(valid_rows_[block]);
-    for (size_t first = 0; first < ratings.size(); first += kChunk) {
-      squares.resize(std::min(kChunk, ratings.size() - first));
-      squared_errors(ratings.data() + first, squares.size(), forward_model(), shape_, squares.data());
-      for (double v : squares) by_block[block] += v;
-    }
+    by_block[static_cast<size_t>(held_block())] = validation_of_held_block();
   }
-  double mine = 0, total = 0;
-  for (double v : by_block) mine += v;  // in block order, whatever order the blocks came in
-  std::vector<double> all(static_cast<size_t>(ranks_));
+  LossSum mine;
+  for (const LossSum& v : by_block) mine.sum += v.sum, mine.count += v.count;  // in block order, whatever order they came in
+  std::vector<LossSum> all(static_cast<size_t>(ranks_));
   comm_.allgather_bytes(&mine, sizeof mine, all.data());
-  for (double v : all) total += v;
-  return total / static_cast<double>(valid_total_);
+  LossSum total;
+  for (const LossSum& v : all) total.sum += v.sum, total.count += v.count;
+  return total.count > 0 ? total.sum / total.count : std::nan("");
 }
 
 void ShardedState::save(const EpochRecord& record, double smooth_sum, long smooth_count) {
@@ -232,6 +295,8 @@ std::vector<float> ShardedState::packed_rows() {
 }
 
 void ShardedState::release_ratings() {
+  negatives_.reset();  // it reads the strata
+  std::vector<std::vector<BprTriple>>().swap(valid_triples_);
   std::vector<std::vector<Example>>().swap(train_);
   std::vector<std::vector<Example>>().swap(valid_);
   std::vector<std::vector<std::int32_t>>().swap(valid_rows_);

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "cpu/bpr_step.h"
 #include "cpu/gradient_table.h"
 #include "cpu/row_store.h"
 #include "cpu/shard_plan.h"
@@ -20,6 +21,13 @@ namespace collab {
 
 struct ShardSnapshot;
 class ExclusiveLock;
+class BlockNegatives;
+class Rng;
+
+// A step's (or validation's) sum of losses and how many ratings or triples it is over.
+struct LossSum {
+  double sum = 0, count = 0;
+};
 
 class ShardedState {
  public:
@@ -38,14 +46,16 @@ class ShardedState {
 
   // Brings the item block of `shift` here, sending the one held to the rank that needs it.
   void move_to_shift(int shift);
-  // One step on `batch` (bs ratings of this rank's stratum); returns their sum of squared errors.
-  double train_step(const Example* batch, size_t bs, const StepHyper& hyper);
-  // A step without a batch here (the other ranks' step); returns 0.
-  double idle_step(const StepHyper& hyper);
+  // One step on `batch` (bs ratings of this rank's stratum): --loss mse's squared errors, or
+  // --loss bpr's triples, their negatives drawn from `negatives` (block_negatives.h).
+  LossSum train_step(const Example* batch, size_t bs, const StepHyper& hyper, Rng& negatives);
+  // A step without a batch here (the other ranks' step).
+  LossSum idle_step(const StepHyper& hyper);
   void finish_epoch() { ++epochs_done_; }
 
-  // Mean squared error over every rank's validation ratings; the item blocks go round once.
-  double validation_mse();
+  // The mean loss over every rank's validation ratings (squared error, or BPR's over validation
+  // triples drawn once); the item blocks go round once.
+  double validation_loss();
   // Records the epoch; with a checkpoint folder, saves the shard and, once every rank has, drops
   // the one before.
   void save(const EpochRecord& record, double smooth_sum, long smooth_count);
@@ -62,7 +72,11 @@ class ShardedState {
   void release_ratings();
 
  private:
+  void start_bpr();
   void apply(const StepHyper& hyper, int threads);
+  LossSum rating_step(const Example* batch, size_t bs);
+  LossSum bpr_step(const Example* batch, size_t bs, Rng& negatives);
+  LossSum validation_of_held_block();
   ForwardModel forward_model() const;
   void catch_up_held_rows();
   std::vector<float> packed_rows();
@@ -83,8 +97,15 @@ class ShardedState {
   BatchRowLister lister_;
   std::vector<float> dz_;
   std::vector<std::vector<Example>> train_, valid_;      // this rank's ratings by item block
-  std::vector<std::vector<std::int32_t>> valid_rows_;    // the distinct rows of each valid_ stratum
+  std::vector<std::vector<std::int32_t>> valid_rows_;    // the distinct rows validation reads, by item block
   size_t valid_total_ = 0;                               // every rank's validation ratings
+  // --loss bpr: the negatives, each block's validation triples, a step's triples and their slots.
+  std::unique_ptr<BlockNegatives> negatives_;
+  std::vector<std::vector<BprTriple>> valid_triples_;
+  std::vector<BprTriple> triples_;
+  std::vector<std::int32_t> triple_slots_;
+  std::vector<float> scores_;
+  float bpr_scale_ = 1;  // 1 / the triples a global step makes, about
   int shift_ = 0, epochs_done_ = 0;
   std::vector<float> incoming_;                          // an item block arriving
   std::vector<std::int64_t> clocks_out_, clocks_in_;

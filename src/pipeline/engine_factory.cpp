@@ -26,12 +26,14 @@ std::unique_ptr<TrainingEngine> make_engine(const EngineSetup& setup, const std:
   const bool nn = setup.shape.arch == Arch::nn;
   const bool distributed = setup.communicator && setup.communicator->world_size() > 1;
   check_model_kind(setup.options, device, engine, distributed);
-  if (auto kind = make_model_kind_engine(setup)) return kind;
+  const bool shard = distributed && resolved_dist_mode(setup.options) == DistMode::shard;
+  if (!shard)
+    if (auto kind = make_model_kind_engine(setup)) return kind;
   if (distributed && (nn || device == "cuda" || engine == "torch"))
     throw usage_error("training across processes runs the CPU engine (dot, dot-range, dot-bias on the CPU, Gloo); "
                       "--arch nn, --device cuda and --engine torch run in one process");
   check_distribution(setup.options, distributed ? setup.communicator->world_size() : 1, !setup.checkpoint_dir.empty());
-  if (distributed && resolved_dist_mode(setup.options) == DistMode::shard) return make_sharded_engine(setup);
+  if (shard) return make_sharded_engine(setup);
   if (engine == "cpu" && nn)
     throw usage_error("--engine cpu trains the embedding models only; --arch nn needs --engine torch or auto");
   if (engine == "cpu" && device == "cuda")

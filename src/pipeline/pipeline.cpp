@@ -143,6 +143,12 @@ std::uint64_t training_fingerprint(const PreparedTraining& run, const TrainingRe
   f.text(r.device);
   value(resolved_dist_mode(o));
   value(r.communicator ? r.communicator->world_size() : 1);
+  if (o.loss == Loss::bpr) {  // since BPR trains across processes; other runs keep their hashes
+    value(o.loss);
+    value(o.negatives);
+    value(o.model.implicit);
+    value(o.positive_rating);
+  }
   // The users and items, the titles the model will carry, and every rating of the split, train
   // and validation, in the order training meets them.
   const Vocabulary& v = run.data.vocabulary;

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sharded training (--dist shard, the default for sparse-adam across ranks) on 127.0.0.1: each rank
 # announces its share; the result is one process's within noise and the same bits run after run;
-# exact mode refuses to shard; a rank killed mid-run stops the job with 69 and no model, and the
+# BPR shards too; exact mode refuses to shard; a rank killed mid-run stops the job with 69 and no model, and the
 # same command with --checkpoint resumes and ends on the uninterrupted run's bits, as does a job
 # that torchrun restarts. The two-host case: two_hosts_test.sh.
 source "$(dirname "$0")/lib.sh"
@@ -43,6 +43,26 @@ run eval2 "$COLLAB" eval --model "$WORK/n2a.collab" --format json
 expect_rc eval2 0
 python3 -c "import sys; a, b = map(float, sys.argv[1:]); sys.exit(abs(a - b) > 1e-9)" \
   "$(json_get "$WORK/eval2.out" "repr(j['mse'])")" "$(loss n2a)" && pass || fail "eval's mse is not the last valid_loss"
+
+# BPR shards as the rating loss does (cpu/block_negatives.h): the same bits twice, and a model
+# that ranks as one process's does, within noise. Exact Adam's BPR trains in one process.
+bpr=("${files[@]}" --implicit --loss bpr --optimizer sparse-adam --epochs 6)
+ndcg() { "$COLLAB" eval --model "$1" --format json | python3 -c "import json, sys; print(json.load(sys.stdin)['ndcg'])"; }
+run bpr1 "$COLLAB" train "${bpr[@]}" --format json --model "$WORK/bpr1.collab"
+expect_rc bpr1 0
+for take in a b; do
+  run "bpr2$take" "$COLLAB" train "${bpr[@]}" --format json --nproc 2 --model "$WORK/bpr2$take.collab"
+  expect_rc "bpr2$take" 0
+done
+expect_in bpr2a err "BPR, sparse updates, sharded over 2 ranks"
+[[ "$(loss bpr2a)" == "$(loss bpr2b)" && "$(weights "$WORK/bpr2a.collab")" == "$(weights "$WORK/bpr2b.collab")" ]] \
+  && pass || fail "sharded BPR: two runs ended on other bits"
+python3 -c "import sys; a, b = map(float, sys.argv[1:]); sys.exit(not (b > 0 and abs(a - b) < 0.02))" \
+  "$(ndcg "$WORK/bpr2a.collab")" "$(ndcg "$WORK/bpr1.collab")" \
+  && pass || fail "sharded BPR's nDCG@10 $(ndcg "$WORK/bpr2a.collab") is not one process's $(ndcg "$WORK/bpr1.collab")"
+run bprexact "$COLLAB" train "${files[@]}" --implicit --loss bpr --nproc 2 --model "$WORK/x.collab"
+expect_rc bprexact 64
+expect_in bprexact err "--loss bpr trains across processes sharded (--dist shard, --optimizer sparse-adam)"
 
 # Exact mode stays replicate; --checkpoint is sharded training's.
 run exact "$COLLAB" train "${files[@]}" --optimizer adam --dist shard --nproc 2 --model "$WORK/x.collab"

@@ -129,6 +129,15 @@ TEST(EngineFactory, SeveralProcessesTrainOnlyTheCpuEmbeddingEngine) {
   Request dot(Arch::dot);
   dot.setup.communicator = &ranks;
   EXPECT_TRUE(starts_with(engine_for(dot), "cpu (deferred exact updates, ")) << engine_for(dot);
+  // BPR shards with sparse-adam; exact Adam's BPR has no replicated engine.
+  Request bpr(Arch::dot_bias);
+  bpr.setup.communicator = &ranks;
+  bpr.setup.options.loss = Loss::bpr;
+  bpr.setup.options.model.implicit = true;
+  expect_refused(bpr, "auto", "auto", ExitCode::usage, "--loss bpr trains across processes sharded");
+  bpr.setup.options.optimizer = OptimizerKind::sparse_adam;
+  bpr.setup.options.dist = DistMode::replicate;
+  expect_refused(bpr, "auto", "auto", ExitCode::usage, "--loss bpr trains across processes sharded");
 }
 
 TEST(EngineFactory, SparseAdamShardsAcrossRanksAndExactModeReplicates) {
