@@ -55,6 +55,7 @@ for take in a b; do
   expect_rc "bpr2$take" 0
 done
 expect_in bpr2a err "BPR, sparse updates, sharded over 2 ranks"
+expect_in bpr2a err "warning: sharding BPR on"
 [[ "$(loss bpr2a)" == "$(loss bpr2b)" && "$(weights "$WORK/bpr2a.collab")" == "$(weights "$WORK/bpr2b.collab")" ]] \
   && pass || fail "sharded BPR: two runs ended on other bits"
 python3 -c "import sys; a, b = map(float, sys.argv[1:]); sys.exit(not (b > 0 and abs(a - b) < 0.02))" \
