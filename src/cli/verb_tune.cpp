@@ -25,6 +25,7 @@
 #include "support/hash.h"
 #include "support/interrupt.h"
 #include "train/distributed.h"
+#include "train/file_store.h"
 #include "train/torch_plugin.h"
 #include "train/trial_queue.h"
 #include "train/tuning.h"
@@ -80,8 +81,12 @@ class TuneRun {
     if (o_.nproc > 1 || dist_.active()) require_file_inputs(request_);
     if (o_.nproc > 1 && !dist_.active())
       return launch_local_ranks(o_.nproc, request_.options.seed, LostRank::others_go_on);
+    // --nproc's ranks (a store folder) need only a store, and one in a file needs no LibTorch:
+    // loading it would cost each rank about 0.4 CPU-s (train/file_store.h). torchrun's store is
+    // c10d's TCPStore, in the plugin.
     std::unique_ptr<Communicator> ranks;
-    if (dist_.active()) ranks = load_torch_plugin().connect(dist_);
+    if (dist_.active())
+      ranks = dist_.store_dir.empty() ? load_torch_plugin().connect(dist_) : connect_file_store(dist_);
     rows_ = load_tuning_rows(o_, request_, lead());
     const std::string search = search_fingerprint(rows_.outer, space_.options, o_, request_);
     std::vector<TrialResult> done;
