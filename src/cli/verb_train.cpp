@@ -80,7 +80,7 @@ void warn_where_sharding_does_not_pay(const PreparedTraining& run, const Trainin
       std::fprintf(stderr,
                    "collab: warning: sharding BPR on %zu training ratings will not beat one process (measured, 2 "
                    "ranks against one thread: ml-latest-small's 80k, epochs 1.2x faster, the whole run 1.3x slower; "
-                   "20M 2.3x faster)\n",
+                   "20M 2.2x faster)\n",
                    run.train_ratings());
     return;
   }
