@@ -8,6 +8,7 @@
 #include "common_options.h"
 #include "model/model_file.h"
 #include "pipeline/engine_factory.h"
+#include "pipeline/rank_local.h"
 #include "output.h"
 #include "support/error.h"
 #include "support/files.h"
@@ -126,7 +127,12 @@ void run_train(const TrainVerbOptions& o, TrainingRequest request) {
                          !std::filesystem::is_directory(o.checkpoint, e))
     throw cannot_write("--checkpoint " + o.checkpoint + " is not a folder");
   std::unique_ptr<Communicator> communicator = connect_ranks(o, dist, request);
-  if (o.nproc > 1 && !dist.active()) return launch_local_ranks(o.nproc, request.options.seed);
+  if (o.nproc > 1 && !dist.active()) {
+    // Ranks that hold only their own users' ratings stream them off the parsed-data cache; on a
+    // file's first run the launcher writes it, so that no rank parses (and holds) every rating.
+    if (loads_rank_local(request, o.nproc)) make_parsed_cache(request.source);
+    return launch_local_ranks(o.nproc, request.options.seed);
+  }
   request.communicator = communicator.get();
   request.checkpoint_dir = o.checkpoint;
   const bool lead = dist.rank == 0;  // only rank 0 prints results and writes the model

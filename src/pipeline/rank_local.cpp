@@ -70,10 +70,18 @@ std::function<void(const EngineSetup::RatingFn&)> own_ratings(std::shared_ptr<co
 
 }  // namespace
 
-bool loads_rank_local(const TrainingRequest& r) {
-  return r.communicator && r.communicator->world_size() > 1 && resolved_dist_mode(r.options) == DistMode::shard &&
-         !r.filters.any() && r.split.kind == SplitKind::random && r.split.test_pct == 0 &&
+bool loads_rank_local(const TrainingRequest& r) { return r.communicator && loads_rank_local(r, r.communicator->world_size()); }
+
+bool loads_rank_local(const TrainingRequest& r, int ranks) {
+  return ranks > 1 && resolved_dist_mode(r.options) == DistMode::shard && !r.filters.any() &&
+         r.split.kind == SplitKind::random && r.split.test_pct == 0 &&
          (!r.source.install_dir.empty() || (regular_file(r.source.ratings_path) && regular_file(r.source.movies_path)));
+}
+
+void make_parsed_cache(const DataSource& source) {
+  EncodedRatings loaded;
+  bool parsed = false;
+  open_cache(source, loaded, parsed);
 }
 
 std::unique_ptr<PreparedTraining> prepare_rank_local_training(const TrainingRequest& request) {

@@ -29,6 +29,13 @@ struct RankLocalData {
 // Whether `request` may load that way: sharded training over several ranks, no filter (a k-core
 // needs every rating), the random split without test rows, and files rather than streams.
 bool loads_rank_local(const TrainingRequest& request);
+// The same for `ranks` ranks that have not met yet (--nproc's launcher, before it starts them).
+bool loads_rank_local(const TrainingRequest& request, int ranks);
+
+// Writes the parsed-data cache of `source`'s files where it is missing or stale, and keeps
+// nothing: --nproc's launcher parses a file once before its ranks start, rather than every rank
+// parsing all of it (each holding every rating) on the first run.
+void make_parsed_cache(const DataSource& source);
 
 // The rank's training, prepared from the cache: its engine reads the rank's own users' ratings
 // (EngineSetup::own_ratings), its `split` is empty and `rank_local` knows the rest. Where the cache cannot be written (a read-only folder) the data is

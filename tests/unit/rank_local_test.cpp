@@ -140,3 +140,31 @@ TEST(RankLocal, TheCacheReadAChunkAtATimeIsTheCacheReadWhole) {
 
 }  // namespace
 }  // namespace collab
+
+namespace collab {
+namespace {
+
+// --nproc's launcher writes the cache before its ranks start (so that no rank parses every
+// rating), only for runs whose ranks would stream it.
+TEST(RankLocal, TheLauncherWritesTheCacheOnlyForRunsThatStreamIt) {
+  const DataSource source = made_up_source("rank-local-launcher");
+  test_support::InProcessRanks none(1);
+  TrainingRequest r = sharded_request(source, none.rank(0));
+  r.communicator = nullptr;
+  EXPECT_TRUE(loads_rank_local(r, 2));
+  EXPECT_FALSE(loads_rank_local(r, 1));
+  TrainingRequest filtered = r;
+  filtered.filters.min_rating = 1.0;
+  EXPECT_FALSE(loads_rank_local(filtered, 2));
+  TrainingRequest exact = r;
+  exact.options.dist = DistMode::replicate;
+  EXPECT_FALSE(loads_rank_local(exact, 2));
+  EXPECT_FALSE(ParsedCacheStream::open(source, parsed_cache_key(source)));
+  make_parsed_cache(source);
+  const auto stream = ParsedCacheStream::open(source, parsed_cache_key(source));
+  ASSERT_TRUE(stream);
+  EXPECT_EQ(stream->size(), load_data_source(source).size());
+}
+
+}  // namespace
+}  // namespace collab
