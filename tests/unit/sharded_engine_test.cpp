@@ -17,6 +17,7 @@
 #include "cpu/shard_checkpoint.h"
 #include "cpu/shard_plan.h"
 #include "in_process_ranks.h"
+#include "sharded_runs.h"
 #include "pipeline/engine_factory.h"
 #include "test_support.h"
 #include "train/fit.h"
@@ -42,41 +43,9 @@ TrainOptions sparse_options(int epochs) {
   return o;
 }
 
-struct RankResult {
-  std::vector<EpochRecord> history;
-  Weights weights;
-  std::string error;
-  ExitCode code = ExitCode::ok;
-};
-
-// Trains on `ranks` threads; stop_after: each rank asks to stop after that many epochs.
-std::vector<RankResult> train_sharded(const Data& d, int ranks, const TrainOptions& o, const std::string& checkpoint = "",
-                                      int stop_after = 0) {
-  test_support::InProcessRanks group(ranks);
-  std::vector<RankResult> out(static_cast<size_t>(ranks));
-  group.run([&](int r) {
-    RankResult& result = out[static_cast<size_t>(r)];
-    try {
-      EngineSetup s = test_support::synthetic_setup(d.split, Arch::dot_bias, kUsers, kItems, o.model.factors, o.seed);
-      s.options = o;
-      s.communicator = &group.rank(r);
-      s.checkpoint_dir = checkpoint;
-      s.checkpoint_key = 42;
-      auto engine = make_engine(s, "cpu", "cpu");
-      std::atomic<bool> stop{false};
-      FitHooks hooks;
-      hooks.stop = &stop;
-      hooks.on_epoch = [&](const EpochRecord& e) { stop = stop_after > 0 && e.epoch + 1 >= stop_after; };
-      result.history = fit_by_passes(*engine, o, hooks);
-      result.weights = engine->weights();
-    } catch (const Interrupted&) {
-      result.error = "interrupted";
-    } catch (const Error& e) {
-      result.error = e.what();
-      result.code = e.code();
-    }
-  });
-  return out;
+std::vector<test_support::RankResult> train_sharded(const Data& d, int ranks, const TrainOptions& o,
+                                                  const std::string& checkpoint = "", int stop_after = 0) {
+  return test_support::train_sharded(d.split, kUsers, kItems, ranks, o, checkpoint, stop_after);
 }
 
 double one_process_loss(const Data& d, const TrainOptions& o) {
