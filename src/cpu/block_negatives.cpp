@@ -7,61 +7,85 @@
 
 namespace collab {
 
+namespace {
+
+// Where each block's items start in a list of every block's items, in block order; then the total.
+std::vector<size_t> first_items(const std::vector<size_t>& block_items) {
+  std::vector<size_t> first(block_items.size() + 1, 0);
+  for (size_t b = 0; b < block_items.size(); ++b) first[b + 1] = first[b] + block_items[b];
+  return first;
+}
+
+}  // namespace
+
 BlockNegatives::BlockNegatives(const std::vector<std::vector<Example>>& train, const std::vector<size_t>& block_items,
                                size_t users, const TrainOptions& options, Communicator& comm)
     : train_(train), options_(options), users_(users), any_positive_(users, 0) {
-  const size_t blocks = train.size();
+  learn_trained_items(index_users(block_items), block_items, comm);
+  count_triples(comm);
+}
+
+std::vector<char> BlockNegatives::index_users(const std::vector<size_t>& block_items) {
+  const size_t blocks = train_.size();
   // Each stratum is sorted by user, then item: a user's ratings are one span, its items in order.
-  offsets_.assign(blocks, std::vector<size_t>(users + 1, 0));
-  positive_items_.assign(blocks, std::vector<std::uint32_t>(users, 0));
-  std::vector<char> trains_here;  // per item of every block, in block order: this rank has a rating of it
-  std::vector<size_t> first_item(blocks + 1, 0);
-  for (size_t b = 0; b < blocks; ++b) first_item[b + 1] = first_item[b] + block_items[b];
-  trains_here.assign(first_item[blocks], 0);
+  offsets_.assign(blocks, std::vector<size_t>(users_ + 1, 0));
+  positive_items_.assign(blocks, std::vector<std::uint32_t>(users_, 0));
+  const std::vector<size_t> first_item = first_items(block_items);
+  std::vector<char> trains_here(first_item[blocks], 0);
   for (size_t b = 0; b < blocks; ++b) {
-    const std::vector<Example>& stratum = train[b];
+    const std::vector<Example>& stratum = train_[b];
     std::vector<size_t>& offset = offsets_[b];
     for (size_t e = 0; e < stratum.size(); ++e) {
       const Example& x = stratum[e];
       const auto u = static_cast<size_t>(x.user_row);
       ++offset[u + 1];
-      trains_here[first_item[b] + static_cast<size_t>(x.item_row) - users] = 1;
-      if (!is_positive(options, x.rating)) continue;
+      trains_here[first_item[b] + static_cast<size_t>(x.item_row) - users_] = 1;
+      if (!is_positive(options_, x.rating)) continue;
       any_positive_[u] = 1;
       // A distinct item: the first positive rating of it in u's span (duplicates sit together).
       const bool repeat = e > 0 && stratum[e - 1].user_row == x.user_row && stratum[e - 1].item_row == x.item_row &&
-                          is_positive(options, stratum[e - 1].rating);
+                          is_positive(options_, stratum[e - 1].rating);
       if (!repeat) ++positive_items_[b][u];
     }
-    for (size_t u = 0; u < users; ++u) offset[u + 1] += offset[u];
+    for (size_t u = 0; u < users_; ++u) offset[u + 1] += offset[u];
   }
+  return trains_here;
+}
+
+void BlockNegatives::learn_trained_items(const std::vector<char>& trains_here, const std::vector<size_t>& block_items,
+                                         Communicator& comm) {
   // Which items any rank trains on: every rank's marks, joined.
   const auto ranks = static_cast<size_t>(comm.world_size());
   std::vector<char> all(trains_here.size() * ranks);
   comm.allgather_bytes(trains_here.data(), trains_here.size(), all.data());
-  trained_.assign(blocks, {});
-  for (size_t b = 0; b < blocks; ++b)
+  const std::vector<size_t> first_item = first_items(block_items);
+  trained_.assign(block_items.size(), {});
+  for (size_t b = 0; b < block_items.size(); ++b)
     for (size_t i = 0; i < block_items[b]; ++i) {
       bool trained = false;
       for (size_t r = 0; r < ranks && !trained; ++r) trained = all[r * trains_here.size() + first_item[b] + i] != 0;
-      if (trained) trained_[b].push_back(static_cast<std::int32_t>(users + i));
+      if (trained) trained_[b].push_back(static_cast<std::int32_t>(users_ + i));
     }
+}
+
+void BlockNegatives::count_triples(Communicator& comm) {
   // How many ratings make triples, and which users make none somewhere, over every rank.
   std::uint64_t mine[3] = {0, 0, 0};  // ratings with triples, training ratings, skipped users
-  std::vector<char> skipped(users, 0);
-  for (size_t b = 0; b < blocks; ++b) {
-    mine[1] += train[b].size();
-    for (const Example& x : train[b]) {
-      if (!is_positive(options, x.rating)) continue;
+  std::vector<char> skipped(users_, 0);
+  for (size_t b = 0; b < train_.size(); ++b) {
+    mine[1] += train_[b].size();
+    for (const Example& x : train_[b]) {
+      if (!is_positive(options_, x.rating)) continue;
       if (has_negatives(x.user_row, static_cast<int>(b))) ++mine[0];
       else skipped[static_cast<size_t>(x.user_row)] = 1;
     }
   }
-  for (size_t u = 0; u < users; ++u) {
+  for (size_t u = 0; u < users_; ++u) {
     bool rated = false;
-    for (size_t b = 0; b < blocks && !rated; ++b) rated = offsets_[b][u] != offsets_[b][u + 1];
+    for (size_t b = 0; b < train_.size() && !rated; ++b) rated = offsets_[b][u] != offsets_[b][u + 1];
     mine[2] += skipped[u] || (rated && !any_positive_[u]);
   }
+  const auto ranks = static_cast<size_t>(comm.world_size());
   std::vector<std::uint64_t> sums(3 * ranks);
   comm.allgather_bytes(mine, sizeof mine, sums.data());
   std::uint64_t with_triples = 0, ratings = 0;
@@ -71,7 +95,7 @@ BlockNegatives::BlockNegatives(const std::vector<std::vector<Example>>& train, c
     skipped_users_ += sums[3 * r + 2];
   }
   triples_per_rating_ = ratings == 0 ? 0.0
-                                     : static_cast<double>(options.negatives) * static_cast<double>(with_triples) /
+                                     : static_cast<double>(options_.negatives) * static_cast<double>(with_triples) /
                                            static_cast<double>(ratings);
 }
 

@@ -45,6 +45,12 @@ class BlockNegatives {
   size_t skipped_users() const { return skipped_users_; }
 
  private:
+  // The users' spans and distinct positives in each stratum; returns a byte per item of every
+  // block (in block order): whether this rank trains on it.
+  std::vector<char> index_users(const std::vector<size_t>& block_items);
+  void learn_trained_items(const std::vector<char>& trains_here, const std::vector<size_t>& block_items,
+                           Communicator& comm);
+  void count_triples(Communicator& comm);
   // u's ratings in the stratum of `block`: [first, last) of train_[block].
   const Example* first_of(std::int32_t u, int block) const;
   const Example* last_of(std::int32_t u, int block) const;

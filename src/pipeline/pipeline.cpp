@@ -106,14 +106,17 @@ SavedModel train_model(PreparedTraining& run, const TrainingRequest& request, co
   return model;
 }
 
-std::uint64_t training_fingerprint(const PreparedTraining& run, const TrainingRequest& r) {
-  // A guard against mistakes (ranks given other options or data), not against a rank that lies:
-  // a rank can always send the hash it is expected to.
-  Hasher f;
-  auto value = [&f](auto v) {
-    static_assert(std::is_trivially_copyable_v<decltype(v)>);
-    f.update(&v, sizeof v);
-  };
+namespace {
+
+template <class T>
+void hash_value(Hasher& f, T v) {
+  static_assert(std::is_trivially_copyable_v<T>);
+  f.update(&v, sizeof v);
+}
+
+// The request's options, for training_fingerprint.
+void hash_training_options(Hasher& f, const TrainingRequest& r) {
+  auto value = [&f](auto v) { hash_value(f, v); };
   // Every option that changes a bit of training. Not --threads, nor deferring exact mode's
   // updates: both leave every bit as it is (held so by the engine's tests). Not the data's paths
   // either (the same files may live elsewhere on another machine): their contents follow.
@@ -149,6 +152,16 @@ std::uint64_t training_fingerprint(const PreparedTraining& run, const TrainingRe
     value(o.model.implicit);
     value(o.positive_rating);
   }
+}
+
+}  // namespace
+
+std::uint64_t training_fingerprint(const PreparedTraining& run, const TrainingRequest& r) {
+  // A guard against mistakes (ranks given other options or data), not against a rank that lies:
+  // a rank can always send the hash it is expected to.
+  Hasher f;
+  auto value = [&f](auto v) { hash_value(f, v); };
+  hash_training_options(f, r);
   // The users and items, the titles the model will carry, and every rating of the split, train
   // and validation, in the order training meets them.
   const Vocabulary& v = run.data.vocabulary;
