@@ -192,8 +192,8 @@ void add_train_verb(CLI::App& app) {
   add_enum_option<DistMode>(verb, "--dist", o->training.train.dist,
                             {{"auto", DistMode::automatic}, {"shard", DistMode::shard}, {"replicate", DistMode::replicate}},
                             "How several ranks divide training: shard (each owns 1/N of the users, items, Adam state "
-                            "and ratings; sparse-adam, rating loss or BPR), replicate (each holds the whole model; ends where one process "
-                            "ends, bit for bit); auto: shard for sparse-adam, replicate for adam");
+                            "and ratings; sparse-adam, rating loss or BPR), replicate (each holds the whole model; "
+                            "ends where one process ends, bit for bit); auto: shard for sparse-adam, replicate for adam");
   verb->add_option("--checkpoint", o->checkpoint,
                    "Sharded training: save each epoch's shards in folder DIR and resume from the last whole epoch "
                    "there (a job restarted after a rank died, or the same command again); default: none, nothing saved");

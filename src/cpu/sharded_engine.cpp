@@ -119,8 +119,9 @@ class ShardedSparseEngine final : public TrainingEngine {
   }
 
   std::string device_name() const override {
-    return std::string(o_.loss == Loss::bpr ? "cpu (BPR, " : "cpu (") + "sparse updates, sharded over " + std::to_string(state_.ranks()) + " ranks, " +
-           std::to_string(state_.threads()) + (state_.threads() == 1 ? " thread" : " threads") + " each)";
+    return std::string(o_.loss == Loss::bpr ? "cpu (BPR, " : "cpu (") + "sparse updates, sharded over " +
+           std::to_string(state_.ranks()) + " ranks, " + std::to_string(state_.threads()) +
+           (state_.threads() == 1 ? " thread" : " threads") + " each)";
   }
 
  private:
