@@ -4,12 +4,14 @@
 #include <atomic>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <thread>
 #include <type_traits>
 
 #include "cpu/als_kernels.h"
 #include "cpu/row_store.h"
 #include "support/cores.h"
+#include "train/distributed.h"
 #include "train/interactions.h"
 
 namespace collab {
@@ -31,7 +33,9 @@ class ImplicitAlsEngine final : public TrainingEngine {
         x_(interactions_of(s.data->train, static_cast<size_t>(s.shape.n_users), static_cast<size_t>(s.shape.n_items), s.options)),
         users_(on_huge_pages(s.initial.get(tables::user_factors).values)),
         items_(on_huge_pages(s.initial.get(tables::item_factors).values)),
-        threads_(s.options.threads > 0 ? s.options.threads : usable_cores()) {
+        comm_(s.communicator && s.communicator->world_size() > 1 ? s.communicator : nullptr),
+        // Ranks on one machine share its cores: one thread each unless --threads says.
+        threads_(s.options.threads > 0 ? s.options.threads : comm_ ? 1 : usable_cores()) {
     for (size_t u = 1; u < x_.user_rows; ++u)
       if (x_.count_of_user(u) > 0) solved_users_.push_back(static_cast<std::int32_t>(u));
     solved_items_ = x_.trained_items;
@@ -70,7 +74,10 @@ class ImplicitAlsEngine final : public TrainingEngine {
     return w;
   }
   std::string device_name() const override {
-    return "cpu (implicit ALS, " + std::to_string(threads_) + (threads_ == 1 ? " thread)" : " threads)");
+    const std::string threads = std::to_string(threads_) + (threads_ == 1 ? " thread" : " threads");
+    if (!comm_) return "cpu (implicit ALS, " + threads + ")";
+    return "cpu (implicit ALS, solves divided over " + std::to_string(comm_->world_size()) + " ranks, " + threads +
+           " each)";
   }
 
  private:
@@ -106,7 +113,9 @@ class ImplicitAlsEngine final : public TrainingEngine {
 
     std::vector<double> row_loss(loss ? rows.size() : 0);
     scratch_.resize(static_cast<size_t>(threads_));
-    const std::vector<size_t> chunks = chunks_by_positives(rows, offset);
+    const std::vector<size_t> shares = shares_by_positives(rows, offset);
+    const size_t first = shares[rank()], last = shares[rank() + 1];
+    const std::vector<size_t> chunks = chunks_by_positives(rows, offset, first, last);
     on_threads(chunks.size() - 1, [&](size_t chunk, int thread) {
       std::vector<float>& mine_scratch = scratch_[static_cast<size_t>(thread)];
       for (size_t r = chunks[chunk]; r < chunks[chunk + 1]; ++r) {
@@ -124,6 +133,7 @@ class ImplicitAlsEngine final : public TrainingEngine {
         row_loss[r] = positives + best_dot(x, s, k);
       }
     });
+    if (comm_) share_solved_rows(mine, rows, shares, loss ? &row_loss : nullptr);
     if (!loss) return;
     double sum = 0;
     for (double l : row_loss) sum += l;
@@ -152,27 +162,72 @@ class ImplicitAlsEngine final : public TrainingEngine {
     for (auto& h : helpers) h.join();
   }
 
-  // Chunk boundaries over `rows` (first at 0, last at rows.size()) for the threads to take in
-  // turn: about kChunksPerThread a thread by each row's positives plus a fixed share for its
-  // Gram-matrix products, so that no chunk of the most popular rows is left to one thread at
-  // the end. Rows are solved independently: the chunks do not change a bit.
-  std::vector<size_t> chunks_by_positives(const std::vector<std::int32_t>& rows,
-                                          const std::vector<std::int64_t>& offset) const {
-    auto weight = [&](size_t r) {
-      const auto row = static_cast<size_t>(rows[r]);
-      return static_cast<double>(offset[row + 1] - offset[row]) + kRowWeight;
-    };
+  // A row's work, in positives' time: its positives plus a fixed share for its Gram products.
+  static double weight(const std::vector<std::int32_t>& rows, const std::vector<std::int64_t>& offset, size_t r) {
+    const auto row = static_cast<size_t>(rows[r]);
+    return static_cast<double>(offset[row + 1] - offset[row]) + kRowWeight;
+  }
+
+  // Chunk boundaries over rows[first, last) (first at `first`, last at `last`) for the threads to
+  // take in turn: about kChunksPerThread a thread by weight, so that no chunk of the most
+  // popular rows is left to one thread at the end. Rows are solved independently: the chunks do
+  // not change a bit.
+  std::vector<size_t> chunks_by_positives(const std::vector<std::int32_t>& rows, const std::vector<std::int64_t>& offset,
+                                          size_t first, size_t last) const {
     double total = 0;
-    for (size_t r = 0; r < rows.size(); ++r) total += weight(r);
+    for (size_t r = first; r < last; ++r) total += weight(rows, offset, r);
     const double target = total / static_cast<double>(kChunksPerThread * threads_);
-    std::vector<size_t> bounds{0};
+    std::vector<size_t> bounds{first};
     double in_chunk = 0;
-    for (size_t r = 0; r < rows.size(); ++r) {
-      in_chunk += weight(r);
+    for (size_t r = first; r < last; ++r) {
+      in_chunk += weight(rows, offset, r);
       if (in_chunk >= target) bounds.push_back(r + 1), in_chunk = 0;
     }
-    if (bounds.back() != rows.size()) bounds.push_back(rows.size());
+    if (bounds.back() != last) bounds.push_back(last);
     return bounds;
+  }
+
+  // Across ranks, each solves one contiguous share of `rows`, cut where the running weight
+  // crosses r/R of the total (the same cuts on every rank); in one process, all of them.
+  size_t rank() const { return comm_ ? static_cast<size_t>(comm_->rank()) : 0; }
+  std::vector<size_t> shares_by_positives(const std::vector<std::int32_t>& rows,
+                                          const std::vector<std::int64_t>& offset) const {
+    const size_t ranks = comm_ ? static_cast<size_t>(comm_->world_size()) : 1;
+    double total = 0;
+    for (size_t r = 0; r < rows.size(); ++r) total += weight(rows, offset, r);
+    std::vector<size_t> cuts{0};
+    double running = 0;
+    for (size_t r = 0; r < rows.size() && cuts.size() < ranks; ++r) {
+      running += weight(rows, offset, r);
+      while (cuts.size() < ranks && running >= total * static_cast<double>(cuts.size()) / static_cast<double>(ranks))
+        cuts.push_back(r + 1);
+    }
+    while (cuts.size() < ranks + 1) cuts.push_back(rows.size());
+    return cuts;
+  }
+
+  // Every rank's solved rows (and, with row_loss, their shares of the objective) to every rank,
+  // so that each holds the whole table the next half-pass reads: one allgather of the largest
+  // share's size.
+  void share_solved_rows(float* table, const std::vector<std::int32_t>& rows, const std::vector<size_t>& shares,
+                         std::vector<double>* row_loss) {
+    const size_t ranks = shares.size() - 1, k = k_;
+    size_t most = 0;
+    for (size_t r = 0; r < ranks; ++r) most = std::max(most, shares[r + 1] - shares[r]);
+    const size_t width = k * sizeof(float) + (row_loss ? sizeof(double) : 0);  // bytes a row
+    std::vector<char> mine(most * width), all(ranks * most * width);
+    for (size_t r = shares[rank()]; r < shares[rank() + 1]; ++r) {
+      char* at = mine.data() + (r - shares[rank()]) * width;
+      std::memcpy(at, table + static_cast<size_t>(rows[r]) * k, k * sizeof(float));
+      if (row_loss) std::memcpy(at + k * sizeof(float), &(*row_loss)[r], sizeof(double));
+    }
+    comm_->allgather_bytes(mine.data(), mine.size(), all.data());
+    for (size_t from = 0; from < ranks; ++from)
+      for (size_t r = shares[from]; r < shares[from + 1]; ++r) {
+        const char* at = all.data() + (from * most + r - shares[from]) * width;
+        std::memcpy(table + static_cast<size_t>(rows[r]) * k, at, k * sizeof(float));
+        if (row_loss) std::memcpy(&(*row_loss)[r], at + k * sizeof(float), sizeof(double));
+      }
   }
 
   ModelShape shape_;
@@ -184,6 +239,7 @@ class ImplicitAlsEngine final : public TrainingEngine {
   FloatBuffer users_, items_;
   std::vector<std::int32_t> solved_users_, solved_items_;
   std::vector<float> user_confidence_, item_confidence_;  // beside x_'s by-user and by-item lists
+  Communicator* comm_;  // several ranks: each solves its share of each half-pass's rows
   int threads_;
   // Per thread: a row's conjugate-gradient vectors and its positives' factors gathered, kept
   // from pass to pass (the most popular item's rows take megabytes).

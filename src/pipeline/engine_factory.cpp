@@ -10,6 +10,9 @@ namespace collab {
 
 void check_distribution(const TrainOptions& o, int ranks, bool checkpoint) {
   const bool shard = ranks > 1 && resolved_dist_mode(o) == DistMode::shard;
+  if (shard && o.optimizer == OptimizerKind::als)
+    throw usage_error("--optimizer als across processes runs --dist replicate: each rank holds the whole model and "
+                      "solves its share of the rows");
   if (shard && o.optimizer != OptimizerKind::sparse_adam)
     throw usage_error("--dist shard trains with --optimizer sparse-adam; exact mode (adam) runs --dist replicate, "
                       "since its point is one process's bits and sharding changes which ratings share a step");

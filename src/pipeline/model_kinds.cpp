@@ -41,12 +41,19 @@ void check_model_kind(const TrainOptions& o, const std::string& device, const st
   if (o.model.implicit && o.loss != Loss::bpr && o.optimizer != OptimizerKind::als && o.model.arch != Arch::popularity)
     throw usage_error("--implicit needs --loss bpr, --optimizer als or --arch popularity");
   if (!new_kind(o)) return;
-  // BPR shards as sparse-adam's rating loss does (cpu/block_negatives.h); the rest train whole.
+  // BPR shards as sparse-adam's rating loss does (cpu/block_negatives.h); implicit ALS divides its
+  // solves between ranks that each hold the whole model (cpu/implicit_als.cpp); the rest train whole.
   const bool sharded_bpr = o.loss == Loss::bpr && resolved_dist_mode(o) == DistMode::shard;
+  const bool divided_als = o.optimizer == OptimizerKind::als && o.model.arch == Arch::dot &&
+                           resolved_dist_mode(o) == DistMode::replicate;
   if (distributed && o.loss == Loss::bpr && !sharded_bpr)
     throw usage_error("--loss bpr trains across processes sharded (--dist shard, --optimizer sparse-adam); "
                       "with exact Adam it trains in one process (no --nproc)");
-  if (distributed && !sharded_bpr) throw usage_error(arch + " with these options trains in one process (no --nproc)");
+  if (distributed && o.optimizer == OptimizerKind::als && o.model.arch == Arch::dot && !divided_als)
+    throw usage_error("--optimizer als across processes runs --dist replicate: each rank holds the whole model "
+                      "and solves its share of the rows");
+  if (distributed && !sharded_bpr && !divided_als)
+    throw usage_error(arch + " with these options trains in one process (no --nproc)");
   if (device == "cuda" || engine == "torch")
     throw usage_error(arch + " with these options trains on the CPU engine: --device cpu or auto, --engine cpu or auto");
 }

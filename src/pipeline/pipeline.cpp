@@ -146,11 +146,18 @@ void hash_training_options(Hasher& f, const TrainingRequest& r) {
   f.text(r.device);
   value(resolved_dist_mode(o));
   value(r.communicator ? r.communicator->world_size() : 1);
-  if (o.loss == Loss::bpr) {  // since BPR trains across processes; other runs keep their hashes
+  // Since BPR and ALS train across processes (other runs keep their hashes).
+  if (o.loss == Loss::bpr) {
     value(o.loss);
     value(o.negatives);
     value(o.model.implicit);
     value(o.positive_rating);
+  }
+  if (o.optimizer == OptimizerKind::als) {
+    value(o.model.implicit);
+    value(o.positive_rating);
+    value(o.alpha);
+    value(o.cg_steps);
   }
 }
 

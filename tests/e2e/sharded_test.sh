@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sharded training (--dist shard, the default for sparse-adam across ranks) on 127.0.0.1: each rank
 # announces its share; the result is one process's within noise and the same bits run after run;
-# BPR shards too; exact mode refuses to shard; a rank killed mid-run stops the job with 69 and no model, and the
+# BPR shards too, ALS divides its solves; exact mode refuses to shard; a rank killed mid-run stops the job with 69 and no model, and the
 # same command with --checkpoint resumes and ends on the uninterrupted run's bits, as does a job
 # that torchrun restarts. The two-host case: two_hosts_test.sh.
 source "$(dirname "$0")/lib.sh"
@@ -64,6 +64,20 @@ python3 -c "import sys; a, b = map(float, sys.argv[1:]); sys.exit(not (b > 0 and
 run bprexact "$COLLAB" train "${files[@]}" --implicit --loss bpr --nproc 2 --model "$WORK/x.collab"
 expect_rc bprexact 64
 expect_in bprexact err "--loss bpr trains across processes sharded (--dist shard, --optimizer sparse-adam)"
+
+# Implicit ALS divides its solves between ranks that hold the whole model: one process's bits.
+als=("${files[@]}" --implicit --optimizer als --arch dot --epochs 4)
+run als1 "$COLLAB" train "${als[@]}" --format json --model "$WORK/als1.collab"
+expect_rc als1 0
+run als2 "$COLLAB" train "${als[@]}" --format json --nproc 2 --model "$WORK/als2.collab"
+expect_rc als2 0
+expect_in als2 err "implicit ALS, solves divided over 2 ranks"
+[[ "$(weights "$WORK/als1.collab")" == "$(weights "$WORK/als2.collab")" && \
+   "$(json_get "$WORK/als1.out" "repr(j['train_loss'])")" == "$(json_get "$WORK/als2.out" "repr(j['train_loss'])")" ]] \
+  && pass || fail "ALS on 2 ranks did not end on one process's bits"
+run alsshard "$COLLAB" train "${als[@]}" --dist shard --nproc 2 --model "$WORK/x.collab"
+expect_rc alsshard 64
+expect_in alsshard err "--optimizer als across processes runs --dist replicate"
 
 # Exact mode stays replicate; --checkpoint is sharded training's.
 run exact "$COLLAB" train "${files[@]}" --optimizer adam --dist shard --nproc 2 --model "$WORK/x.collab"
