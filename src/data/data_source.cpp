@@ -39,6 +39,12 @@ DataSource csv_files_data_source(const std::string& ratings_path, const std::str
 }
 
 EncodedRatings load_data_source(const DataSource& s) {
+  EncodedRatings enc = parse_data_source(s);
+  warn_dropped_ratings(s, enc.dropped_ratings);
+  return enc;
+}
+
+EncodedRatings parse_data_source(const DataSource& s) {
   if (!s.install_dir.empty()) ensure_dataset(s.format, s.install_dir);
   const std::string cache_key = parsed_cache_key(s);
   std::optional<EncodedRatings> cached = read_parsed_cache(s, cache_key);
@@ -49,9 +55,7 @@ EncodedRatings load_data_source(const DataSource& s) {
     // cannot be written goes without.
     if (!cache_key.empty() && parsed_cache_key(s) == cache_key) write_parsed_cache(s, cache_key, *cached);
   }
-  EncodedRatings enc = std::move(*cached);
-  warn_dropped_ratings(s, enc.dropped_ratings);
-  return enc;
+  return std::move(*cached);
 }
 
 void warn_dropped_ratings(const DataSource& s, size_t dropped) {

@@ -28,6 +28,8 @@ DataSource csv_files_data_source(const std::string& ratings_path, const std::str
 // Downloads a registered set when it is missing, then parses, merges and encodes; warns on
 // stderr about ratings whose movieId has no movie.
 EncodedRatings load_data_source(const DataSource& source);
+// The same without the warning, for callers that say it once for several processes.
+EncodedRatings parse_data_source(const DataSource& source);
 // The warning about ratings whose movieId has no movie, on stderr (none for 0).
 void warn_dropped_ratings(const DataSource& source, size_t dropped);
 

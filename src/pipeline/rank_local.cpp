@@ -18,14 +18,14 @@ bool regular_file(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
 }
 
-// The cache of the request's files, made by loading them whole (`parsed`) when it is missing or
-// stale; the data so loaded when the cache cannot be written (nothing else left to stream from).
-std::unique_ptr<ParsedCacheStream> open_cache(const DataSource& source, EncodedRatings& loaded, bool& parsed) {
+// The cache of the request's files, made by loading them whole when it is missing or stale; the
+// data so loaded when the cache cannot be written (nothing else left to stream from). Warns of
+// nothing: rank 0 says what was dropped, once.
+std::unique_ptr<ParsedCacheStream> open_cache(const DataSource& source, EncodedRatings& loaded) {
   if (!source.install_dir.empty()) ensure_dataset(source.format, source.install_dir);
   const std::string key = parsed_cache_key(source);
   if (auto cache = ParsedCacheStream::open(source, key)) return cache;
-  parsed = true;
-  loaded = load_data_source(source);  // parses, warns of dropped ratings and writes the cache
+  loaded = parse_data_source(source);  // writes the cache
   auto cache = ParsedCacheStream::open(source, key);
   if (cache) loaded = EncodedRatings();  // streamed instead: give the memory back
   return cache;
@@ -80,17 +80,16 @@ bool loads_rank_local(const TrainingRequest& r, int ranks) {
 
 void make_parsed_cache(const DataSource& source) {
   EncodedRatings loaded;
-  bool parsed = false;
-  open_cache(source, loaded, parsed);
+  open_cache(source, loaded);
 }
 
 std::unique_ptr<PreparedTraining> prepare_rank_local_training(const TrainingRequest& request) {
   EncodedRatings loaded;
   auto data = std::make_shared<RankLocalData>();
-  bool parsed = false;
-  data->cache = open_cache(request.source, loaded, parsed);
+  data->cache = open_cache(request.source, loaded);
+  const bool lead = request.communicator->rank() == 0;
+  if (lead) warn_dropped_ratings(request.source, data->cache ? data->cache->dropped_ratings() : loaded.dropped_ratings);
   if (!data->cache) return prepare_training_from(request, std::move(loaded));
-  if (!parsed) warn_dropped_ratings(request.source, data->cache->dropped_ratings());
   const TrainOptions& t = request.options;
   data->ratings = data->cache->size();
   data->roles = random_split_roles(data->ratings, request.split.valid_pct, t.seed);

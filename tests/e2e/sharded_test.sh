@@ -79,6 +79,18 @@ run alsshard "$COLLAB" train "${als[@]}" --dist shard --nproc 2 --model "$WORK/x
 expect_rc alsshard 64
 expect_in alsshard err "--optimizer als across processes runs --dist replicate"
 
+# A file's first run: the launcher writes the parsed-data cache before the ranks start; what the
+# data drops is said once, not once a process.
+mkdir -p "$WORK/dropped"
+cp "$d/movies.csv" "$WORK/dropped/"
+{ cat "$d/ratings.csv"; echo "1,999999,4.0,0"; } >"$WORK/dropped/ratings.csv"
+run dropped "$COLLAB" train --ratings "$WORK/dropped/ratings.csv" --movies "$WORK/dropped/movies.csv" --seed 3 \
+  --optimizer sparse-adam --epochs 1 --nproc 2 --model "$WORK/dropped/m.collab"
+expect_rc dropped 0
+[[ -f "$WORK/dropped/.ratings.csv.collab-cache" ]] && pass || fail "no parsed-data cache after a first sharded run"
+[[ $(grep -c "1 ratings in .* have a movieId missing" "$WORK/dropped.err") -eq 1 ]] \
+  && pass || fail "the dropped ratings' warning is not said once: $(grep -c "movieId missing" "$WORK/dropped.err")"
+
 # Exact mode stays replicate; --checkpoint is sharded training's.
 run exact "$COLLAB" train "${files[@]}" --optimizer adam --dist shard --nproc 2 --model "$WORK/x.collab"
 expect_rc exact 64
